@@ -1,0 +1,42 @@
+# Two entry points on a fresh machine: `make run` and `make test`.
+PYTHON ?= python3
+VENV ?= .venv
+PY := $(VENV)/bin/python
+PIP := $(PY) -m pip --disable-pip-version-check
+ARGS ?=
+
+.PHONY: run test install install-dev train-captioner bench package clean
+
+$(PY):
+	$(PYTHON) -m venv $(VENV)
+
+$(VENV)/.app-installed: pyproject.toml | $(PY)
+	$(PIP) install -q -e .
+	touch $@
+
+$(VENV)/.dev-installed: pyproject.toml $(VENV)/.app-installed
+	$(PIP) install -q -e ".[dev,training]"
+	touch $@
+
+install: $(VENV)/.app-installed
+install-dev: $(VENV)/.dev-installed
+
+run: install
+	$(VENV)/bin/captag $(ARGS)
+
+test: install-dev
+	QT_QPA_PLATFORM=offscreen $(PY) -m pytest -q
+
+# Reproduce the bundled English captioner from ../shared/datasets (about an hour on 2 cores).
+train-captioner: install-dev
+	$(PY) -m training.build_captioner
+
+bench: install
+	$(VENV)/bin/captag bench --json
+
+package: install-dev
+	$(PIP) install -q -e ".[package]"
+	$(VENV)/bin/pyinstaller --noconfirm build.spec
+
+clean:
+	rm -rf build dist .pytest_cache

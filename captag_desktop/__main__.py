@@ -1,0 +1,5 @@
+import sys
+
+from captag_desktop.cli import main
+
+sys.exit(main())

@@ -1,0 +1,163 @@
+"""The `captag` command line: gui, caption, models, bench (repair and detect-damage slot in here)."""
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from typing import Callable
+
+from captag_desktop import __version__
+from captag_desktop.core.pipeline import LANGUAGES
+
+Command = Callable[[argparse.Namespace], int]
+
+
+def _langs(value: str) -> list[str]:
+    langs = [v.strip() for v in value.split(",") if v.strip()]
+    bad = [lang for lang in langs if lang not in LANGUAGES]
+    if bad or not langs:
+        raise argparse.ArgumentTypeError(f"unknown language {', '.join(bad) or '(none)'}; choose from {','.join(LANGUAGES)}")
+    return langs
+
+
+def _positive_int(lo: int, hi: int):
+    def parse(value: str) -> int:
+        try:
+            n = int(value)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"expected a whole number, got '{value}'") from None
+        if not lo <= n <= hi:
+            raise argparse.ArgumentTypeError(f"must be between {lo} and {hi}")
+        return n
+    return parse
+
+
+def cmd_gui(args) -> int:
+    try:
+        from captag_desktop.ui.app import run_gui
+    except ImportError as exc:
+        print(f"captag: the GUI needs PySide6 ({exc})", file=sys.stderr)
+        return 2
+    return run_gui(args.image)
+
+
+def cmd_caption(args) -> int:
+    from captag_desktop.core.beam_search import DecodeOptions
+    from captag_desktop.core.images import ImageLoadError, load_image
+    from captag_desktop.core.models import ModelError
+    from captag_desktop.core.pipeline import Pipeline, PhotoResult, drive
+
+    try:
+        decode = DecodeOptions(beam_size=args.beam_size, length_penalty=args.length_penalty)
+        pipeline = Pipeline(encoder=args.encoder, decode=decode)
+        pipeline.warm_up()
+    except (ModelError, ValueError) as exc:
+        print(f"captag: {exc}", file=sys.stderr)
+        return 2
+    failed = False
+    for path in args.images:
+        try:
+            rgb = load_image(path).rgb
+            result = drive(pipeline.describe(rgb, path, args.lang, args.hashtags))
+        except (ImageLoadError, ModelError) as exc:
+            result, failed = PhotoResult(image=path, error=str(exc)), True
+        if args.json:
+            print(json.dumps(result.to_json(), ensure_ascii=False), flush=True)
+        else:
+            _print_human(result)
+        for w in result.warnings:
+            print(f"captag: warning: {path}: {w}", file=sys.stderr)
+    return 1 if failed else 0
+
+
+def _print_human(result) -> None:
+    if result.error:
+        print(f"{result.image}: error: {result.error}")
+        return
+    print(result.image)
+    for lang, text in result.captions.items():
+        print(f"  [{lang}] {text}")
+        if result.hashtags.get(lang):
+            print(f"       {' '.join(result.hashtags[lang])}")
+
+
+def cmd_models(args) -> int:
+    from captag_desktop.core.models import ModelError, ModelStore
+
+    try:
+        store = ModelStore()
+    except ModelError as exc:
+        print(f"captag: {exc}", file=sys.stderr)
+        return 2
+    rows, all_ok = [], True
+    for name, e in sorted(store.entries.items()):
+        ok = store.verify(name)
+        all_ok &= ok
+        rows.append({"name": name, "task": e.task, "file": e.file, "size": e.size, "license": e.license, "sha256_ok": ok})
+    if args.json:
+        for r in rows:
+            print(json.dumps(r))
+    else:
+        print(f"{'name':<22} {'task':<22} {'size':>9}  {'sha256':<8} license")
+        for r in rows:
+            print(f"{r['name']:<22} {r['task']:<22} {r['size'] / 1e6:>7.2f}MB  {'ok' if r['sha256_ok'] else 'BAD':<8} {r['license']}")
+    return 0 if all_ok else 1
+
+
+def cmd_bench(args) -> int:
+    from captag_desktop.core.bench import run_bench
+
+    report = run_bench(args.images, runs=args.runs, encoder=args.encoder, beam_size=args.beam_size)
+    if args.json:
+        print(json.dumps(report))
+    else:
+        for k, v in report.items():
+            print(f"{k}: {v}")
+    return 0
+
+
+def build_parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(prog="captag", description="Caption, tag and repair photos, offline.")
+    p.add_argument("--version", action="version", version=f"captag {__version__}")
+    sub = p.add_subparsers(dest="command", metavar="COMMAND")
+
+    g = sub.add_parser("gui", help="open the desktop window (the default)")
+    g.add_argument("image", nargs="?", help="a photo to open")
+    g.set_defaults(func=cmd_gui)
+
+    c = sub.add_parser("caption", help="caption photos and suggest hashtags")
+    c.add_argument("images", nargs="+", metavar="IMAGE")
+    c.add_argument("--lang", type=_langs, default=["en"], help="comma-separated: " + ",".join(LANGUAGES))
+    c.add_argument("--hashtags", type=_positive_int(0, 30), default=10, metavar="N", help="hashtags per language (0-30)")
+    c.add_argument("--json", action="store_true", help="one JSON object per line on stdout")
+    c.add_argument("--encoder", choices=["quality", "fast"], default="quality")
+    c.add_argument("--beam-size", type=_positive_int(1, 10), default=3, help="1 = greedy")
+    c.add_argument("--length-penalty", type=float, default=0.6)
+    c.set_defaults(func=cmd_caption)
+
+    m = sub.add_parser("models", help="list bundled models and verify their hashes")
+    m.add_argument("--json", action="store_true")
+    m.set_defaults(func=cmd_models)
+
+    b = sub.add_parser("bench", help="time each stage with the models loaded")
+    b.add_argument("images", nargs="*", metavar="IMAGE", help="photos to time (default: synthetic)")
+    b.add_argument("--runs", type=_positive_int(1, 1000), default=20)
+    b.add_argument("--encoder", choices=["quality", "fast"], default="quality")
+    b.add_argument("--beam-size", type=_positive_int(1, 10), default=3)
+    b.add_argument("--json", action="store_true")
+    b.set_defaults(func=cmd_bench)
+    return p
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    if not getattr(args, "command", None):
+        args = build_parser().parse_args(["gui"])
+    try:
+        return args.func(args)
+    except KeyboardInterrupt:
+        return 130
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,59 @@
+"""Image -> English caption with the bundled ONNX encoder and KV-cached decoder."""
+from __future__ import annotations
+
+import numpy as np
+
+from captag_desktop.core.beam_search import DecodeOptions, beam_search, greedy_search
+from captag_desktop.core.models import ModelStore
+from captag_desktop.core.preprocess import encoder_input
+from captag_desktop.core.text import UNK, Vocab, detokenize
+
+ENCODERS = {"quality": "encoder-quality", "fast": "encoder-fast"}
+
+
+class Encoder:
+    def __init__(self, store: ModelStore, kind: str = "quality"):
+        if kind not in ENCODERS:
+            raise ValueError(f"unknown encoder '{kind}', choose one of {', '.join(ENCODERS)}")
+        self.session = store.session(ENCODERS[kind])
+
+    def __call__(self, rgb: np.ndarray) -> np.ndarray:
+        """RGB uint8 -> 1 x regions x channels float32."""
+        return self.session.run(["features"], {"pixels": encoder_input(rgb)})[0]
+
+
+class CaptionDecoder:
+    def __init__(self, store: ModelStore, lang: str = "en"):
+        self.init = store.session(f"caption-{lang}-init")
+        self.step_sess = store.session(f"caption-{lang}-step")
+        self.vocab = Vocab(store.read_json(f"caption-{lang}-vocab"))
+        cfg = store.entry(f"caption-{lang}-init").raw["config"]
+        self.layers, self.heads = cfg["n_layers"], cfg["n_heads"]
+        self.head_dim = cfg["d_model"] // cfg["n_heads"]
+        self.max_len = cfg["max_len"]
+        self.banned = (self.vocab.pad_id, self.vocab.bos_id, self.vocab.stoi[UNK])
+
+    def _step(self, tokens: np.ndarray, position: int, state: tuple):
+        sk, sv, ck, cv = state
+        if ck.shape[1] != tokens.shape[0]:  # first step of a beam: one hypothesis
+            ck, cv = np.repeat(ck, tokens.shape[0], 1), np.repeat(cv, tokens.shape[0], 1)
+        logp, sk, sv = self.step_sess.run(None, {
+            "token": tokens, "position": np.array([position], dtype=np.int64),
+            "self_k": sk, "self_v": sv, "cross_k": ck, "cross_v": cv})
+        return logp, (sk, sv, ck, cv)
+
+    def initial_state(self, features: np.ndarray) -> tuple:
+        ck, cv = self.init.run(None, {"features": features.astype(np.float32)})
+        empty = np.zeros((self.layers, 1, self.heads, 0, self.head_dim), dtype=np.float32)
+        return empty, empty.copy(), ck, cv
+
+    def decode_ids(self, features: np.ndarray, opts: DecodeOptions) -> list[int]:
+        state = self.initial_state(features)
+        max_len = min(opts.max_len, self.max_len - 1)
+        if opts.beam_size == 1:
+            return greedy_search(self._step, state, self.vocab.bos_id, self.vocab.eos_id, max_len, self.banned)
+        opts = DecodeOptions(opts.beam_size, opts.length_penalty, max_len, opts.min_len, opts.block_repeat_ngram)
+        return beam_search(self._step, state, self.vocab.bos_id, self.vocab.eos_id, opts, banned=self.banned)
+
+    def caption(self, features: np.ndarray, opts: DecodeOptions = DecodeOptions()) -> str:
+        return detokenize(self.vocab.decode(self.decode_ids(features, opts)))

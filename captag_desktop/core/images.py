@@ -1,0 +1,103 @@
+"""Load any photo a user drops into the app as an RGB uint8 array.
+
+EXIF orientation is applied and every Pillow mode (alpha, CMYK, 16-bit, palette,
+grayscale) is converted explicitly, so the rest of the core sees one format.
+"""
+from __future__ import annotations
+
+import os
+import warnings
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+from PIL import Image, ImageOps, UnidentifiedImageError
+
+# A photo this large (in pixels) is almost certainly a decompression bomb.
+MAX_PIXELS = 200_000_000
+Image.MAX_IMAGE_PIXELS = MAX_PIXELS
+
+
+class ImageLoadError(Exception):
+    """A photo could not be read; the message is meant for the user."""
+
+
+@dataclass
+class LoadedImage:
+    path: Path
+    rgb: np.ndarray  # HxWx3 uint8, orientation applied
+    format: str | None
+    exif: bytes | None = None
+    icc_profile: bytes | None = None
+    info: dict = field(default_factory=dict)
+
+    @property
+    def size(self) -> tuple[int, int]:
+        return self.rgb.shape[1], self.rgb.shape[0]
+
+
+def _to_rgb(img: Image.Image) -> Image.Image:
+    if img.mode == "RGB":
+        return img
+    if img.mode in ("I;16", "I;16B", "I;16L", "I"):
+        # 16/32-bit grayscale: scale to the full 8-bit range instead of clipping.
+        arr = np.asarray(img, dtype=np.float64)
+        hi = arr.max() if arr.size else 0
+        scale = 255.0 / hi if hi > 255 else 1.0
+        arr8 = np.clip(arr * scale, 0, 255).astype(np.uint8)
+        return Image.fromarray(arr8, "L").convert("RGB")
+    if img.mode == "F":
+        arr = np.asarray(img, dtype=np.float64)
+        lo, hi = (float(arr.min()), float(arr.max())) if arr.size else (0.0, 1.0)
+        arr8 = ((arr - lo) / (hi - lo or 1.0) * 255).astype(np.uint8)
+        return Image.fromarray(arr8, "L").convert("RGB")
+    if img.mode == "P":
+        img = img.convert("RGBA")
+    if img.mode in ("RGBA", "LA", "PA", "RGBa", "La"):
+        # Composite transparency onto white, which is how viewers show it.
+        rgba = img.convert("RGBA")
+        background = Image.new("RGBA", rgba.size, (255, 255, 255, 255))
+        return Image.alpha_composite(background, rgba).convert("RGB")
+    return img.convert("RGB")
+
+
+def decode_image(img: Image.Image) -> np.ndarray:
+    """Pillow image -> RGB uint8 array with EXIF orientation applied."""
+    img = ImageOps.exif_transpose(img)
+    return np.ascontiguousarray(np.asarray(_to_rgb(img), dtype=np.uint8))
+
+
+def load_image(path: str | os.PathLike) -> LoadedImage:
+    """Read a photo from disk. Raises ImageLoadError with a readable message."""
+    p = Path(path)
+    if not p.exists():
+        raise ImageLoadError(f"file not found: {p}")
+    if p.is_dir():
+        raise ImageLoadError(f"is a folder, not an image: {p}")
+    try:
+        size = p.stat().st_size
+    except OSError as exc:
+        raise ImageLoadError(f"cannot access {p}: {exc.strerror or exc}") from None
+    if size == 0:
+        raise ImageLoadError(f"file is empty (0 bytes): {p}")
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("error", Image.DecompressionBombWarning)
+            with Image.open(p) as img:
+                fmt = img.format
+                exif = img.info.get("exif")
+                icc = img.info.get("icc_profile")
+                img.load()
+                rgb = decode_image(img)
+    except UnidentifiedImageError:
+        raise ImageLoadError(f"not a supported image format: {p}") from None
+    except (Image.DecompressionBombError, Image.DecompressionBombWarning):
+        raise ImageLoadError(f"image is too large to open safely (over {MAX_PIXELS:,} pixels): {p}") from None
+    except PermissionError:
+        raise ImageLoadError(f"permission denied: {p}") from None
+    except (OSError, SyntaxError, ValueError) as exc:
+        # Pillow reports truncated or corrupt data as OSError/SyntaxError.
+        raise ImageLoadError(f"image data is damaged or truncated: {p} ({exc})") from None
+    if rgb.size == 0:
+        raise ImageLoadError(f"image has no pixels: {p}")
+    return LoadedImage(path=p, rgb=rgb, format=fmt, exif=exif, icc_profile=icc)

@@ -1,0 +1,122 @@
+"""The bundled model manifest, hash verification and one cached ONNX session per model."""
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import threading
+from dataclasses import dataclass
+from pathlib import Path
+
+DEFAULT_MODELS_DIR = Path(__file__).resolve().parents[2] / "models"
+
+
+class ModelError(Exception):
+    """A model is missing, damaged or does not match its manifest; message is for the user."""
+
+
+@dataclass(frozen=True)
+class ModelEntry:
+    name: str
+    task: str
+    file: str
+    sha256: str
+    size: int
+    license: str
+    raw: dict
+
+    @classmethod
+    def from_dict(cls, d: dict) -> "ModelEntry":
+        try:
+            return cls(d["name"], d["task"], d["file"], d["sha256"], int(d["size"]), d.get("license", "unknown"), d)
+        except KeyError as exc:
+            raise ModelError(f"manifest entry is missing the field {exc}") from None
+
+
+def models_dir() -> Path:
+    """Where the models live: $CAPTAG_MODELS_DIR, the PyInstaller bundle, or the source tree."""
+    env = os.environ.get("CAPTAG_MODELS_DIR")
+    if env:
+        return Path(env)
+    import sys
+
+    bundle = getattr(sys, "_MEIPASS", None)
+    if bundle:
+        return Path(bundle) / "models"
+    return DEFAULT_MODELS_DIR
+
+
+def file_sha256(path: Path) -> str:
+    h = hashlib.sha256()
+    with open(path, "rb") as f:
+        for block in iter(lambda: f.read(1 << 20), b""):
+            h.update(block)
+    return h.hexdigest()
+
+
+class ModelStore:
+    """Reads manifest.json; verifies each file once; caches ONNX Runtime sessions."""
+
+    def __init__(self, directory: Path | None = None, threads: int | None = None):
+        self.dir = Path(directory) if directory else models_dir()
+        manifest = self.dir / "manifest.json"
+        if not manifest.exists():
+            raise ModelError(f"model manifest not found: {manifest}")
+        try:
+            data = json.loads(manifest.read_text(encoding="utf-8"))
+        except (OSError, ValueError) as exc:
+            raise ModelError(f"model manifest is unreadable: {manifest} ({exc})") from None
+        self.entries = {e["name"]: ModelEntry.from_dict(e) for e in data.get("models", [])}
+        self.threads = threads
+        self._verified: dict[str, bool] = {}
+        self._sessions: dict[str, object] = {}
+        self._lock = threading.Lock()
+
+    def entry(self, name: str) -> ModelEntry:
+        try:
+            return self.entries[name]
+        except KeyError:
+            raise ModelError(f"model '{name}' is not in the manifest {self.dir / 'manifest.json'}") from None
+
+    def has(self, name: str) -> bool:
+        return name in self.entries
+
+    def path(self, name: str) -> Path:
+        return self.dir / self.entry(name).file
+
+    def verify(self, name: str) -> bool:
+        """True when the file exists with the manifest's size and sha256."""
+        if name not in self._verified:
+            e, p = self.entry(name), self.path(name)
+            ok = p.is_file() and p.stat().st_size == e.size and file_sha256(p) == e.sha256
+            self._verified[name] = ok
+        return self._verified[name]
+
+    def verified_path(self, name: str) -> Path:
+        if not self.verify(name):
+            p = self.path(name)
+            why = "is missing" if not p.exists() else "does not match its sha256 in the manifest (damaged or replaced)"
+            raise ModelError(f"model file {p.name} {why}; refusing to load it. Reinstall captag to repair.")
+        return self.path(name)
+
+    def read_json(self, name: str):
+        return json.loads(self.verified_path(name).read_text(encoding="utf-8"))
+
+    def session(self, name: str):
+        with self._lock:
+            if name not in self._sessions:
+                import onnxruntime as ort
+
+                opts = ort.SessionOptions()
+                opts.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_ALL
+                if self.threads:
+                    opts.intra_op_num_threads = self.threads
+                opts.inter_op_num_threads = 1
+                try:
+                    self._sessions[name] = ort.InferenceSession(
+                        str(self.verified_path(name)), sess_options=opts, providers=["CPUExecutionProvider"])
+                except ModelError:
+                    raise
+                except Exception as exc:  # onnxruntime raises its own untyped errors
+                    raise ModelError(f"model '{name}' could not be loaded: {exc}") from None
+            return self._sessions[name]

@@ -1,0 +1,136 @@
+"""The photo -> caption -> hashtags pipeline as generators.
+
+Every `yield` is a progress tick and a cancel point: `drive()` checks the cancel
+token between ticks, so a newer photo can stop an older job between stages.
+"""
+from __future__ import annotations
+
+import threading
+import time
+from dataclasses import dataclass, field
+from typing import Callable, Generator
+
+import numpy as np
+
+from captag_desktop.core.beam_search import DecodeOptions
+from captag_desktop.core.models import ModelStore
+
+LANGUAGES = {"en": "English", "ar": "Arabic", "hi": "Hindi", "ta": "Tamil", "te": "Telugu", "bn": "Bengali"}
+
+
+class Cancelled(Exception):
+    pass
+
+
+class CancelToken:
+    def __init__(self):
+        self._event = threading.Event()
+
+    def cancel(self) -> None:
+        self._event.set()
+
+    @property
+    def cancelled(self) -> bool:
+        return self._event.is_set()
+
+
+@dataclass(frozen=True)
+class Progress:
+    stage: str
+    fraction: float  # 0..1 over the whole job
+    message: str = ""
+
+
+@dataclass
+class PhotoResult:
+    image: str
+    captions: dict[str, str] = field(default_factory=dict)
+    hashtags: dict[str, list[str]] = field(default_factory=dict)
+    timings_ms: dict[str, float] = field(default_factory=dict)
+    warnings: list[str] = field(default_factory=list)
+    error: str | None = None
+
+    def to_json(self) -> dict:
+        if self.error is not None:
+            return {"image": self.image, "error": self.error}
+        out = {"image": self.image, "captions": self.captions, "hashtags": self.hashtags,
+               "timings_ms": {k: round(v, 2) for k, v in self.timings_ms.items()}}
+        if self.warnings:
+            out["warnings"] = self.warnings
+        return out
+
+
+Job = Generator[Progress, None, PhotoResult]
+
+
+def drive(job: Job, cancel: CancelToken | None = None, on_progress: Callable[[Progress], None] | None = None) -> PhotoResult:
+    """Run a pipeline generator to completion, honouring cancellation at each tick."""
+    try:
+        while True:
+            if cancel is not None and cancel.cancelled:
+                job.close()
+                raise Cancelled()
+            tick = next(job)
+            if on_progress is not None:
+                on_progress(tick)
+    except StopIteration as stop:
+        return stop.value
+
+
+class Pipeline:
+    """Loads each model once, on first use, and reuses it for every photo."""
+
+    def __init__(self, store: ModelStore | None = None, encoder: str = "quality",
+                 decode: DecodeOptions = DecodeOptions()):
+        self.store = store or ModelStore()
+        self.encoder_kind = encoder
+        self.decode = decode
+        self._encoder = None
+        self._decoders: dict[str, object] = {}
+
+    def encoder(self):
+        if self._encoder is None:
+            from captag_desktop.core.captioner import Encoder
+
+            self._encoder = Encoder(self.store, self.encoder_kind)
+        return self._encoder
+
+    def decoder(self, lang: str):
+        if lang not in self._decoders:
+            from captag_desktop.core.captioner import CaptionDecoder
+
+            self._decoders[lang] = CaptionDecoder(self.store, lang)
+        return self._decoders[lang]
+
+    def available_languages(self) -> list[str]:
+        return [lang for lang in LANGUAGES if self.store.has(f"caption-{lang}-step")]
+
+    def warm_up(self) -> None:
+        """Load the English path now so the first photo is not slow."""
+        self.encoder()
+        self.decoder("en")
+
+    def describe(self, rgb: np.ndarray, image: str, langs: list[str] = ("en",), n_hashtags: int = 10) -> Job:
+        from captag_desktop.core.hashtags import hashtags_from_caption
+
+        result = PhotoResult(image=image)
+        t0 = time.perf_counter()
+        yield Progress("encode", 0.05, "Looking at the photo…")
+        features = self.encoder()(rgb)
+        result.timings_ms["encode"] = (time.perf_counter() - t0) * 1000
+        available = set(self.available_languages())
+        for i, lang in enumerate(langs):
+            yield Progress("caption", 0.3 + 0.6 * i / max(len(langs), 1), f"Writing the {LANGUAGES.get(lang, lang)} caption…")
+            if lang not in available:
+                result.warnings.append(f"no {LANGUAGES.get(lang, lang)} caption model is installed; skipped '{lang}'")
+                continue
+            t = time.perf_counter()
+            result.captions[lang] = self.decoder(lang).caption(features, self.decode)
+            result.timings_ms[f"caption_{lang}"] = (time.perf_counter() - t) * 1000
+            if n_hashtags > 0:
+                t = time.perf_counter()
+                result.hashtags[lang] = hashtags_from_caption(result.captions[lang], n_hashtags)
+                result.timings_ms[f"hashtags_{lang}"] = (time.perf_counter() - t) * 1000
+        result.timings_ms["total"] = (time.perf_counter() - t0) * 1000
+        yield Progress("done", 1.0, "Done")
+        return result

@@ -1,0 +1,183 @@
+"""The main window: photo canvas on the left, results on the right, progress below."""
+from __future__ import annotations
+
+from pathlib import Path
+
+from PySide6.QtCore import QSettings, Qt
+from PySide6.QtGui import QAction, QKeySequence
+from PySide6.QtWidgets import (QFileDialog, QLabel, QMainWindow, QMessageBox, QProgressBar, QPushButton,
+                               QSplitter)
+
+from captag_desktop.core.pipeline import LANGUAGES, PhotoResult
+from captag_desktop.ui.canvas import ImageCanvas
+from captag_desktop.ui.results_panel import ResultsPanel
+from captag_desktop.ui.worker import JobRunner
+
+IMAGE_FILTER = "Images (*.jpg *.jpeg *.png *.webp *.bmp *.tif *.tiff *.gif);;All files (*)"
+
+
+class MainWindow(QMainWindow):
+    def __init__(self, runner: JobRunner | None = None, settings: QSettings | None = None):
+        super().__init__()
+        self.setWindowTitle("captag")
+        self.setAcceptDrops(True)
+        self.settings = settings or QSettings("captag", "captag")
+        self.runner = runner or JobRunner(parent=self)
+        self.current_path: str | None = None
+        self.last_result: PhotoResult | None = None
+
+        self.canvas = ImageCanvas()
+        self.results = ResultsPanel()
+        split = QSplitter(Qt.Orientation.Horizontal)
+        split.addWidget(self.canvas)
+        split.addWidget(self.results)
+        split.setStretchFactor(0, 3)
+        split.setStretchFactor(1, 2)
+        self.setCentralWidget(split)
+
+        self.progress = QProgressBar()
+        self.progress.setRange(0, 100)
+        self.progress.setMaximumWidth(220)
+        self.progress.setVisible(False)
+        self.cancel_button = QPushButton("Cancel")
+        self.cancel_button.setVisible(False)
+        self.cancel_button.clicked.connect(self.cancel)
+        self.zoom_label = QLabel("")
+        self.statusBar().addPermanentWidget(self.zoom_label)
+        self.statusBar().addPermanentWidget(self.progress)
+        self.statusBar().addPermanentWidget(self.cancel_button)
+        self.statusBar().showMessage("Drop a photo or press Ctrl+O.")
+
+        self._build_menus()
+        self.canvas.files_dropped.connect(self.open_paths)
+        self.canvas.zoom_changed.connect(lambda z: self.zoom_label.setText(f"{z * 100:.0f}%"))
+        self.results.copied.connect(lambda _t: self.statusBar().showMessage("Copied to the clipboard.", 3000))
+        self.runner.image_loaded.connect(self._on_image_loaded)
+        self.runner.progress.connect(self._on_progress)
+        self.runner.finished.connect(self._on_finished)
+        self.runner.failed.connect(self._on_failed)
+        self.runner.cancelled.connect(self._on_cancelled)
+        self._restore()
+
+    # -- menus and settings ---------------------------------------------------
+    def _action(self, menu, text, slot, shortcut=None, checkable=False) -> QAction:
+        act = QAction(text, self)
+        if shortcut:
+            act.setShortcut(QKeySequence(shortcut))
+        act.setCheckable(checkable)
+        act.triggered.connect(slot)
+        menu.addAction(act)
+        return act
+
+    def _build_menus(self) -> None:
+        m = self.menuBar().addMenu("&File")
+        self.open_action = self._action(m, "&Open…", self.open_dialog, QKeySequence.StandardKey.Open)
+        m.addSeparator()
+        self._action(m, "&Quit", self.close, QKeySequence.StandardKey.Quit)
+        e = self.menuBar().addMenu("&Edit")
+        self.copy_all_action = self._action(e, "Copy &all results", self.results.copy_all, "Ctrl+Shift+C")
+        self.cancel_action = self._action(e, "&Cancel", self.cancel, "Esc")
+        v = self.menuBar().addMenu("&View")
+        self._action(v, "Zoom &in", lambda: self.canvas.zoom_by(1.25), QKeySequence.StandardKey.ZoomIn)
+        self._action(v, "Zoom &out", lambda: self.canvas.zoom_by(0.8), QKeySequence.StandardKey.ZoomOut)
+        self._action(v, "&Fit to window", self.canvas.fit, "Ctrl+0")
+        self._action(v, "&Actual size", lambda: self.canvas.set_zoom(1.0), "Ctrl+1")
+        lm = self.menuBar().addMenu("&Languages")
+        self.lang_actions: dict[str, QAction] = {}
+        for code, name in LANGUAGES.items():
+            act = self._action(lm, f"{name} ({code})", self._languages_changed, checkable=True)
+            self.lang_actions[code] = act
+        h = self.menuBar().addMenu("&Help")
+        self._action(h, "&About captag", self._about)
+
+    def _restore(self) -> None:
+        geometry = self.settings.value("window/geometry")
+        if geometry is not None:
+            self.restoreGeometry(geometry)
+        else:
+            self.resize(1200, 760)
+        chosen = str(self.settings.value("languages", "en")).split(",")
+        for code, act in self.lang_actions.items():
+            act.setChecked(code in chosen)
+
+    def languages(self) -> list[str]:
+        langs = [c for c, a in self.lang_actions.items() if a.isChecked()]
+        return langs or ["en"]
+
+    def _languages_changed(self) -> None:
+        self.settings.setValue("languages", ",".join(self.languages()))
+        if self.canvas.has_image():
+            self._start(self.canvas.image)
+
+    def closeEvent(self, event):
+        self.settings.setValue("window/geometry", self.saveGeometry())
+        self.runner.shutdown()
+        super().closeEvent(event)
+
+    # -- opening photos --------------------------------------------------------
+    def open_dialog(self) -> None:
+        start = str(self.settings.value("last_dir", str(Path.home())))
+        path, _ = QFileDialog.getOpenFileName(self, "Open photo", start, IMAGE_FILTER)
+        if path:
+            self.open_paths([path])
+
+    def open_paths(self, paths: list[str]) -> None:
+        if not paths:
+            return
+        path = paths[0]
+        self.settings.setValue("last_dir", str(Path(path).parent))
+        self.current_path = path
+        self.results.clear("Working…")
+        self._start(path)
+
+    def dragEnterEvent(self, event):
+        self.canvas.dragEnterEvent(event)
+
+    def dropEvent(self, event):
+        self.canvas.dropEvent(event)
+
+    def _start(self, source) -> None:
+        self.progress.setValue(0)
+        self.progress.setVisible(True)
+        self.cancel_button.setVisible(True)
+        self.runner.submit(source, self.languages(), 10)
+
+    def cancel(self) -> None:
+        self.runner.cancel()
+
+    # -- worker signals -----------------------------------------------------
+    def _on_image_loaded(self, rgb, path: str) -> None:
+        self.canvas.set_image(rgb)
+        h, w, _ = rgb.shape
+        self.setWindowTitle(f"{Path(path).name} ({w}×{h}) — captag")
+
+    def _on_progress(self, fraction: float, message: str) -> None:
+        self.progress.setValue(int(fraction * 100))
+        self.statusBar().showMessage(message)
+
+    def _done(self) -> None:
+        self.progress.setVisible(False)
+        self.cancel_button.setVisible(False)
+
+    def _on_finished(self, result: PhotoResult) -> None:
+        self._done()
+        self.last_result = result
+        self.results.show_result(result)
+        total = result.timings_ms.get("total", 0.0)
+        self.statusBar().showMessage(f"Done in {total:.0f} ms.", 5000)
+
+    def _on_failed(self, message: str) -> None:
+        self._done()
+        # Not a modal box: the user may be dropping photos in quick succession.
+        self.results.clear(f"Could not process this photo:\n{message}")
+        self.statusBar().showMessage(message)
+
+    def _on_cancelled(self) -> None:
+        self._done()
+        self.statusBar().showMessage("Cancelled.", 3000)
+
+    def _about(self) -> None:
+        from captag_desktop import __version__
+
+        QMessageBox.about(self, "About captag", f"<b>captag {__version__}</b><p>Captions, hashtags and repairs "
+                          "for your photos, computed on this computer. Nothing is uploaded.</p>")

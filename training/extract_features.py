@@ -1,0 +1,66 @@
+"""Run the frozen encoder once over the Flickr8k images and cache the features.
+
+Output: <out>/<encoder>.npy (float16, N x positions x channels) and <out>/<encoder>.json
+(the image names, in row order). Resumable: rows are written in chunks to a memmap.
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+import time
+from pathlib import Path
+
+import numpy as np
+import torch
+
+from captag_desktop.core.images import load_image
+from captag_desktop.core.preprocess import encoder_batch
+from training.encoder_model import load_encoder
+from training.flickr8k import DEFAULT_ROOT, image_path, read_split
+
+log = logging.getLogger("extract")
+
+
+def extract(root: Path, out_dir: Path, encoder: str, names: list[str], batch: int = 32) -> Path:
+    out_dir.mkdir(parents=True, exist_ok=True)
+    npy, meta = out_dir / f"{encoder}.npy", out_dir / f"{encoder}.json"
+    if meta.exists() and json.loads(meta.read_text())["names"] == names:
+        log.info("features already cached at %s", npy)
+        return npy
+    model = load_encoder(encoder)
+    probe = model(torch.from_numpy(encoder_batch([np.zeros((224, 224, 3), np.uint8)])))
+    shape = (len(names), probe.shape[1], probe.shape[2])
+    mm = np.lib.format.open_memmap(str(npy) + ".part", mode="w+", dtype=np.float16, shape=shape)
+    start = time.time()
+    with torch.inference_mode():
+        for i in range(0, len(names), batch):
+            chunk = names[i : i + batch]
+            pixels = encoder_batch([load_image(image_path(root, n)).rgb for n in chunk])
+            mm[i : i + len(chunk)] = model(torch.from_numpy(pixels)).numpy().astype(np.float16)
+            if (i // batch) % 20 == 0:
+                log.info("%d/%d images, %.0fs", i + len(chunk), len(names), time.time() - start)
+    mm.flush()
+    del mm
+    Path(str(npy) + ".part").replace(npy)
+    meta.write_text(json.dumps({"encoder": encoder, "names": names}))
+    log.info("wrote %s %s in %.0fs", npy, shape, time.time() - start)
+    return npy
+
+
+def main(argv=None):
+    ap = argparse.ArgumentParser(description=__doc__)
+    ap.add_argument("--data", type=Path, default=DEFAULT_ROOT)
+    ap.add_argument("--out", type=Path, default=Path(".cache/features"))
+    ap.add_argument("--encoder", default="efficientnet-lite2")
+    ap.add_argument("--limit", type=int, default=0, help="only the first N images (tests)")
+    args = ap.parse_args(argv)
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(message)s")
+    names = read_split(args.data, "train") + read_split(args.data, "dev")
+    if args.limit:
+        names = names[: args.limit]
+    extract(args.data, args.out, args.encoder, names)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,28 @@
+"""Reading the Flickr8k splits and captions from ../shared/datasets (never copied)."""
+from __future__ import annotations
+
+from collections import defaultdict
+from pathlib import Path
+
+DEFAULT_ROOT = Path(__file__).resolve().parents[1].parent / "shared" / "datasets" / "flickr8k"
+
+
+def read_split(root: Path, split: str) -> list[str]:
+    names = {"train": "Flickr_8k.trainImages.txt", "dev": "Flickr_8k.devImages.txt"}
+    lines = (Path(root) / names[split]).read_text(encoding="utf-8").split()
+    return [ln.strip() for ln in lines if ln.strip()]
+
+
+def read_captions(root: Path, lang: str = "en") -> dict[str, list[str]]:
+    fname = {"en": "Flickr8k.token.txt", "ar": "Flickr8k.arabic.txt"}[lang]
+    caps: dict[str, list[str]] = defaultdict(list)
+    for line in (Path(root) / fname).read_text(encoding="utf-8").splitlines():
+        if "\t" not in line:
+            continue
+        key, text = line.split("\t", 1)
+        caps[key.split("#")[0]].append(text.strip())
+    return dict(caps)
+
+
+def image_path(root: Path, name: str) -> Path:
+    return Path(root) / "images" / name

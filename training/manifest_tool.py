@@ -1,0 +1,56 @@
+"""Keep models/manifest.json in step with the files in models/ (hash, size, I/O)."""
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import tempfile
+from pathlib import Path
+
+MODELS_DIR = Path(__file__).resolve().parents[1] / "models"
+
+
+def sha256_of(path: Path) -> str:
+    h = hashlib.sha256()
+    with open(path, "rb") as f:
+        for block in iter(lambda: f.read(1 << 20), b""):
+            h.update(block)
+    return h.hexdigest()
+
+
+def onnx_io(path: Path) -> tuple[list[dict], list[dict]]:
+    import onnx
+
+    model = onnx.load(str(path), load_external_data=False)
+
+    def describe(values):
+        out = []
+        for v in values:
+            dims = [d.dim_param or d.dim_value for d in v.type.tensor_type.shape.dim]
+            out.append({"name": v.name, "shape": dims, "dtype": onnx.TensorProto.DataType.Name(v.type.tensor_type.elem_type).lower()})
+        return out
+
+    inits = {i.name for i in model.graph.initializer}
+    return describe([i for i in model.graph.input if i.name not in inits]), describe(model.graph.output)
+
+
+def write_json_atomic(path: Path, data) -> None:
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=path.name, suffix=".tmp")
+    with os.fdopen(fd, "w", encoding="utf-8") as f:
+        json.dump(data, f, indent=2, ensure_ascii=False)
+        f.write("\n")
+    os.replace(tmp, path)
+
+
+def update_entry(entry: dict, models_dir: Path = MODELS_DIR) -> dict:
+    """Insert or replace the manifest entry with entry['name'], filling hash/size/io."""
+    manifest_path = models_dir / "manifest.json"
+    manifest = json.loads(manifest_path.read_text()) if manifest_path.exists() else {"version": 1, "models": []}
+    path = models_dir / entry["file"]
+    entry = dict(entry, sha256=sha256_of(path), size=path.stat().st_size)
+    if path.suffix == ".onnx":
+        entry["inputs"], entry["outputs"] = onnx_io(path)
+    manifest["models"] = [m for m in manifest["models"] if m["name"] != entry["name"]] + [entry]
+    manifest["models"].sort(key=lambda m: m["name"])
+    write_json_atomic(manifest_path, manifest)
+    return entry

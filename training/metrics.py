@@ -1,0 +1,94 @@
+"""Caption metrics: corpus BLEU-1..4 and CIDEr-D, following the coco-caption definitions.
+
+Inputs are already tokenised: hyps maps an image id to a list of words, refs maps it
+to a list of reference word lists.
+"""
+from __future__ import annotations
+
+import math
+from collections import Counter
+
+Tokens = list[str]
+
+
+def ngrams(words: Tokens, n: int) -> Counter:
+    return Counter(tuple(words[i : i + n]) for i in range(len(words) - n + 1))
+
+
+def bleu(hyps: dict[str, Tokens], refs: dict[str, list[Tokens]], max_n: int = 4) -> list[float]:
+    """Corpus BLEU-1..max_n with the brevity penalty against the closest reference length."""
+    matched = [0] * max_n
+    total = [0] * max_n
+    hyp_len = ref_len = 0
+    for key, hyp in hyps.items():
+        rs = refs[key]
+        hyp_len += len(hyp)
+        # Closest reference length; ties go to the shorter one.
+        ref_len += min((abs(len(r) - len(hyp)), len(r)) for r in rs)[1]
+        for n in range(1, max_n + 1):
+            h = ngrams(hyp, n)
+            max_ref: Counter = Counter()
+            for r in rs:
+                max_ref |= ngrams(r, n)
+            matched[n - 1] += sum(min(c, max_ref[g]) for g, c in h.items())
+            total[n - 1] += max(len(hyp) - n + 1, 0)
+    tiny = 1e-9
+    bp = 1.0 if hyp_len >= ref_len else math.exp(1 - ref_len / max(hyp_len, 1))
+    scores, log_sum = [], 0.0
+    for n in range(max_n):
+        p = (matched[n] + tiny) / (total[n] + tiny) if total[n] else tiny
+        log_sum += math.log(max(p, tiny))
+        scores.append(bp * math.exp(log_sum / (n + 1)))
+    return scores
+
+
+def _tfidf(words: Tokens, df: dict, log_n: float, max_n: int):
+    vecs, norms = [], []
+    for n in range(1, max_n + 1):
+        vec = {g: c * (log_n - math.log(max(1.0, df.get(g, 0.0)))) for g, c in ngrams(words, n).items()}
+        vecs.append(vec)
+        norms.append(math.sqrt(sum(v * v for v in vec.values())))
+    return vecs, norms
+
+
+def cider_d(hyps: dict[str, Tokens], refs: dict[str, list[Tokens]], max_n: int = 4, sigma: float = 6.0) -> tuple[float, dict[str, float]]:
+    """CIDEr-D (clipped tf-idf, Gaussian length penalty, x10). Returns (mean, per-image)."""
+    df: Counter = Counter()
+    for key in hyps:
+        seen = set()
+        for r in refs[key]:
+            for n in range(1, max_n + 1):
+                seen.update(ngrams(r, n))
+        df.update(seen)
+    log_n = math.log(float(len(hyps)))
+    per_image = {}
+    for key, hyp in hyps.items():
+        hv, hn = _tfidf(hyp, df, log_n, max_n)
+        score = [0.0] * max_n
+        for r in refs[key]:
+            rv, rn = _tfidf(r, df, log_n, max_n)
+            delta = len(hyp) - len(r)
+            for n in range(max_n):
+                val = sum(min(v, rv[n][g]) * rv[n][g] for g, v in hv[n].items() if g in rv[n])
+                if hn[n] and rn[n]:
+                    val /= hn[n] * rn[n]
+                else:
+                    val = 0.0
+                score[n] += val * math.exp(-(delta ** 2) / (2 * sigma ** 2))
+        per_image[key] = sum(score) / max_n / len(refs[key]) * 10.0
+    mean = sum(per_image.values()) / max(len(per_image), 1)
+    return mean, per_image
+
+
+def caption_report(hyps: dict[str, Tokens], refs: dict[str, list[Tokens]]) -> dict:
+    b = bleu(hyps, refs)
+    c, _ = cider_d(hyps, refs)
+    texts = Counter(" ".join(h) for h in hyps.values())
+    top_share = texts.most_common(1)[0][1] / len(hyps) if hyps else 0.0
+    return {
+        "BLEU-1": round(b[0], 4), "BLEU-2": round(b[1], 4), "BLEU-3": round(b[2], 4), "BLEU-4": round(b[3], 4),
+        "CIDEr-D": round(c, 4),
+        "images": len(hyps),
+        "distinct_captions": len(texts),
+        "most_common_caption_share": round(top_share, 4),
+    }

@@ -1,0 +1,174 @@
+"""Train the caption decoder on cached encoder features, bounded in time.
+
+Every epoch it decodes the dev split greedily, scores CIDEr-D, logs to
+<out>/train.log and keeps the best checkpoint in <out>/best.pt.
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+import math
+import random
+import time
+from pathlib import Path
+
+import numpy as np
+import torch
+import torch.nn.functional as F
+
+from captag_desktop.core.text import Vocab, tokenize
+from training.caption_model import CaptionDecoder, DecoderConfig, count_parameters
+from training.flickr8k import DEFAULT_ROOT, read_captions, read_split
+from training.metrics import caption_report
+
+log = logging.getLogger("train")
+
+
+def seed_everything(seed: int) -> None:
+    random.seed(seed)
+    np.random.seed(seed)
+    torch.manual_seed(seed)
+
+
+def load_features(path: Path) -> tuple[np.ndarray, dict[str, int]]:
+    names = json.loads(path.with_suffix(".json").read_text())["names"]
+    return np.load(path, mmap_mode="r"), {n: i for i, n in enumerate(names)}
+
+
+def make_pairs(names, captions, rows, vocab: Vocab, max_len: int):
+    pairs = []
+    for n in names:
+        for cap in captions.get(n, []):
+            ids = vocab.encode(cap, max_len)
+            pairs.append((rows[n], ids + [vocab.pad_id] * (max_len - len(ids))))
+    rows_arr = np.array([p[0] for p in pairs], dtype=np.int64)
+    toks = np.array([p[1] for p in pairs], dtype=np.int64)
+    return rows_arr, toks
+
+
+@torch.no_grad()
+def greedy(model: CaptionDecoder, feats: torch.Tensor, vocab: Vocab, max_len: int) -> list[list[str]]:
+    ck, cv = model.init_cache(feats)
+    c = model.config
+    b = feats.shape[0]
+    sk = torch.zeros(c.n_layers, b, c.n_heads, 0, c.d_model // c.n_heads)
+    sv = sk.clone()
+    tok = torch.full((b,), vocab.bos_id, dtype=torch.long)
+    out = []
+    for t in range(max_len - 1):
+        logp, sk, sv = model.step(tok, torch.tensor([t]), sk, sv, ck, cv)
+        tok = logp.argmax(-1)
+        out.append(tok)
+    seqs = torch.stack(out, 1).tolist()
+    return [vocab.decode(s) for s in seqs]
+
+
+def evaluate(model, feats_all, rows, names, captions, vocab, max_len) -> dict:
+    model.eval()
+    hyps = {}
+    for i in range(0, len(names), 250):
+        chunk = names[i : i + 250]
+        f = torch.from_numpy(np.asarray(feats_all[[rows[n] for n in chunk]], dtype=np.float32))
+        for n, words in zip(chunk, greedy(model, f, vocab, max_len)):
+            hyps[n] = words
+    refs = {n: [tokenize(c) for c in captions[n]] for n in names}
+    return caption_report(hyps, refs)
+
+
+def train(args) -> dict:
+    seed_everything(args.seed)
+    torch.set_num_threads(args.threads)
+    out = Path(args.out)
+    out.mkdir(parents=True, exist_ok=True)
+    feats_all, rows = load_features(Path(args.features))
+    feats_mem = np.asarray(feats_all)  # float16 in RAM; batches are cast on the fly
+    captions = read_captions(Path(args.data), "en")
+    train_names = [n for n in read_split(Path(args.data), "train") if n in rows]
+    dev_names = [n for n in read_split(Path(args.data), "dev") if n in rows][: args.dev_limit or None]
+    vocab = Vocab.build((c for n in train_names for c in captions[n]), args.min_count)
+    vocab.save(out / "vocab.json")
+    cfg = DecoderConfig(vocab_size=len(vocab), feat_dim=feats_mem.shape[2], n_regions=feats_mem.shape[1],
+                        d_model=args.d_model, n_heads=args.heads, n_layers=args.layers, d_ff=args.d_model * 4,
+                        max_len=args.max_len, dropout=args.dropout)
+    model = CaptionDecoder(cfg)
+    log.info("vocab %d, params %d, train images %d, dev images %d", len(vocab), count_parameters(model), len(train_names), len(dev_names))
+    r_rows, r_toks = make_pairs(train_names, captions, rows, vocab, args.max_len)
+    steps_per_epoch = math.ceil(len(r_rows) / args.batch)
+    total_steps = steps_per_epoch * args.epochs
+    opt = torch.optim.AdamW(model.parameters(), lr=args.lr, weight_decay=args.weight_decay)
+    warmup = min(1000, total_steps // 10 + 1)
+    sched = torch.optim.lr_scheduler.LambdaLR(
+        opt, lambda s: min(1.0, (s + 1) / warmup) * 0.5 * (1 + math.cos(math.pi * min(s, total_steps) / total_steps)))
+    best = {"CIDEr-D": -1.0}
+    start = time.time()
+    history = []
+    for epoch in range(1, args.epochs + 1):
+        model.train()
+        perm = np.random.permutation(len(r_rows))
+        total_loss = 0.0
+        for s in range(steps_per_epoch):
+            idx = perm[s * args.batch : (s + 1) * args.batch]
+            f = torch.from_numpy(feats_mem[r_rows[idx]].astype(np.float32))
+            toks = torch.from_numpy(r_toks[idx])
+            logits = model(f, toks[:, :-1])
+            loss = F.cross_entropy(logits.reshape(-1, logits.shape[-1]), toks[:, 1:].reshape(-1),
+                                   ignore_index=vocab.pad_id, label_smoothing=args.label_smoothing)
+            opt.zero_grad(set_to_none=True)
+            loss.backward()
+            torch.nn.utils.clip_grad_norm_(model.parameters(), 1.0)
+            opt.step()
+            sched.step()
+            total_loss += loss.item()
+            if s % 100 == 0:
+                log.info("epoch %d step %d/%d loss %.3f %.0fs", epoch, s, steps_per_epoch, loss.item(), time.time() - start)
+        report = evaluate(model, feats_mem, rows, dev_names, captions, vocab, args.max_len)
+        report.update(epoch=epoch, train_loss=round(total_loss / steps_per_epoch, 4), seconds=round(time.time() - start))
+        history.append(report)
+        log.info("epoch %d dev %s", epoch, report)
+        if report["CIDEr-D"] > best["CIDEr-D"]:
+            best = report
+            torch.save({"state_dict": model.state_dict(), "config": cfg.to_dict(), "report": report, "args": vars(args)}, out / "best.pt")
+        (out / "history.json").write_text(json.dumps(history, indent=1))
+        if time.time() - start > args.time_limit * 60:
+            log.info("time limit reached after epoch %d", epoch)
+            break
+    summary = {"best_dev_greedy": best, "train_seconds": round(time.time() - start), "parameters": count_parameters(model),
+               "vocab_size": len(vocab)}
+    (out / "train_summary.json").write_text(json.dumps(summary, indent=1))
+    return summary
+
+
+def parser() -> argparse.ArgumentParser:
+    ap = argparse.ArgumentParser(description=__doc__)
+    ap.add_argument("--features", default=".cache/features/efficientnet-lite2.npy")
+    ap.add_argument("--data", default=str(DEFAULT_ROOT))
+    ap.add_argument("--out", default="runs/captioner")
+    ap.add_argument("--epochs", type=int, default=20)
+    ap.add_argument("--time-limit", type=float, default=60.0, help="minutes")
+    ap.add_argument("--batch", type=int, default=64)
+    ap.add_argument("--lr", type=float, default=5e-4)
+    ap.add_argument("--weight-decay", type=float, default=0.05)
+    ap.add_argument("--dropout", type=float, default=0.3)
+    ap.add_argument("--label-smoothing", type=float, default=0.1)
+    ap.add_argument("--d-model", type=int, default=256)
+    ap.add_argument("--heads", type=int, default=4)
+    ap.add_argument("--layers", type=int, default=3)
+    ap.add_argument("--max-len", type=int, default=24)
+    ap.add_argument("--min-count", type=int, default=5)
+    ap.add_argument("--dev-limit", type=int, default=0)
+    ap.add_argument("--threads", type=int, default=2)
+    ap.add_argument("--seed", type=int, default=13)
+    return ap
+
+
+def main(argv=None):
+    args = parser().parse_args(argv)
+    Path(args.out).mkdir(parents=True, exist_ok=True)
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(message)s",
+                        handlers=[logging.FileHandler(Path(args.out) / "train.log"), logging.StreamHandler()])
+    print(json.dumps(train(args)))
+
+
+if __name__ == "__main__":
+    main()
