@@ -135,8 +135,12 @@ class CaptionDecoder(nn.Module):
         return self.out(self.out_norm(x))
 
     # -- training: all positions at once ------------------------------------
-    def forward(self, feats: torch.Tensor, tokens: torch.Tensor) -> torch.Tensor:
+    def forward(self, feats: torch.Tensor, tokens: torch.Tensor, image_index: torch.Tensor | None = None) -> torch.Tensor:
+        """image_index maps each caption row to its image row, so the several captions
+        of one photo share a single memory computation."""
         mem = self.memory(feats)
+        if image_index is not None:
+            mem = mem[image_index]
         t = tokens.shape[1]
         x = self.embed(tokens, torch.arange(t, device=tokens.device)[None])
         causal = torch.triu(torch.ones(t, t, dtype=torch.bool, device=tokens.device), 1)

@@ -53,12 +53,11 @@ def main(argv=None):
     ap.add_argument("--data", type=Path, default=DEFAULT_ROOT)
     ap.add_argument("--out", type=Path, default=Path(".cache/features"))
     ap.add_argument("--encoder", default="efficientnet-lite2")
-    ap.add_argument("--limit", type=int, default=0, help="only the first N images (tests)")
+    ap.add_argument("--limit", type=int, default=0, help="only the first N images of each split (tests)")
     args = ap.parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(message)s")
-    names = read_split(args.data, "train") + read_split(args.data, "dev")
-    if args.limit:
-        names = names[: args.limit]
+    lim = args.limit or None
+    names = read_split(args.data, "train")[:lim] + read_split(args.data, "dev")[:lim]
     extract(args.data, args.out, args.encoder, names)
 
 

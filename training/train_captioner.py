@@ -36,15 +36,20 @@ def load_features(path: Path) -> tuple[np.ndarray, dict[str, int]]:
     return np.load(path, mmap_mode="r"), {n: i for i, n in enumerate(names)}
 
 
-def make_pairs(names, captions, rows, vocab: Vocab, max_len: int):
-    pairs = []
+def make_groups(names, captions, rows, vocab: Vocab, max_len: int):
+    """One row per image: its feature row and a (captions x max_len) token block."""
+    per_image = max(len(captions.get(n, [])) for n in names)
+    img_rows, toks, valid = [], [], []
     for n in names:
-        for cap in captions.get(n, []):
+        caps = captions.get(n, [])
+        block = np.full((per_image, max_len), vocab.pad_id, dtype=np.int64)
+        for j, cap in enumerate(caps):
             ids = vocab.encode(cap, max_len)
-            pairs.append((rows[n], ids + [vocab.pad_id] * (max_len - len(ids))))
-    rows_arr = np.array([p[0] for p in pairs], dtype=np.int64)
-    toks = np.array([p[1] for p in pairs], dtype=np.int64)
-    return rows_arr, toks
+            block[j, : len(ids)] = ids
+        img_rows.append(rows[n])
+        toks.append(block)
+        valid.append([j < len(caps) for j in range(per_image)])
+    return np.array(img_rows), np.stack(toks), np.array(valid)
 
 
 @torch.no_grad()
@@ -93,8 +98,8 @@ def train(args) -> dict:
                         max_len=args.max_len, dropout=args.dropout)
     model = CaptionDecoder(cfg)
     log.info("vocab %d, params %d, train images %d, dev images %d", len(vocab), count_parameters(model), len(train_names), len(dev_names))
-    r_rows, r_toks = make_pairs(train_names, captions, rows, vocab, args.max_len)
-    steps_per_epoch = math.ceil(len(r_rows) / args.batch)
+    g_rows, g_toks, g_valid = make_groups(train_names, captions, rows, vocab, args.max_len)
+    steps_per_epoch = math.ceil(len(g_rows) / args.batch)
     total_steps = steps_per_epoch * args.epochs
     opt = torch.optim.AdamW(model.parameters(), lr=args.lr, weight_decay=args.weight_decay)
     warmup = min(1000, total_steps // 10 + 1)
@@ -105,13 +110,16 @@ def train(args) -> dict:
     history = []
     for epoch in range(1, args.epochs + 1):
         model.train()
-        perm = np.random.permutation(len(r_rows))
+        perm = np.random.permutation(len(g_rows))
         total_loss = 0.0
         for s in range(steps_per_epoch):
             idx = perm[s * args.batch : (s + 1) * args.batch]
-            f = torch.from_numpy(feats_mem[r_rows[idx]].astype(np.float32))
-            toks = torch.from_numpy(r_toks[idx])
-            logits = model(f, toks[:, :-1])
+            f = torch.from_numpy(feats_mem[g_rows[idx]].astype(np.float32))
+            valid = g_valid[idx]
+            image_index = torch.from_numpy(np.nonzero(valid)[0])
+            toks = g_toks[idx][valid]
+            toks = torch.from_numpy(toks[:, : int((toks != vocab.pad_id).sum(1).max())])  # trim padding
+            logits = model(f, toks[:, :-1], image_index)
             loss = F.cross_entropy(logits.reshape(-1, logits.shape[-1]), toks[:, 1:].reshape(-1),
                                    ignore_index=vocab.pad_id, label_smoothing=args.label_smoothing)
             opt.zero_grad(set_to_none=True)
@@ -146,7 +154,7 @@ def parser() -> argparse.ArgumentParser:
     ap.add_argument("--out", default="runs/captioner")
     ap.add_argument("--epochs", type=int, default=20)
     ap.add_argument("--time-limit", type=float, default=60.0, help="minutes")
-    ap.add_argument("--batch", type=int, default=64)
+    ap.add_argument("--batch", type=int, default=16, help="images per step (all their captions)")
     ap.add_argument("--lr", type=float, default=5e-4)
     ap.add_argument("--weight-decay", type=float, default=0.05)
     ap.add_argument("--dropout", type=float, default=0.3)

@@ -1,0 +1,49 @@
+import json
+
+import pytest
+
+from captag_desktop.core.models import ModelError, ModelStore, file_sha256
+
+
+def make_store(tmp_path, content=b"hello", recorded=None):
+    (tmp_path / "thing.json").write_bytes(content)
+    entry = {"name": "thing", "task": "vocabulary", "file": "thing.json", "license": "MIT",
+             "sha256": recorded or file_sha256(tmp_path / "thing.json"), "size": len(content)}
+    (tmp_path / "manifest.json").write_text(json.dumps({"models": [entry]}))
+    return ModelStore(tmp_path)
+
+
+def test_verified_file_loads(tmp_path):
+    store = make_store(tmp_path, b'["a"]')
+    assert store.verify("thing")
+    assert store.read_json("thing") == ["a"]
+
+
+def test_tampered_file_is_refused(tmp_path):
+    store = make_store(tmp_path, b'["a"]', recorded="0" * 64)
+    assert not store.verify("thing")
+    with pytest.raises(ModelError, match="sha256"):
+        store.read_json("thing")
+
+
+def test_missing_file_and_unknown_model(tmp_path):
+    store = make_store(tmp_path)
+    (tmp_path / "thing.json").unlink()
+    store._verified.clear()
+    with pytest.raises(ModelError, match="missing"):
+        store.verified_path("thing")
+    with pytest.raises(ModelError, match="not in the manifest"):
+        store.entry("other")
+
+
+def test_missing_manifest(tmp_path):
+    with pytest.raises(ModelError, match="manifest not found"):
+        ModelStore(tmp_path)
+
+
+def test_bundled_manifest_verifies():
+    store = ModelStore()
+    assert store.entries, "models/manifest.json lists no models"
+    for name, entry in store.entries.items():
+        assert store.verify(name), f"{entry.file} does not match its manifest hash"
+        assert entry.license and entry.raw.get("card"), f"{name} needs a license and a model card"

@@ -1,0 +1,127 @@
+"""pytest-qt tests of the window, offscreen."""
+import time
+
+import numpy as np
+import pytest
+
+pytest.importorskip("PySide6")
+from PySide6.QtCore import QMimeData, QPointF, QSettings, Qt, QUrl  # noqa: E402
+from PySide6.QtGui import QDropEvent, QGuiApplication  # noqa: E402
+
+from captag_desktop.core.pipeline import PhotoResult, Progress  # noqa: E402
+from captag_desktop.ui.main_window import MainWindow  # noqa: E402
+from captag_desktop.ui.worker import JobRunner  # noqa: E402
+
+
+class SlowFakePipeline:
+    """Describes a photo by its mean colour, slowly, so jobs overlap."""
+
+    delay = 0.3
+
+    def describe(self, rgb, image, langs, n_hashtags):
+        for i in range(10):
+            yield Progress("work", i / 10, "working")
+            time.sleep(self.delay / 10)
+        mean = int(rgb.mean())
+        return PhotoResult(image=image, captions={"en": f"mean {mean}"}, hashtags={"en": [f"#m{mean}"]},
+                           timings_ms={"total": 1.0})
+
+
+@pytest.fixture
+def settings(tmp_path):
+    s = QSettings(str(tmp_path / "settings.ini"), QSettings.Format.IniFormat)
+    yield s
+
+
+def drop(widget, path):
+    mime = QMimeData()
+    mime.setUrls([QUrl.fromLocalFile(str(path))])
+    ev = QDropEvent(QPointF(10, 10), Qt.DropAction.CopyAction, mime, Qt.MouseButton.NoButton, Qt.KeyboardModifier.NoModifier)
+    widget.dropEvent(ev)
+
+
+def test_drop_shows_photo_and_real_caption_and_copy(qtbot, settings, photo):
+    win = MainWindow(settings=settings)
+    qtbot.addWidget(win)
+    win.show()
+    with qtbot.waitSignal(win.runner.finished, timeout=60000):
+        drop(win.canvas, photo)
+    assert win.canvas.has_image()
+    caption = win.results.field("en").text()
+    assert len(caption.split()) >= 3
+    win.results.field("en").copy_button.click()
+    assert QGuiApplication.clipboard().text() == caption
+    win.copy_all_action.trigger()
+    assert caption in QGuiApplication.clipboard().text()
+    win.close()
+
+
+def test_newest_photo_wins(qtbot, settings, tmp_path):
+    from PIL import Image
+
+    paths = []
+    for i, value in enumerate((20, 200)):
+        p = tmp_path / f"p{i}.png"
+        Image.fromarray(np.full((32, 32, 3), value, np.uint8)).save(p)
+        paths.append(p)
+    runner = JobRunner(pipeline_factory=SlowFakePipeline)
+    win = MainWindow(runner=runner, settings=settings)
+    qtbot.addWidget(win)
+    results = []
+    runner.finished.connect(results.append)
+    win.open_paths([str(paths[0])])
+    qtbot.wait(50)
+    win.open_paths([str(paths[1])])
+    qtbot.waitUntil(lambda: bool(results), timeout=5000)
+    qtbot.wait(500)
+    assert [r.captions["en"] for r in results] == ["mean 200"]
+    assert win.results.field("en").text() == "mean 200"
+    win.close()
+
+
+def test_cancel_stops_job(qtbot, settings, photo):
+    runner = JobRunner(pipeline_factory=SlowFakePipeline)
+    win = MainWindow(runner=runner, settings=settings)
+    qtbot.addWidget(win)
+    with qtbot.waitSignal(runner.cancelled, timeout=5000):
+        win.open_paths([str(photo)])
+        qtbot.wait(50)
+        win.cancel()
+    assert win.results.field("en").text() == ""
+    win.close()
+
+
+def test_bad_file_shows_message_without_crash(qtbot, settings, bad_files):
+    runner = JobRunner(pipeline_factory=SlowFakePipeline)
+    win = MainWindow(runner=runner, settings=settings)
+    qtbot.addWidget(win)
+    with qtbot.waitSignal(runner.failed, timeout=5000) as blocker:
+        win.open_paths([str(bad_files["text"])])
+    assert "not a supported image" in blocker.args[0]
+    assert "not a supported image" in win.statusBar().currentMessage()
+    win.close()
+
+
+def test_languages_are_remembered(qtbot, settings):
+    runner = JobRunner(pipeline_factory=SlowFakePipeline)
+    win = MainWindow(runner=runner, settings=settings)
+    qtbot.addWidget(win)
+    win.lang_actions["ar"].trigger()
+    assert win.languages() == ["en", "ar"]
+    win.close()
+    win2 = MainWindow(runner=JobRunner(pipeline_factory=SlowFakePipeline), settings=settings)
+    qtbot.addWidget(win2)
+    assert win2.languages() == ["en", "ar"]
+    win2.close()
+
+
+def test_zoom_controls(qtbot, settings):
+    win = MainWindow(runner=JobRunner(pipeline_factory=SlowFakePipeline), settings=settings)
+    qtbot.addWidget(win)
+    win.canvas.set_image(np.zeros((100, 100, 3), np.uint8))
+    win.canvas.set_zoom(1.0)
+    win.canvas.zoom_by(2.0)
+    assert win.canvas.zoom() == pytest.approx(2.0)
+    win.canvas.set_zoom(1000)
+    assert win.canvas.zoom() <= 32.0
+    win.close()

@@ -1,0 +1,49 @@
+"""One command from dataset to bundled model: features -> training -> ONNX -> evaluation -> manifest + card.
+
+    python -m training.build_captioner [--time-limit 60] [train_captioner options]
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+import sys
+from pathlib import Path
+
+from captag_desktop.core.beam_search import DecodeOptions
+from training import evaluate_captioner, export_captioner, extract_features, train_captioner
+from training.manifest_tool import MODELS_DIR, update_entry
+from training.model_card import caption_card
+
+ENCODER = "efficientnet-lite2"
+CARD = "captioner-en.md"
+
+
+def main(argv=None):
+    argv = list(sys.argv[1:] if argv is None else argv)
+    ap = argparse.ArgumentParser(description=__doc__)
+    ap.add_argument("--skip-train", action="store_true", help="reuse the run's best.pt")
+    ap.add_argument("--beam-size", type=int, default=3)
+    ap.add_argument("--length-penalty", type=float, default=0.6)
+    own, rest = ap.parse_known_args(argv)
+    targs = train_captioner.parser().parse_args(rest)
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(message)s")
+    data = Path(targs.data)
+    extract_features.main(["--data", str(data), "--encoder", ENCODER, "--out", str(Path(targs.features).parent)])
+    run = Path(targs.out)
+    if not own.skip_train:
+        train_captioner.main(rest)
+    export_captioner.export_all(run, ENCODER, MODELS_DIR, CARD)
+    report = evaluate_captioner.evaluate(data, "dev", DecodeOptions(own.beam_size, own.length_penalty))
+    (run / "eval_dev.json").write_text(json.dumps(report, indent=1, ensure_ascii=False))
+    metrics = {k: v for k, v in report.items() if k != "examples"}
+    manifest = json.loads((MODELS_DIR / "manifest.json").read_text())
+    entry = next(m for m in manifest["models"] if m["name"] == "caption-en-init")
+    update_entry(dict(entry, metrics_dev=metrics), MODELS_DIR)
+    command = "python -m training.build_captioner " + " ".join(argv)
+    (MODELS_DIR / CARD).write_text(caption_card(run, command.strip(), "English captioner (caption-en)"), encoding="utf-8")
+    print(json.dumps(metrics))
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,65 @@
+"""Score the bundled ONNX captioner (the exact app code path) on a Flickr8k split.
+
+Reads each photo from disk, runs the app's Encoder and beam search, and reports
+BLEU-1..4, CIDEr-D, caption diversity and the median caption time per photo.
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import statistics
+import time
+from pathlib import Path
+
+from captag_desktop.core.beam_search import DecodeOptions
+from captag_desktop.core.captioner import CaptionDecoder, Encoder
+from captag_desktop.core.images import load_image
+from captag_desktop.core.models import ModelStore
+from captag_desktop.core.text import tokenize
+from training.flickr8k import DEFAULT_ROOT, image_path, read_captions, read_split
+from training.metrics import caption_report
+
+
+def evaluate(data: Path, split: str, opts: DecodeOptions, encoder: str = "quality", models_dir: Path | None = None,
+             limit: int = 0, lang: str = "en") -> dict:
+    store = ModelStore(models_dir)
+    enc, dec = Encoder(store, encoder), CaptionDecoder(store, lang)
+    names = read_split(data, split)[: limit or None]
+    captions = read_captions(data, lang)
+    hyps, times, examples = {}, [], []
+    for n in names:
+        rgb = load_image(image_path(data, n)).rgb
+        t = time.perf_counter()
+        text = dec.caption(enc(rgb), opts)
+        times.append((time.perf_counter() - t) * 1000)
+        hyps[n] = tokenize(text)
+        if len(examples) < 20:
+            examples.append({"image": n, "caption": text, "reference": captions[n][0]})
+    refs = {n: [tokenize(c) for c in captions[n]] for n in names}
+    report = caption_report(hyps, refs)
+    report.update(split=split, encoder=encoder, beam_size=opts.beam_size, length_penalty=opts.length_penalty,
+                  median_caption_ms=round(statistics.median(times), 1), examples=examples)
+    return report
+
+
+def main(argv=None):
+    ap = argparse.ArgumentParser(description=__doc__)
+    ap.add_argument("--data", type=Path, default=DEFAULT_ROOT)
+    ap.add_argument("--split", default="dev", choices=["dev", "train"])
+    ap.add_argument("--encoder", default="quality", choices=["quality", "fast"])
+    ap.add_argument("--beam-size", type=int, default=3)
+    ap.add_argument("--length-penalty", type=float, default=0.6)
+    ap.add_argument("--models-dir", type=Path, default=None)
+    ap.add_argument("--limit", type=int, default=0)
+    ap.add_argument("--out", type=Path, default=None, help="write the report JSON here")
+    args = ap.parse_args(argv)
+    opts = DecodeOptions(beam_size=args.beam_size, length_penalty=args.length_penalty)
+    report = evaluate(args.data, args.split, opts, args.encoder, args.models_dir, args.limit)
+    text = json.dumps(report, indent=1, ensure_ascii=False)
+    if args.out:
+        args.out.write_text(text + "\n", encoding="utf-8")
+    print(json.dumps({k: v for k, v in report.items() if k != "examples"}))
+
+
+if __name__ == "__main__":
+    main()
