@@ -5,13 +5,13 @@ from pathlib import Path
 
 from PySide6.QtCore import QSettings, Qt
 from PySide6.QtGui import QAction, QKeySequence
-from PySide6.QtWidgets import (QFileDialog, QLabel, QMainWindow, QMessageBox, QProgressBar, QPushButton,
-                               QSplitter)
+from PySide6.QtWidgets import QFileDialog, QLabel, QMainWindow, QMessageBox, QProgressBar, QPushButton, QSplitter
 
 from captag_desktop.core.pipeline import LANGUAGES, PhotoResult
 from captag_desktop.ui.canvas import ImageCanvas
+from captag_desktop.ui.repair_tools import RepairTools
 from captag_desktop.ui.results_panel import ResultsPanel
-from captag_desktop.ui.worker import JobRunner
+from captag_desktop.ui.worker import DetectDone, JobRunner, RepairDone
 
 IMAGE_FILTER = "Images (*.jpg *.jpeg *.png *.webp *.bmp *.tif *.tiff *.gif);;All files (*)"
 
@@ -24,6 +24,7 @@ class MainWindow(QMainWindow):
         self.settings = settings or QSettings("captag", "captag")
         self.runner = runner or JobRunner(parent=self)
         self.current_path: str | None = None
+        self.loaded = None  # LoadedImage of the current photo (EXIF, ICC for saving)
         self.last_result: PhotoResult | None = None
 
         self.canvas = ImageCanvas()
@@ -48,6 +49,8 @@ class MainWindow(QMainWindow):
         self.statusBar().addPermanentWidget(self.cancel_button)
         self.statusBar().showMessage("Drop a photo or press Ctrl+O.")
 
+        self.repair = RepairTools(self)
+        self.addToolBar(self.repair.toolbar)
         self._build_menus()
         self.canvas.files_dropped.connect(self.open_paths)
         self.canvas.zoom_changed.connect(lambda z: self.zoom_label.setText(f"{z * 100:.0f}%"))
@@ -72,11 +75,24 @@ class MainWindow(QMainWindow):
     def _build_menus(self) -> None:
         m = self.menuBar().addMenu("&File")
         self.open_action = self._action(m, "&Open…", self.open_dialog, QKeySequence.StandardKey.Open)
+        m.addAction(self.repair.save_action)
+        m.addSeparator()
+        m.addAction(self.repair.import_mask_action)
+        m.addAction(self.repair.export_mask_action)
         m.addSeparator()
         self._action(m, "&Quit", self.close, QKeySequence.StandardKey.Quit)
         e = self.menuBar().addMenu("&Edit")
+        e.addAction(self.repair.undo_action)
+        e.addAction(self.repair.redo_action)
+        e.addSeparator()
         self.copy_all_action = self._action(e, "Copy &all results", self.results.copy_all, "Ctrl+Shift+C")
         self.cancel_action = self._action(e, "&Cancel", self.cancel, "Esc")
+        r = self.menuBar().addMenu("&Repair")
+        for a in (self.repair.pan_action, self.repair.brush_action, self.repair.eraser_action):
+            r.addAction(a)
+        r.addSeparator()
+        for a in (self.repair.detect_action, self.repair.clear_action, self.repair.repair_action):
+            r.addAction(a)
         v = self.menuBar().addMenu("&View")
         self._action(v, "Zoom &in", lambda: self.canvas.zoom_by(1.25), QKeySequence.StandardKey.ZoomIn)
         self._action(v, "Zoom &out", lambda: self.canvas.zoom_by(0.8), QKeySequence.StandardKey.ZoomOut)
@@ -136,20 +152,37 @@ class MainWindow(QMainWindow):
     def dropEvent(self, event):
         self.canvas.dropEvent(event)
 
-    def _start(self, source) -> None:
+    def begin_job(self) -> None:
         self.progress.setValue(0)
         self.progress.setVisible(True)
         self.cancel_button.setVisible(True)
+
+    def _start(self, source) -> None:
+        self.begin_job()
         self.runner.submit(source, self.languages(), 10)
+
+    def keyPressEvent(self, event):
+        if event.key() == Qt.Key.Key_Space and not event.isAutoRepeat():
+            self.canvas.show_original(True)  # hold Space: before
+            return
+        super().keyPressEvent(event)
+
+    def keyReleaseEvent(self, event):
+        if event.key() == Qt.Key.Key_Space and not event.isAutoRepeat():
+            self.canvas.show_original(False)
+            return
+        super().keyReleaseEvent(event)
 
     def cancel(self) -> None:
         self.runner.cancel()
 
     # -- worker signals -----------------------------------------------------
-    def _on_image_loaded(self, rgb, path: str) -> None:
+    def _on_image_loaded(self, rgb, loaded) -> None:
+        self.loaded = loaded
         self.canvas.set_image(rgb)
+        self.repair.reset()
         h, w, _ = rgb.shape
-        self.setWindowTitle(f"{Path(path).name} ({w}×{h}) — captag")
+        self.setWindowTitle(f"{Path(str(loaded.path)).name} ({w}×{h}) — captag")
 
     def _on_progress(self, fraction: float, message: str) -> None:
         self.progress.setValue(int(fraction * 100))
@@ -159,8 +192,16 @@ class MainWindow(QMainWindow):
         self.progress.setVisible(False)
         self.cancel_button.setVisible(False)
 
-    def _on_finished(self, result: PhotoResult) -> None:
+    def _on_finished(self, result) -> None:
         self._done()
+        if isinstance(result, RepairDone):
+            self.repair.on_repaired(result)
+            self.results.clear("Updating the caption for the repaired photo…")
+            self._start(result.image)  # caption what the creator will publish
+            return
+        if isinstance(result, DetectDone):
+            self.repair.on_detected(result)
+            return
         self.last_result = result
         self.results.show_result(result)
         total = result.timings_ms.get("total", 0.0)

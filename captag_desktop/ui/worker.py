@@ -7,19 +7,35 @@ stale caption can never land on a newer photo.
 from __future__ import annotations
 
 import itertools
+import time
+from dataclasses import dataclass
 
 import numpy as np
 from PySide6.QtCore import QObject, QThread, Signal, Slot
 
 from captag_desktop.core.images import ImageLoadError, load_image
+from captag_desktop.core.masks import MaskError
 from captag_desktop.core.models import ModelError
 from captag_desktop.core.pipeline import CancelToken, Cancelled, Pipeline, drive
 
 
+@dataclass
+class RepairDone:
+    image: np.ndarray
+    method: str
+    ms: float
+
+
+@dataclass
+class DetectDone:
+    mask: np.ndarray
+    ms: float
+
+
 class _Worker(QObject):
-    image_loaded = Signal(int, object, str)  # job id, RGB array, path
+    image_loaded = Signal(int, object, object)  # job id, RGB array, LoadedImage
     progress = Signal(int, float, str)
-    finished = Signal(int, object)  # job id, PhotoResult
+    finished = Signal(int, object)
     failed = Signal(int, str)
     cancelled = Signal(int)
 
@@ -27,29 +43,58 @@ class _Worker(QObject):
         super().__init__()
         self._factory = pipeline_factory
         self._pipeline: Pipeline | None = None
+        self._repairers: dict = {}
+        self._detector = None
 
-    @Slot(int, object, object, list, int)
-    def run(self, job_id: int, source, token: CancelToken, langs: list, n_hashtags: int) -> None:
+    def _describe(self, job_id, token, source, langs, n_hashtags):
+        if isinstance(source, np.ndarray):
+            rgb, name = source, ""
+        else:
+            self.progress.emit(job_id, 0.01, f"Opening {source}…")
+            loaded = load_image(source)
+            rgb, name = loaded.rgb, str(source)
+            self.image_loaded.emit(job_id, rgb, loaded)
+        if token.cancelled:
+            raise Cancelled()
+        if self._pipeline is None:
+            self.progress.emit(job_id, 0.02, "Loading models…")
+            self._pipeline = self._factory()
+        return drive(self._pipeline.describe(rgb, name, langs, n_hashtags), token,
+                     lambda p: self.progress.emit(job_id, p.fraction, p.message))
+
+    def _repair(self, job_id, token, rgb, mask, method):
+        from captag_desktop.core.repair import Repairer
+
+        t = time.perf_counter()
+        if method not in self._repairers:
+            self.progress.emit(job_id, 0.02, "Loading the repair model…")
+            self._repairers[method] = Repairer(method=method)
+        rep = self._repairers[method]
+        out = drive(rep.repair(rgb, mask), token, lambda p: self.progress.emit(job_id, p.fraction, p.message))
+        return RepairDone(out, rep.method, (time.perf_counter() - t) * 1000)
+
+    def _detect(self, job_id, token, rgb):
+        from captag_desktop.core.damage import DamageDetector
+
+        t = time.perf_counter()
+        self.progress.emit(job_id, 0.1, "Looking for scratches, tears and stains…")
+        if self._detector is None:
+            self._detector = DamageDetector()
+        mask = self._detector.detect(rgb)
+        if token.cancelled:
+            raise Cancelled()
+        return DetectDone(mask, (time.perf_counter() - t) * 1000)
+
+    @Slot(int, str, object, object)
+    def run(self, job_id: int, kind: str, args: tuple, token: CancelToken) -> None:
         try:
             if token.cancelled:
                 raise Cancelled()
-            if isinstance(source, np.ndarray):
-                rgb, name = source, ""
-            else:
-                self.progress.emit(job_id, 0.01, f"Opening {source}…")
-                rgb, name = load_image(source).rgb, str(source)
-                self.image_loaded.emit(job_id, rgb, name)
-            if token.cancelled:
-                raise Cancelled()
-            if self._pipeline is None:
-                self.progress.emit(job_id, 0.02, "Loading models…")
-                self._pipeline = self._factory()
-            job = self._pipeline.describe(rgb, name, langs, n_hashtags)
-            result = drive(job, token, lambda p: self.progress.emit(job_id, p.fraction, p.message))
-            self.finished.emit(job_id, result)
+            handler = {"describe": self._describe, "repair": self._repair, "detect": self._detect}[kind]
+            self.finished.emit(job_id, handler(job_id, token, *args))
         except Cancelled:
             self.cancelled.emit(job_id)
-        except (ImageLoadError, ModelError) as exc:
+        except (ImageLoadError, ModelError, MaskError, ValueError) as exc:
             self.failed.emit(job_id, str(exc))
         except Exception as exc:  # keep the worker alive and tell the user; never crash the app
             self.failed.emit(job_id, f"unexpected error: {type(exc).__name__}: {exc}")
@@ -58,12 +103,12 @@ class _Worker(QObject):
 class JobRunner(QObject):
     """Owned by the GUI thread. Emits only the signals of the newest job."""
 
-    image_loaded = Signal(object, str)
+    image_loaded = Signal(object, object)
     progress = Signal(float, str)
     finished = Signal(object)
     failed = Signal(str)
     cancelled = Signal()
-    _submit = Signal(int, object, object, list, int)
+    _submit = Signal(int, str, object, object)
 
     def __init__(self, pipeline_factory=Pipeline, parent=None):
         super().__init__(parent)
@@ -75,7 +120,7 @@ class JobRunner(QObject):
         self._worker = _Worker(pipeline_factory)
         self._worker.moveToThread(self._thread)
         self._submit.connect(self._worker.run)
-        self._worker.image_loaded.connect(lambda i, rgb, p: self._if_current(i, self.image_loaded, rgb, p))
+        self._worker.image_loaded.connect(lambda i, rgb, li: self._if_current(i, self.image_loaded, rgb, li))
         self._worker.progress.connect(lambda i, f, m: self._if_current(i, self.progress, f, m))
         self._worker.finished.connect(lambda i, r: self._if_current(i, self.finished, r))
         self._worker.failed.connect(lambda i, m: self._if_current(i, self.failed, m))
@@ -86,13 +131,22 @@ class JobRunner(QObject):
         if job_id == self.current_id:
             signal.emit(*args)
 
-    def submit(self, source, langs: list[str], n_hashtags: int) -> int:
-        """source: a path to open, or an RGB array already in memory."""
+    def _start(self, kind: str, *args) -> int:
         self.cancel()
         self.current_id = next(self._ids)
         self._token = CancelToken()
-        self._submit.emit(self.current_id, source, self._token, list(langs), n_hashtags)
+        self._submit.emit(self.current_id, kind, args, self._token)
         return self.current_id
+
+    def submit(self, source, langs: list[str], n_hashtags: int) -> int:
+        """Caption a photo. source: a path to open, or an RGB array already in memory."""
+        return self._start("describe", source, list(langs), n_hashtags)
+
+    def submit_repair(self, rgb: np.ndarray, mask: np.ndarray, method: str = "auto") -> int:
+        return self._start("repair", rgb, mask.copy(), method)
+
+    def submit_detect(self, rgb: np.ndarray) -> int:
+        return self._start("detect", rgb)
 
     def cancel(self) -> None:
         if self._token is not None:

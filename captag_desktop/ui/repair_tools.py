@@ -1,0 +1,186 @@
+"""Repair tools for the main window: brush/eraser, undo, detect, repair, compare, save."""
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+from PySide6.QtCore import QObject, Qt
+from PySide6.QtGui import QAction, QActionGroup, QKeySequence, QUndoStack
+from PySide6.QtWidgets import QComboBox, QFileDialog, QLabel, QSlider, QToolBar
+
+from captag_desktop.core.masks import MaskError, load_mask, save_mask
+from captag_desktop.core.save_image import SaveError, save_image
+from captag_desktop.ui.undo_commands import MaskEdit, replace_whole_mask
+
+METHOD_LABELS = {"auto": "Best available", "model": "Trained model", "telea": "OpenCV Telea", "ns": "OpenCV Navier-Stokes"}
+
+
+class RepairTools(QObject):
+    def __init__(self, window):
+        super().__init__(window)
+        self.win = window
+        self.canvas = window.canvas
+        self.undo = QUndoStack(self)
+        self.undo.setUndoLimit(100)
+        self.canvas.stroke_done.connect(self._on_stroke)
+        self.toolbar = QToolBar("Repair")
+        self.toolbar.setObjectName("repair-toolbar")
+        self._build()
+        self.canvas.brush_size_changed.connect(lambda s: self.size_label.setText(f"Brush {s}px"))
+
+    def _act(self, text, slot, shortcut=None, checkable=False, tip=None) -> QAction:
+        a = QAction(text, self.win)
+        if shortcut:
+            a.setShortcut(QKeySequence(shortcut))
+        a.setCheckable(checkable)
+        a.setToolTip(f"{tip or text} ({QKeySequence(shortcut).toString()})" if shortcut else (tip or text))
+        a.triggered.connect(slot)
+        self.win.addAction(a)
+        return a
+
+    def _build(self) -> None:
+        tools = QActionGroup(self)
+        self.pan_action = self._act("Pan", lambda: self.canvas.set_tool("pan"), "H", True, "Move around the photo")
+        self.brush_action = self._act("Brush", lambda: self.canvas.set_tool("brush"), "B", True, "Paint over damage")
+        self.eraser_action = self._act("Eraser", lambda: self.canvas.set_tool("eraser"), "E", True, "Erase the mask")
+        for a in (self.pan_action, self.brush_action, self.eraser_action):
+            tools.addAction(a)
+            self.toolbar.addAction(a)
+        self.pan_action.setChecked(True)
+        self._act("Smaller brush", lambda: self.canvas.set_brush_size(self.canvas.brush_size / 1.25), "[")
+        self._act("Larger brush", lambda: self.canvas.set_brush_size(self.canvas.brush_size * 1.25), "]")
+        self.size_label = QLabel(f"Brush {self.canvas.brush_size}px")
+        self.toolbar.addWidget(self.size_label)
+        self.toolbar.addSeparator()
+        self.undo_action = self.undo.createUndoAction(self.win, "Undo")
+        self.undo_action.setShortcut(QKeySequence.StandardKey.Undo)
+        self.redo_action = self.undo.createRedoAction(self.win, "Redo")
+        self.redo_action.setShortcuts([QKeySequence("Ctrl+Shift+Z"), QKeySequence("Ctrl+Y")])
+        for a in (self.undo_action, self.redo_action):
+            self.win.addAction(a)
+            self.toolbar.addAction(a)
+        self.clear_action = self._act("Clear mask", self.clear_mask, "Ctrl+Shift+X")
+        self.detect_action = self._act("Detect damage", self.detect, "Ctrl+D", tip="Suggest a damage mask to review")
+        self.toolbar.addAction(self.clear_action)
+        self.toolbar.addAction(self.detect_action)
+        self.toolbar.addSeparator()
+        self.method = QComboBox()
+        for key, label in METHOD_LABELS.items():
+            self.method.addItem(label, key)
+        self.method.setToolTip("Repair method")
+        saved = str(self.win.settings.value("repair/method", "auto"))
+        self.method.setCurrentIndex(max(0, self.method.findData(saved)))
+        self.method.currentIndexChanged.connect(lambda _i: self.win.settings.setValue("repair/method", self.method.currentData()))
+        self.toolbar.addWidget(self.method)
+        self.repair_action = self._act("Repair", self.repair, "Ctrl+R", tip="Fill the painted damage")
+        self.toolbar.addAction(self.repair_action)
+        self.toolbar.addSeparator()
+        self.toolbar.addWidget(QLabel("Compare"))
+        self.compare = QSlider(Qt.Orientation.Horizontal)
+        self.compare.setRange(0, 100)
+        self.compare.setMaximumWidth(140)
+        self.compare.setToolTip("Left: original, right: repaired. Hold Space to see the original.")
+        self.compare.valueChanged.connect(lambda v: self.canvas.set_split(v / 100))
+        self.toolbar.addWidget(self.compare)
+        self.save_action = self._act("Save repaired…", self.save_repaired, "Ctrl+S")
+        self.export_mask_action = self._act("Export mask…", self.export_mask)
+        self.import_mask_action = self._act("Import mask…", self.import_mask)
+
+    # -- mask editing -----------------------------------------------------------
+    def _on_stroke(self, rect, before, after, text) -> None:
+        self.undo.push(MaskEdit(self.canvas.mask_layer, rect, before, after, text))
+
+    def reset(self) -> None:
+        """A new photo: forget the old photo's edits."""
+        self.undo.clear()
+        self.compare.setValue(0)
+
+    def set_mask(self, mask: np.ndarray, text: str) -> None:
+        self.undo.push(replace_whole_mask(self.canvas.mask_layer, mask, text))
+
+    def clear_mask(self) -> None:
+        if self.canvas.mask_layer is not None and self.canvas.mask().any():
+            self.set_mask(np.zeros_like(self.canvas.mask()), "Clear mask")
+
+    # -- jobs ---------------------------------------------------------------------
+    def repair(self) -> None:
+        if not self.canvas.has_image():
+            return
+        if not self.canvas.mask().any():
+            self.win.statusBar().showMessage("Paint over the damage first (B for brush), or use Detect damage.", 5000)
+            return
+        self.win.begin_job()
+        # Repairs always start from the original: the mask describes the original's damage.
+        self.win.runner.submit_repair(self.canvas.image, self.canvas.mask(), self.method.currentData())
+
+    def detect(self) -> None:
+        if self.canvas.has_image():
+            self.win.begin_job()
+            self.win.runner.submit_detect(self.canvas.current_image())
+
+    def on_repaired(self, done) -> None:
+        self.canvas.set_repaired(done.image)
+        self.compare.setValue(50)
+        self.win.statusBar().showMessage(
+            f"Repaired with {METHOD_LABELS.get(done.method, done.method)} in {done.ms:.0f} ms. "
+            "Hold Space to see the original; Ctrl+S saves a copy.", 8000)
+
+    def on_detected(self, done) -> None:
+        share = float((done.mask > 0).mean()) * 100
+        self.set_mask(done.mask, "Detect damage")
+        self.canvas.set_tool("brush")
+        self.brush_action.setChecked(True)
+        self.win.statusBar().showMessage(
+            f"Suggested mask covers {share:.1f}% of the photo. Review it with the brush and eraser, then Repair.", 8000)
+
+    # -- files ----------------------------------------------------------------------
+    def _dialog_dir(self) -> str:
+        return str(self.win.settings.value("last_dir", str(Path.home())))
+
+    def save_repaired(self) -> None:
+        if self.canvas.repaired is None:
+            self.win.statusBar().showMessage("Nothing to save yet: repair the photo first (Ctrl+R).", 5000)
+            return
+        orig = Path(self.win.current_path) if self.win.current_path else Path("photo.jpg")
+        suggestion = str(orig.with_name(f"{orig.stem}-repaired{orig.suffix or '.png'}"))
+        path, _ = QFileDialog.getSaveFileName(self.win, "Save repaired photo", suggestion,
+                                              "JPEG (*.jpg *.jpeg);;PNG (*.png);;WebP (*.webp);;TIFF (*.tif *.tiff)")
+        if path:
+            self.save_to(path)
+
+    def save_to(self, path: str) -> bool:
+        info = self.win.loaded
+        try:
+            save_image(self.canvas.repaired, path, original=self.win.current_path,
+                       exif=getattr(info, "exif", None), icc_profile=getattr(info, "icc_profile", None))
+        except SaveError as exc:
+            self.win.statusBar().showMessage(str(exc), 8000)
+            return False
+        self.win.statusBar().showMessage(f"Saved {path}", 5000)
+        return True
+
+    def export_mask(self) -> None:
+        if self.canvas.mask() is None:
+            return
+        orig = Path(self.win.current_path or "photo")
+        path, _ = QFileDialog.getSaveFileName(self.win, "Export mask (white = damaged)",
+                                              str(orig.with_name(f"{orig.stem}-mask.png")), "PNG (*.png)")
+        if path:
+            save_mask(self.canvas.mask(), path)
+            self.win.statusBar().showMessage(f"Mask saved to {path}", 5000)
+
+    def import_mask(self) -> None:
+        if self.canvas.mask() is None:
+            return
+        path, _ = QFileDialog.getOpenFileName(self.win, "Import mask (white = damaged)", self._dialog_dir(), "PNG (*.png)")
+        if path:
+            self.import_mask_from(path)
+
+    def import_mask_from(self, path: str) -> bool:
+        try:
+            mask = load_mask(path, self.canvas.image.shape)
+        except MaskError as exc:
+            self.win.statusBar().showMessage(str(exc), 8000)
+            return False
+        self.set_mask(mask, "Import mask")
+        return True

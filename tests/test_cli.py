@@ -1,0 +1,85 @@
+"""End-to-end CLI runs with the bundled models, in a subprocess like a user would."""
+import json
+import subprocess
+import sys
+
+import pytest
+
+
+def captag(*args, timeout=300):
+    return subprocess.run([sys.executable, "-m", "captag_desktop", *map(str, args)],
+                          capture_output=True, text=True, timeout=timeout)
+
+
+def test_caption_json_contract(photo, bad_files):
+    out = captag("caption", photo, bad_files["missing"], bad_files["empty"], bad_files["text"],
+                 bad_files["truncated"], photo, "--json", "--hashtags", "5")
+    assert out.returncode == 1, out.stderr
+    assert "Traceback" not in out.stderr
+    lines = [json.loads(line) for line in out.stdout.splitlines()]
+    assert [r["image"] for r in lines] == [str(photo), str(bad_files["missing"]), str(bad_files["empty"]),
+                                           str(bad_files["text"]), str(bad_files["truncated"]), str(photo)]
+    good = lines[0]
+    assert set(good) >= {"image", "captions", "hashtags", "timings_ms"}
+    assert len(good["captions"]["en"].split()) >= 3
+    assert all(t.startswith("#") and " " not in t for t in good["hashtags"]["en"])
+    assert len(good["hashtags"]["en"]) <= 5
+    assert lines[-1]["captions"] == good["captions"], "same photo, same models: same caption"
+    assert "not found" in lines[1]["error"]
+    assert "empty" in lines[2]["error"]
+    assert "not a supported image" in lines[3]["error"]
+    assert "truncated" in lines[4]["error"]
+
+
+def test_caption_depends_on_image(tmp_path):
+    from PIL import Image
+    import numpy as np
+
+    rng = np.random.default_rng(1)
+    a, b = tmp_path / "a.png", tmp_path / "b.png"
+    Image.fromarray(np.full((120, 160, 3), (30, 110, 220), np.uint8)).save(a)
+    Image.fromarray(rng.integers(0, 255, (120, 160, 3), dtype=np.uint8)).save(b)
+    out = captag("caption", a, b, "--json")
+    caps = [json.loads(line)["captions"]["en"] for line in out.stdout.splitlines()]
+    assert caps[0] != caps[1]
+
+
+def test_human_output_and_greedy(photo):
+    out = captag("caption", photo, "--beam-size", "1")
+    assert out.returncode == 0
+    assert "[en]" in out.stdout
+
+
+def test_bad_arguments_are_rejected_cleanly(photo):
+    out = captag("caption", photo, "--lang", "xx")
+    assert out.returncode == 2 and "unknown language" in out.stderr and "Traceback" not in out.stderr
+    out = captag("caption", photo, "--hashtags", "99")
+    assert out.returncode == 2 and "between 0 and 30" in out.stderr
+
+
+def test_models_lists_and_verifies():
+    out = captag("models", "--json")
+    assert out.returncode == 0, out.stdout + out.stderr
+    rows = [json.loads(line) for line in out.stdout.splitlines()]
+    assert rows and all(r["sha256_ok"] for r in rows)
+    assert {"name", "task", "size", "license"} <= set(rows[0])
+
+
+def test_models_detects_tampering(tmp_path):
+    import shutil
+
+    from captag_desktop.core.models import DEFAULT_MODELS_DIR
+
+    shutil.copytree(DEFAULT_MODELS_DIR, tmp_path / "models")
+    vocab = tmp_path / "models" / "caption_en_vocab.json"
+    vocab.write_text(vocab.read_text().replace("dog", "cat", 1))
+    out = subprocess.run([sys.executable, "-m", "captag_desktop", "models"], capture_output=True, text=True,
+                         env={**__import__("os").environ, "CAPTAG_MODELS_DIR": str(tmp_path / "models")})
+    assert out.returncode == 1 and "BAD" in out.stdout
+
+
+def test_bench_reports_stage_times():
+    out = captag("bench", "--runs", "2", "--json")
+    assert out.returncode == 0, out.stderr
+    rep = json.loads(out.stdout)
+    assert rep["encode_ms"] > 0 and rep["decode_ms"] > 0

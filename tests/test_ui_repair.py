@@ -1,0 +1,108 @@
+"""Mask painting, undo/redo, repair in the worker, compare and save, offscreen."""
+import numpy as np
+import pytest
+
+pytest.importorskip("PySide6")
+from PIL import Image  # noqa: E402
+from PySide6.QtCore import QPoint, QSettings, Qt  # noqa: E402
+
+from captag_desktop.core.masks import save_mask  # noqa: E402
+from captag_desktop.ui.main_window import MainWindow  # noqa: E402
+from captag_desktop.ui.worker import JobRunner  # noqa: E402
+from tests.test_ui import SlowFakePipeline  # noqa: E402
+
+
+@pytest.fixture
+def win(qtbot, tmp_path, photo):
+    settings = QSettings(str(tmp_path / "s.ini"), QSettings.Format.IniFormat)
+    settings.setValue("repair/method", "telea")
+    w = MainWindow(runner=JobRunner(pipeline_factory=SlowFakePipeline), settings=settings)
+    SlowFakePipeline.delay = 0.01
+    qtbot.addWidget(w)
+    w.resize(900, 600)
+    w.show()
+    with qtbot.waitSignal(w.runner.finished, timeout=10000):
+        w.open_paths([str(photo)])
+    yield w
+    w.close()
+
+
+def paint(qtbot, win, start, end):
+    vp = win.canvas.viewport()
+    a, b = (win.canvas.mapFromScene(*p) for p in (start, end))
+    qtbot.mousePress(vp, Qt.MouseButton.LeftButton, pos=a)
+    for t in np.linspace(0, 1, 6):
+        qtbot.mouseMove(vp, QPoint(int(a.x() + (b.x() - a.x()) * t), int(a.y() + (b.y() - a.y()) * t)))
+    qtbot.mouseRelease(vp, Qt.MouseButton.LeftButton, pos=b)
+
+
+def test_brush_undo_redo_and_eraser(qtbot, win):
+    win.repair.brush_action.trigger()
+    win.canvas.set_brush_size(12)
+    paint(qtbot, win, (20, 90), (200, 90))
+    painted = win.canvas.mask().copy()
+    assert painted.max() == 255 and set(np.unique(painted)) <= {0, 255}
+    assert 0 < (painted > 0).mean() < 0.3
+    win.repair.eraser_action.trigger()
+    paint(qtbot, win, (100, 90), (100, 90))
+    assert (win.canvas.mask() > 0).sum() < (painted > 0).sum()
+    win.repair.undo_action.trigger()
+    assert (win.canvas.mask() == painted).all()
+    win.repair.undo_action.trigger()
+    assert not win.canvas.mask().any()
+    win.repair.redo_action.trigger()
+    assert (win.canvas.mask() == painted).all()
+    win.repair.clear_action.trigger()
+    assert not win.canvas.mask().any()
+    win.repair.undo_action.trigger()
+    assert (win.canvas.mask() == painted).all()
+
+
+def test_brush_size_keys(qtbot, win):
+    win.canvas.set_brush_size(20)
+    qtbot.keyClick(win, Qt.Key.Key_BracketRight)
+    assert win.canvas.brush_size == 25
+    qtbot.keyClick(win, Qt.Key.Key_BracketLeft)
+    assert win.canvas.brush_size == 20
+
+
+def test_repair_changes_only_masked_pixels_and_saves_copy(qtbot, win, photo, tmp_path):
+    mask = np.zeros(win.canvas.image.shape[:2], np.uint8)
+    mask[80:100, 100:140] = 255
+    win.repair.set_mask(mask, "test")
+    original = win.canvas.image.copy()
+    with qtbot.waitSignal(win.runner.finished, timeout=20000):
+        win.repair.repair_action.trigger()
+    repaired = win.canvas.repaired
+    assert repaired is not None
+    assert (repaired[mask == 0] == original[mask == 0]).all()
+    assert (repaired[mask > 0] != original[mask > 0]).any()
+    # hold Space shows the original; the compare slider moves the split
+    qtbot.keyPress(win, Qt.Key.Key_Space)
+    assert win.canvas.showing_original
+    qtbot.keyRelease(win, Qt.Key.Key_Space)
+    assert not win.canvas.showing_original
+    assert win.canvas.split == pytest.approx(0.5)
+    before = photo.read_bytes()
+    assert not win.repair.save_to(str(photo)), "must refuse to overwrite the original"
+    assert photo.read_bytes() == before
+    out = tmp_path / "fixed.png"
+    assert win.repair.save_to(str(out))
+    assert np.asarray(Image.open(out)).shape == repaired.shape
+
+
+def test_import_and_export_mask(qtbot, win, tmp_path):
+    h, w = win.canvas.image.shape[:2]
+    m = np.zeros((h, w), np.uint8)
+    m[5:10, 5:10] = 255
+    save_mask(m, tmp_path / "m.png")
+    assert win.repair.import_mask_from(str(tmp_path / "m.png"))
+    assert (win.canvas.mask() == m).all()
+    save_mask(np.zeros((3, 3), np.uint8), tmp_path / "small.png")
+    assert not win.repair.import_mask_from(str(tmp_path / "small.png"))
+    assert "but the photo is" in win.statusBar().currentMessage()
+
+
+def test_repair_without_mask_explains(qtbot, win):
+    win.repair.repair_action.trigger()
+    assert "Paint over the damage" in win.statusBar().currentMessage()

@@ -1,0 +1,173 @@
+"""Train the inpainting net or the damage detector on Flickr8k train photos with
+synthetic masks / rendered damage. Time-bounded; logs to <out>/train.log.
+
+    python -m training.train_repair --task inpaint --minutes 30
+    python -m training.train_repair --task detect --minutes 20
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+import time
+from pathlib import Path
+
+import numpy as np
+import torch
+import torch.nn.functional as F
+
+from captag_desktop.core.images import load_image
+from training.flickr8k import DEFAULT_ROOT, image_path, read_split
+from training.repair_models import DamageNet, InpaintNet
+from training.synthetic_damage import random_mask, render_damage
+
+log = logging.getLogger("repair")
+
+
+def load_photos(root: Path, split: str, limit: int = 0, cache: Path | None = None) -> np.ndarray:
+    """All photos of a split as one uint8 N x 224 x 224 x 3 array (cached as .npy)."""
+    if cache and cache.exists():
+        arr = np.load(cache, mmap_mode="r")
+        return np.asarray(arr[: limit or None])
+    names = read_split(root, split)[: limit or None]
+    arr = np.stack([load_image(image_path(root, n)).rgb for n in names])
+    if cache and not limit:
+        cache.parent.mkdir(parents=True, exist_ok=True)
+        np.save(cache, arr)
+    return arr
+
+
+def _crop(rng, arrays, size):
+    h, w = arrays[0].shape[:2]
+    y, x = rng.integers(0, h - size + 1), rng.integers(0, w - size + 1)
+    flip = rng.random() < 0.5
+    out = []
+    for a in arrays:
+        c = a[y:y + size, x:x + size]
+        out.append(c[:, ::-1] if flip else c)
+    return out
+
+
+def inpaint_batch(rng, photos, batch, size):
+    imgs, holes = [], []
+    for i in rng.integers(0, len(photos), batch):
+        photo = photos[i]
+        mask = random_mask(rng, *photo.shape[:2])  # at full scale, then cropped with the photo
+        img, m = _crop(rng, [photo, mask], size)
+        imgs.append(img)
+        holes.append(m)
+    img = torch.from_numpy(np.stack(imgs).astype(np.float32) / 255.0).permute(0, 3, 1, 2)
+    hole = torch.from_numpy((np.stack(holes) > 0).astype(np.float32))[:, None]
+    return img, hole
+
+
+def detect_batch(rng, photos, batch, size, clean_fraction=0.25):
+    imgs, masks = [], []
+    for i in rng.integers(0, len(photos), batch):
+        photo = photos[i]
+        if rng.random() < clean_fraction:
+            damaged, mask = photo, np.zeros(photo.shape[:2], np.uint8)
+        else:
+            damaged, mask = render_damage(rng, photo)
+        img, m = _crop(rng, [damaged, mask], size)
+        imgs.append(img)
+        masks.append(m)
+    img = torch.from_numpy(np.stack(imgs).astype(np.float32) / 255.0).permute(0, 3, 1, 2)
+    return img, torch.from_numpy((np.stack(masks) > 0).astype(np.float32))[:, None]
+
+
+def image_gradients(x):
+    return x[..., 1:, :] - x[..., :-1, :], x[..., :, 1:] - x[..., :, :-1]
+
+
+def inpaint_loss(model, img, hole):
+    valid = 1 - hole
+    pred = model.raw(img * valid, valid)
+    l1_hole = (torch.abs(pred - img) * hole).sum() / hole.sum().clamp(min=1)
+    l1_valid = (torch.abs(pred - img) * valid).sum() / valid.sum().clamp(min=1)
+    comp = img * valid + pred * hole
+    (gy_p, gx_p), (gy_t, gx_t) = image_gradients(comp), image_gradients(img)
+    grad = F.l1_loss(gy_p, gy_t) + F.l1_loss(gx_p, gx_t)
+    return 6 * l1_hole + l1_valid + 2 * grad
+
+
+def detect_loss(model, img, mask, pos_weight=3.0):
+    logits = model(img)
+    bce = F.binary_cross_entropy_with_logits(logits, mask, pos_weight=torch.tensor(pos_weight))
+    prob = torch.sigmoid(logits)
+    inter = (prob * mask).sum((1, 2, 3))
+    dice = 1 - (2 * inter + 1) / (prob.sum((1, 2, 3)) + mask.sum((1, 2, 3)) + 1)
+    return bce + 0.5 * dice.mean()
+
+
+TASKS = {"inpaint": (InpaintNet, inpaint_batch, inpaint_loss), "detect": (DamageNet, detect_batch, detect_loss)}
+
+
+def train(args) -> dict:
+    torch.manual_seed(args.seed)
+    torch.set_num_threads(args.threads)
+    rng = np.random.default_rng(args.seed)
+    out = Path(args.out)
+    out.mkdir(parents=True, exist_ok=True)
+    photos = load_photos(Path(args.data), "train", args.limit, None if args.limit else Path(args.cache))
+    net_cls, make_batch, loss_fn = TASKS[args.task]
+    model = net_cls()
+    opt = torch.optim.Adam(model.parameters(), lr=args.lr)
+    start, step, ema = time.time(), 0, None
+    ckpt = out / "last.pt"
+    if ckpt.exists() and args.resume:
+        state = torch.load(ckpt, map_location="cpu", weights_only=True)
+        model.load_state_dict(state["model"])
+        opt.load_state_dict(state["opt"])
+        step = state["step"]
+    log.info("%s: %d params, %d photos", args.task, sum(p.numel() for p in model.parameters()), len(photos))
+    model.train()
+    while step < args.steps and time.time() - start < args.minutes * 60:
+        img, target = make_batch(rng, photos, args.batch, args.crop)
+        loss = loss_fn(model, img, target)
+        opt.zero_grad(set_to_none=True)
+        loss.backward()
+        opt.step()
+        step += 1
+        ema = loss.item() if ema is None else 0.98 * ema + 0.02 * loss.item()
+        if step % 50 == 0:
+            log.info("step %d loss %.4f (ema %.4f) %.0fs", step, loss.item(), ema, time.time() - start)
+        if step % 500 == 0:
+            torch.save({"model": model.state_dict(), "opt": opt.state_dict(), "step": step}, ckpt)
+    torch.save({"model": model.state_dict(), "opt": opt.state_dict(), "step": step}, ckpt)
+    summary = {"task": args.task, "steps": step, "batch": args.batch, "crop": args.crop, "final_loss_ema": ema,
+               "train_seconds": round(time.time() - start), "parameters": sum(p.numel() for p in model.parameters())}
+    (out / "train_summary.json").write_text(json.dumps(summary, indent=1))
+    log.info("done %s", summary)
+    return summary
+
+
+def parser():
+    ap = argparse.ArgumentParser(description=__doc__)
+    ap.add_argument("--task", choices=sorted(TASKS), required=True)
+    ap.add_argument("--data", default=str(DEFAULT_ROOT))
+    ap.add_argument("--out", default=None)
+    ap.add_argument("--cache", default=".cache/train_photos_224.npy")
+    ap.add_argument("--minutes", type=float, default=30)
+    ap.add_argument("--steps", type=int, default=10**9)
+    ap.add_argument("--batch", type=int, default=8)
+    ap.add_argument("--crop", type=int, default=112)
+    ap.add_argument("--lr", type=float, default=1e-3)
+    ap.add_argument("--limit", type=int, default=0, help="only the first N photos (tests)")
+    ap.add_argument("--threads", type=int, default=1)
+    ap.add_argument("--resume", action="store_true")
+    ap.add_argument("--seed", type=int, default=7)
+    return ap
+
+
+def main(argv=None):
+    args = parser().parse_args(argv)
+    args.out = args.out or f"runs/{args.task}"
+    Path(args.out).mkdir(parents=True, exist_ok=True)
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(message)s",
+                        handlers=[logging.FileHandler(Path(args.out) / "train.log"), logging.StreamHandler()])
+    print(json.dumps(train(args)))
+
+
+if __name__ == "__main__":
+    main()
