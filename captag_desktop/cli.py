@@ -104,6 +104,66 @@ def cmd_models(args) -> int:
     return 0 if all_ok else 1
 
 
+def _out_path(out_dir, image: str, suffix: str = ".png"):
+    from pathlib import Path
+
+    return Path(out_dir) / (Path(image).stem + suffix)
+
+
+def cmd_repair(args) -> int:
+    from pathlib import Path
+
+    from captag_desktop.core.images import ImageLoadError, load_image
+    from captag_desktop.core.masks import MaskError, load_mask
+    from captag_desktop.core.models import ModelError
+    from captag_desktop.core.pipeline import drive
+    from captag_desktop.core.repair import Repairer
+    from captag_desktop.core.save_image import SaveError, save_image
+
+    try:
+        repairer = Repairer(method=args.method)  # loads the model once for every photo
+    except (ModelError, ValueError) as exc:
+        print(f"captag: {exc}", file=sys.stderr)
+        return 2
+    failed = False
+    for path in args.images:
+        target = _out_path(args.out_dir, path)
+        try:
+            loaded = load_image(path)
+            mask = load_mask(Path(args.mask_dir) / (Path(path).stem + ".png"), loaded.rgb.shape)
+            fixed = drive(repairer.repair(loaded.rgb, mask))
+            save_image(fixed, target, original=path, exif=loaded.exif, icc_profile=loaded.icc_profile)
+            print(f"{path} -> {target} ({repairer.method})")
+        except (ImageLoadError, MaskError, SaveError, ValueError) as exc:
+            failed = True
+            print(f"captag: {path}: {exc}", file=sys.stderr)
+    return 1 if failed else 0
+
+
+def cmd_detect_damage(args) -> int:
+    from captag_desktop.core.damage import DamageDetector
+    from captag_desktop.core.images import ImageLoadError, load_image
+    from captag_desktop.core.masks import save_mask
+    from captag_desktop.core.models import ModelError
+
+    try:
+        detector = DamageDetector(threshold=args.threshold)
+    except ModelError as exc:
+        print(f"captag: {exc}", file=sys.stderr)
+        return 2
+    failed = False
+    for path in args.images:
+        try:
+            mask = detector.detect(load_image(path).rgb)
+            target = _out_path(args.out_dir, path)
+            save_mask(mask, target)
+            print(f"{path} -> {target} ({(mask > 0).mean() * 100:.2f}% flagged)")
+        except (ImageLoadError, OSError) as exc:
+            failed = True
+            print(f"captag: {path}: {exc}", file=sys.stderr)
+    return 1 if failed else 0
+
+
 def cmd_bench(args) -> int:
     from captag_desktop.core.bench import run_bench
 
@@ -138,6 +198,19 @@ def build_parser() -> argparse.ArgumentParser:
     m = sub.add_parser("models", help="list bundled models and verify their hashes")
     m.add_argument("--json", action="store_true")
     m.set_defaults(func=cmd_models)
+
+    r = sub.add_parser("repair", help="fill damaged pixels given masks (255 = damaged)")
+    r.add_argument("images", nargs="+", metavar="IMAGE")
+    r.add_argument("--mask-dir", required=True, help="the mask for X.jpg is DIR/X.png")
+    r.add_argument("--out-dir", required=True, help="writes OUT/X.png; never the original")
+    r.add_argument("--method", choices=["auto", "model", "telea", "ns"], default="auto")
+    r.set_defaults(func=cmd_repair)
+
+    d = sub.add_parser("detect-damage", help="propose damage masks to review before repairing")
+    d.add_argument("images", nargs="+", metavar="IMAGE")
+    d.add_argument("--out-dir", required=True, help="writes DIR/X.png masks (255 = damaged)")
+    d.add_argument("--threshold", type=float, default=0.5)
+    d.set_defaults(func=cmd_detect_damage)
 
     b = sub.add_parser("bench", help="time each stage with the models loaded")
     b.add_argument("images", nargs="*", metavar="IMAGE", help="photos to time (default: synthetic)")

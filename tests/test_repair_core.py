@@ -1,0 +1,91 @@
+import numpy as np
+import pytest
+
+from captag_desktop.core.pipeline import CancelToken, Cancelled, drive
+from captag_desktop.core.repair import Box, ModelInpainter, Repairer, region_boxes
+
+
+def scene(h=300, w=400):
+    yy, xx = np.mgrid[0:h, 0:w]
+    return np.stack([xx % 256, yy % 256, (xx + yy) % 256], -1).astype(np.uint8)
+
+
+def test_region_boxes_cover_damage_with_context_and_merge():
+    m = np.zeros((1000, 1200), np.uint8)
+    m[100:110, 100:130] = 255
+    m[120:125, 140:150] = 255  # close to the first: merged
+    m[800:820, 1000:1010] = 255
+    boxes = region_boxes(m, context=256)
+    assert len(boxes) == 2
+    for b in boxes:
+        assert b.y1 - b.y0 >= 256 and b.x1 - b.x0 >= 256
+    covered = np.zeros_like(m)
+    for b in boxes:
+        covered[b.y0:b.y1, b.x0:b.x1] = 255
+    assert (covered[m > 0] == 255).all()
+
+
+def test_boxes_stay_inside_small_images():
+    m = np.zeros((50, 60), np.uint8)
+    m[10:20, 10:20] = 255
+    (b,) = region_boxes(m, context=256)
+    assert b == Box(0, 0, 50, 60)
+
+
+@pytest.mark.parametrize("method", ["telea", "ns"])
+def test_classical_repair_changes_only_masked_pixels(method):
+    img = scene()
+    m = np.zeros(img.shape[:2], np.uint8)
+    m[50:60, 50:200] = 255
+    damaged = img.copy()
+    damaged[m > 0] = 255
+    out = drive(Repairer(method=method).repair(damaged, m))
+    assert (out[m == 0] == damaged[m == 0]).all()
+    assert np.abs(out[m > 0].astype(int) - img[m > 0]).mean() < np.abs(damaged[m > 0].astype(int) - img[m > 0]).mean()
+
+
+def test_repair_never_touches_input_array():
+    img = scene(64, 64)
+    m = np.zeros((64, 64), np.uint8)
+    m[10:20, 10:20] = 255
+    copy = img.copy()
+    drive(Repairer(method="telea").repair(img, m))
+    assert (img == copy).all()
+
+
+def test_repair_rejects_mismatched_mask():
+    with pytest.raises(ValueError, match="mask is"):
+        drive(Repairer(method="telea").repair(scene(64, 64), np.zeros((10, 10), np.uint8)))
+
+
+def test_repair_can_be_cancelled():
+    m = np.zeros((600, 600), np.uint8)
+    m[10:20, 10:20] = m[500:510, 500:510] = 255
+    token = CancelToken()
+    token.cancel()
+    with pytest.raises(Cancelled):
+        drive(Repairer(method="telea").repair(scene(600, 600), m), token)
+
+
+class RecordingSession:
+    """Stands in for ONNX Runtime to check the adapter's convention conversion."""
+
+    def __init__(self):
+        self.feeds = None
+
+    def run(self, names, feeds):
+        self.feeds = feeds
+        return [np.zeros_like(feeds["masked_image"])]
+
+
+def test_model_adapter_converts_255_fill_to_valid_ones():
+    adapter = ModelInpainter.__new__(ModelInpainter)
+    adapter.session = RecordingSession()
+    img = np.full((32, 48, 3), 200, np.uint8)
+    mask = np.zeros((32, 48), np.uint8)
+    mask[4:8, 4:8] = 255
+    adapter(img, mask)
+    valid = adapter.session.feeds["valid"][0, 0]
+    assert valid[5, 5] == 0 and valid[20, 20] == 1, "public 255 = fill must become valid = 0 for the net"
+    masked = adapter.session.feeds["masked_image"][0]
+    assert masked[:, 5, 5].max() == 0 and masked[:, 20, 20].min() > 0.7
