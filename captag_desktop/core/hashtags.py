@@ -1,24 +1,161 @@
-"""Hashtags from a caption's content words (extraction only; ranking comes later)."""
+"""Hashtags: keyword extraction from the caption, merged with the generative model's
+tags, deduplicated and ranked.
+
+One rule for word forms: nouns are singular (#dog), verbs take their -ing form
+(#running), and noun compounds become CamelCase (#TennisBall).
+"""
 from __future__ import annotations
 
-from captag_desktop.core.resources import word_list
-from captag_desktop.core.text import tokenize
+from dataclasses import dataclass, field
+from functools import lru_cache
+
+from nltk.tokenize import TreebankWordTokenizer
+
+from captag_desktop.core.resources import resources_dir, word_list
+
+_tokenizer = TreebankWordTokenizer()
 
 
-def _singular(word: str) -> str:
-    # One rule for plurals: drop a final "s" unless that would break the word.
+@dataclass(frozen=True)
+class Lexicon:
+    pos: dict[str, str]
+    lemma: dict[str, str]
+    ing: dict[str, str]
+    phrases: dict[tuple[str, str], float]
+
+
+def _tsv(name: str) -> list[list[str]]:
+    lines = (resources_dir() / name).read_text(encoding="utf-8").splitlines()
+    return [ln.split("\t") for ln in lines if ln and not ln.startswith("#")]
+
+
+@lru_cache(maxsize=1)
+def lexicon() -> Lexicon:
+    rows = _tsv("lexicon_en.tsv")
+    return Lexicon(pos={r[0]: r[2] for r in rows}, lemma={r[0]: r[1] for r in rows},
+                   ing={r[0]: r[1] for r in _tsv("verb_ing_en.tsv")},
+                   phrases={(r[0], r[1]): float(r[3]) for r in _tsv("phrases_en.tsv")})
+
+
+def singular(word: str) -> str:
+    """Fallback for words the lexicon has never seen."""
+    if len(word) > 4 and word.endswith("ies"):
+        return word[:-3] + "y"
     if len(word) > 3 and word.endswith("s") and not word.endswith(("ss", "us", "is")):
         return word[:-1]
     return word
 
 
-def hashtags_from_caption(caption: str, limit: int = 10) -> list[str]:
-    stop = word_list("stopwords_en.txt")
-    tags: list[str] = []
-    for word in tokenize(caption):
-        if word in stop or len(word) < 3:
-            continue
-        tag = "#" + _singular(word)
-        if tag not in tags:
+@dataclass(frozen=True)
+class Tag:
+    key: str  # dedup key: lowercase lemmas joined by spaces
+    text: str  # as shown, with '#'
+
+    @property
+    def words(self) -> list[str]:
+        return self.key.split()
+
+
+def lemma_of(word: str) -> str:
+    lex = lexicon()
+    return lex.lemma.get(word) or singular(word)
+
+
+def tag_for_words(words: list[str]) -> Tag | None:
+    """Canonical tag for one word or a compound; None if it is not tag material."""
+    words = [w.lower() for w in words if w.isalpha()]
+    if not words:
+        return None
+    lex = lexicon()
+    stop = word_list("stopwords_en.txt") | word_list("generic_words_en.txt")
+    if len(words) == 1:
+        w = words[0]
+        pos = lex.pos.get(w)
+        if w in stop or len(w) < 3 or pos not in (None, "NOUN", "PROPN", "VERB"):
+            return None
+        lemma = lemma_of(w)
+        if lemma in stop:
+            return None
+        shown = lex.ing.get(lemma, w) if pos == "VERB" else lemma
+        return Tag(lemma, "#" + shown)
+    lemmas = [lemma_of(w) for w in words]
+    shown = words[:-1] + [lemmas[-1]]  # "tennis balls" -> TennisBall
+    return Tag(" ".join(lemmas), "#" + "".join(w.capitalize() for w in shown))
+
+
+def extract_keywords(caption: str) -> list[Tag]:
+    """Nouns and verbs of a caption in order, with known compounds joined."""
+    lex = lexicon()
+    words = [w.lower() for w in _tokenizer.tokenize(caption) if w.isalpha()]
+    tags, i = [], 0
+    while i < len(words):
+        if i + 1 < len(words) and (words[i], words[i + 1]) in lex.phrases:
+            tag = tag_for_words(words[i:i + 2])
+            i += 2
+        else:
+            tag = tag_for_words([words[i]])
+            i += 1
+        if tag is not None:
             tags.append(tag)
-    return tags[:limit]
+    return tags
+
+
+def is_allowed(tag: Tag, allow_platform: bool = False) -> bool:
+    banned = word_list("banned_tags.txt")
+    words = set(tag.words) | {tag.text[1:].lower()}
+    if words & banned:
+        return False
+    return allow_platform or tag.text[1:].lower() not in word_list("platform_tags.txt")
+
+
+@lru_cache(maxsize=4096)
+def popularity(word: str) -> float:
+    """wordfreq Zipf frequency scaled to 0..1 (0 when wordfreq is unavailable)."""
+    try:
+        from wordfreq import zipf_frequency
+    except ImportError:
+        return 0.0
+    return min(zipf_frequency(word, "en"), 7.0) / 7.0
+
+
+@dataclass
+class HashtagOptions:
+    count: int = 10
+    allow_platform: bool = False
+    caption_weight: float = 0.35  # a tag that is also in the caption is very likely right
+    popularity_weight: float = 0.1
+    extra: list[str] = field(default_factory=list)
+
+
+def rank(caption_tags: list[Tag], model_scores: dict[Tag, float], opts: HashtagOptions) -> list[str]:
+    """Merge both sources, dedupe by lemma key, drop unsafe/filler tags, sort by score."""
+    scores: dict[str, float] = {}
+    shown: dict[str, str] = {}
+    for tag, p in model_scores.items():
+        scores[tag.key] = max(scores.get(tag.key, 0.0), p)
+        shown.setdefault(tag.key, tag.text)
+    for pos, tag in enumerate(caption_tags):
+        # Earlier words in a caption are usually the subject: a small positional bonus.
+        scores[tag.key] = scores.get(tag.key, 0.0) + opts.caption_weight * (1.0 - 0.03 * pos)
+        shown[tag.key] = tag.text if " " in tag.key or tag.key not in shown else shown[tag.key]
+    for key in scores:
+        scores[key] += opts.popularity_weight * sum(popularity(w) for w in key.split()) / len(key.split())
+    ordered = sorted(scores, key=lambda k: (-scores[k], k))
+    out: list[str] = []
+    chosen: list[str] = []
+    for key in ordered:
+        tag = Tag(key, shown[key])
+        if not is_allowed(tag, opts.allow_platform) or tag.text.lower() in (t.lower() for t in out):
+            continue
+        if " " not in key and any(key in k.split() for k in chosen):
+            continue  # already said by a chosen compound (#TennisBall covers #ball)
+        chosen.append(key)
+        out.append(tag.text)
+        if len(out) == opts.count:
+            break
+    return out
+
+
+def hashtags_from_caption(caption: str, limit: int = 10) -> list[str]:
+    """Extraction only (used when no hashtag model is installed)."""
+    return rank(extract_keywords(caption), {}, HashtagOptions(count=limit))

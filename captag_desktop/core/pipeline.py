@@ -87,6 +87,8 @@ class Pipeline:
         self.decode = decode
         self._encoder = None
         self._decoders: dict[str, object] = {}
+        self._hashtag_model = None
+        self.allow_platform_tags = False
 
     def encoder(self):
         if self._encoder is None:
@@ -102,6 +104,25 @@ class Pipeline:
             self._decoders[lang] = CaptionDecoder(self.store, lang)
         return self._decoders[lang]
 
+    def hashtag_model(self):
+        """The generative hashtag model, or None when it is not bundled (extraction only)."""
+        if self._hashtag_model is None and self.store.has("hashtag-step"):
+            from captag_desktop.core.hashtag_model import HashtagModel
+
+            self._hashtag_model = HashtagModel(self.store)
+        return self._hashtag_model
+
+    def hashtags(self, features: np.ndarray, caption: str, count: int, seed: int | None = None) -> list[str]:
+        """Caption keywords + generated tags, merged and ranked. A seed samples new ideas."""
+        from captag_desktop.core.hashtags import HashtagOptions, extract_keywords, rank
+
+        model = self.hashtag_model()
+        generated = {}
+        if model is not None:
+            generated = model.generate(features, count + 5, temperature=0.9 if seed is not None else 0.0, seed=seed)
+        opts = HashtagOptions(count=count, allow_platform=self.allow_platform_tags)
+        return rank(extract_keywords(caption), generated, opts)
+
     def available_languages(self) -> list[str]:
         return [lang for lang in LANGUAGES if self.store.has(f"caption-{lang}-step")]
 
@@ -110,9 +131,8 @@ class Pipeline:
         self.encoder()
         self.decoder("en")
 
-    def describe(self, rgb: np.ndarray, image: str, langs: list[str] = ("en",), n_hashtags: int = 10) -> Job:
-        from captag_desktop.core.hashtags import hashtags_from_caption
-
+    def describe(self, rgb: np.ndarray, image: str, langs: list[str] = ("en",), n_hashtags: int = 10,
+                 hashtag_seed: int | None = None) -> Job:
         result = PhotoResult(image=image)
         t0 = time.perf_counter()
         yield Progress("encode", 0.05, "Looking at the photo…")
@@ -129,7 +149,7 @@ class Pipeline:
             result.timings_ms[f"caption_{lang}"] = (time.perf_counter() - t) * 1000
             if n_hashtags > 0:
                 t = time.perf_counter()
-                result.hashtags[lang] = hashtags_from_caption(result.captions[lang], n_hashtags)
+                result.hashtags[lang] = self.hashtags(features, result.captions[lang], n_hashtags, hashtag_seed)
                 result.timings_ms[f"hashtags_{lang}"] = (time.perf_counter() - t) * 1000
         result.timings_ms["total"] = (time.perf_counter() - t0) * 1000
         yield Progress("done", 1.0, "Done")

@@ -1,0 +1,84 @@
+"""Hashtag quality on a Flickr8k split through the app's pipeline (encoder -> caption -> tags).
+
+A tag hits when one of its words matches a content word used in at least 2 of the
+photo's 5 human captions. Reported two ways: exact word match, and after the app's
+lemmatisation (so #running matches "runs"). Also: duplicates, distinct tags per
+image across the split, and the median time of extraction + generation + ranking.
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import re
+import statistics
+import time
+from collections import Counter
+from pathlib import Path
+
+from captag_desktop.core.hashtags import lemma_of
+from captag_desktop.core.images import load_image
+from captag_desktop.core.pipeline import Pipeline
+from captag_desktop.core.resources import word_list
+from captag_desktop.core.text import tokenize
+from training.flickr8k import DEFAULT_ROOT, image_path, read_captions, read_split
+
+
+def tag_words(tag: str) -> list[str]:
+    return [w.lower() for w in re.findall(r"[A-Z]?[a-z]+|[A-Z]+(?![a-z])", tag.lstrip("#"))]
+
+
+def shared_content_words(caps: list[str], normalise) -> set[str]:
+    stop = word_list("stopwords_en.txt")
+    counts = Counter()
+    for c in caps:
+        counts.update({normalise(w) for w in tokenize(c) if w not in stop})
+    return {w for w, n in counts.items() if n >= 2}
+
+
+def precision_at(tags: list[str], caps: list[str], k: int, normalise) -> float:
+    gold = shared_content_words(caps, normalise)
+    top = tags[:k]
+    if not top:
+        return 0.0
+    return sum(any(normalise(w) in gold for w in tag_words(t)) for t in top) / len(top)
+
+
+def evaluate(data: Path, split: str = "dev", limit: int = 0, count: int = 10) -> dict:
+    pipe = Pipeline()
+    names = read_split(data, split)[: limit or None]
+    captions = read_captions(data, "en")
+    exact, lemma, dups, all_tags, times, examples = [], [], 0, Counter(), [], []
+    for n in names:
+        feats = pipe.encoder()(load_image(image_path(data, n)).rgb)
+        caption = pipe.decoder("en").caption(feats, pipe.decode)
+        t = time.perf_counter()
+        tags = pipe.hashtags(feats, caption, count)
+        times.append((time.perf_counter() - t) * 1000)
+        keys = [t.lower() for t in tags]
+        dups += len(keys) - len(set(keys))
+        all_tags.update(keys)
+        exact.append(precision_at(tags, captions[n], 5, lambda w: w))
+        lemma.append(precision_at(tags, captions[n], 5, lemma_of))
+        if len(examples) < 20:
+            examples.append({"image": n, "caption": caption, "hashtags": tags})
+    return {"split": split, "images": len(names), "precision_at_5_exact": round(statistics.mean(exact), 4),
+            "precision_at_5_lemma": round(statistics.mean(lemma), 4), "duplicate_tags": dups,
+            "distinct_tags": len(all_tags), "distinct_tags_per_image": round(len(all_tags) / len(names), 3),
+            "median_hashtag_ms": round(statistics.median(times), 2), "examples": examples}
+
+
+def main(argv=None):
+    ap = argparse.ArgumentParser(description=__doc__)
+    ap.add_argument("--data", type=Path, default=DEFAULT_ROOT)
+    ap.add_argument("--split", default="dev")
+    ap.add_argument("--limit", type=int, default=0)
+    ap.add_argument("--out", type=Path, default=None)
+    args = ap.parse_args(argv)
+    report = evaluate(args.data, args.split, args.limit)
+    if args.out:
+        args.out.write_text(json.dumps(report, indent=1) + "\n")
+    print(json.dumps({k: v for k, v in report.items() if k != "examples"}))
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,132 @@
+"""Train the hashtag GRU on cached encoder features; evaluate, export ONNX, write the card.
+
+Targets per photo are the caption keywords (captag_desktop.core.hashtags, the same
+code the app uses) that at least 2 of its 5 human captions share, most shared first.
+
+    python -m training.train_hashtags [--minutes 15]
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+import random
+import time
+from collections import Counter
+from pathlib import Path
+
+import numpy as np
+import torch
+import torch.nn.functional as F
+
+from captag_desktop.core.hashtag_model import image_embedding
+from captag_desktop.core.hashtags import extract_keywords
+from training.flickr8k import DEFAULT_ROOT, read_captions, read_split
+from training.hashtag_model import BOS, EOS, FIRST_TAG, HashtagConfig, HashtagGRU
+
+log = logging.getLogger("hashtags")
+
+
+def image_targets(caps: list[str], min_shared: int = 2, max_tags: int = 10) -> tuple[list[str], dict[str, str]]:
+    counts, shown = Counter(), {}
+    for c in caps:
+        tags = {t.key: t.text for t in extract_keywords(c)}
+        counts.update(tags.keys())
+        for k, v in tags.items():
+            shown.setdefault(k, v)
+    keys = [k for k, n in sorted(counts.items(), key=lambda x: (-x[1], x[0])) if n >= min_shared]
+    return keys[:max_tags], shown
+
+
+def build_vocab(names, captions, min_images: int = 3):
+    per_image, shown_all, df = {}, Counter(), Counter()
+    for n in names:
+        keys, shown = image_targets(captions[n])
+        per_image[n] = keys
+        df.update(keys)
+        for k in keys:
+            shown_all[(k, shown[k])] += 1
+    vocab = sorted(k for k, c in df.items() if c >= min_images)
+    display = {}
+    for (k, text), _ in shown_all.most_common():
+        display.setdefault(k, text)
+    return vocab, {k: display[k] for k in vocab}, per_image
+
+
+def train(args) -> dict:
+    random.seed(args.seed)
+    np.random.seed(args.seed)
+    torch.manual_seed(args.seed)
+    torch.set_num_threads(args.threads)
+    out = Path(args.out)
+    out.mkdir(parents=True, exist_ok=True)
+    data = Path(args.data)
+    captions = read_captions(data, "en")
+    names_all = json.loads(Path(args.features).with_suffix(".json").read_text())["names"]
+    feats = np.load(args.features, mmap_mode="r")
+    pooled = np.concatenate([image_embedding(np.asarray(feats[i:i + 500])) for i in range(0, len(names_all), 500)])
+    rows = {n: i for i, n in enumerate(names_all)}
+    train_names = [n for n in read_split(data, "train") if n in rows]
+    vocab, display, targets = build_vocab(train_names, captions, args.min_images)
+    index = {k: i + FIRST_TAG for i, k in enumerate(vocab)}
+    cfg = HashtagConfig(n_tags=len(vocab), feat_dim=pooled.shape[1], hidden=args.hidden)
+    model = HashtagGRU(cfg)
+    seqs = [[BOS] + [index[k] for k in targets[n] if k in index][: cfg.max_tags - 1] + [EOS] for n in train_names]
+    T = max(len(s) for s in seqs)
+    tok = np.full((len(seqs), T), -100, dtype=np.int64)
+    for i, s in enumerate(seqs):
+        tok[i, : len(s)] = s
+    x_rows = np.array([rows[n] for n in train_names])
+    opt = torch.optim.AdamW(model.parameters(), lr=args.lr, weight_decay=0.01)
+    start, epoch = time.time(), 0
+    while epoch < args.epochs and time.time() - start < args.minutes * 60:
+        epoch += 1
+        model.train()
+        perm = np.random.permutation(len(seqs))
+        total = 0.0
+        for b in range(0, len(perm), args.batch):
+            idx = perm[b:b + args.batch]
+            t = torch.from_numpy(tok[idx])
+            inp = t[:, :-1].clamp(min=0)
+            logits = model(torch.from_numpy(pooled[x_rows[idx]]), inp)
+            loss = F.cross_entropy(logits.reshape(-1, logits.shape[-1]), t[:, 1:].reshape(-1), ignore_index=-100,
+                                   label_smoothing=0.05)
+            opt.zero_grad(set_to_none=True)
+            loss.backward()
+            opt.step()
+            total += loss.item() * len(idx)
+        log.info("epoch %d loss %.4f %.0fs", epoch, total / len(perm), time.time() - start)
+    torch.save({"state_dict": model.state_dict(), "config": cfg.to_dict()}, out / "hashtag_gru.pt")
+    (out / "tags.json").write_text(json.dumps({"tags": vocab, "display": [display[k] for k in vocab]}, ensure_ascii=False))
+    summary = {"epochs": epoch, "train_seconds": round(time.time() - start), "tags": len(vocab),
+               "parameters": sum(p.numel() for p in model.parameters())}
+    (out / "train_summary.json").write_text(json.dumps(summary, indent=1))
+    return summary
+
+
+def parser():
+    ap = argparse.ArgumentParser(description=__doc__)
+    ap.add_argument("--features", default=".cache/features/efficientnet-lite2.npy")
+    ap.add_argument("--data", default=str(DEFAULT_ROOT))
+    ap.add_argument("--out", default="runs/hashtags")
+    ap.add_argument("--epochs", type=int, default=40)
+    ap.add_argument("--minutes", type=float, default=15)
+    ap.add_argument("--batch", type=int, default=64)
+    ap.add_argument("--lr", type=float, default=2e-3)
+    ap.add_argument("--hidden", type=int, default=384)
+    ap.add_argument("--min-images", type=int, default=3)
+    ap.add_argument("--threads", type=int, default=2)
+    ap.add_argument("--seed", type=int, default=5)
+    return ap
+
+
+def main(argv=None):
+    args = parser().parse_args(argv)
+    Path(args.out).mkdir(parents=True, exist_ok=True)
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(message)s",
+                        handlers=[logging.FileHandler(Path(args.out) / "train.log"), logging.StreamHandler()])
+    print(json.dumps(train(args)))
+
+
+if __name__ == "__main__":
+    main()
