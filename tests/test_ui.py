@@ -64,6 +64,7 @@ def test_newest_photo_wins(qtbot, settings, tmp_path):
         p = tmp_path / f"p{i}.png"
         Image.fromarray(np.full((32, 32, 3), value, np.uint8)).save(p)
         paths.append(p)
+    SlowFakePipeline.delay = 0.3
     runner = JobRunner(pipeline_factory=SlowFakePipeline)
     win = MainWindow(runner=runner, settings=settings)
     qtbot.addWidget(win)
@@ -80,6 +81,7 @@ def test_newest_photo_wins(qtbot, settings, tmp_path):
 
 
 def test_cancel_stops_job(qtbot, settings, photo):
+    SlowFakePipeline.delay = 0.3
     runner = JobRunner(pipeline_factory=SlowFakePipeline)
     win = MainWindow(runner=runner, settings=settings)
     qtbot.addWidget(win)
@@ -124,4 +126,38 @@ def test_zoom_controls(qtbot, settings):
     assert win.canvas.zoom() == pytest.approx(2.0)
     win.canvas.set_zoom(1000)
     assert win.canvas.zoom() <= 32.0
+    win.close()
+
+
+def test_hashtag_chips_toggle_edit_count_and_copy(qtbot, settings):
+    win = MainWindow(runner=JobRunner(pipeline_factory=SlowFakePipeline), settings=settings)
+    qtbot.addWidget(win)
+    tags = [f"#t{i}" for i in range(30)]
+    win.results.show_result(PhotoResult(image="x", captions={"en": "a caption"}, hashtags={"en": tags}))
+    editor = win.results.field("en", "hashtags")
+    assert editor.tags() == tags[:10]
+    win.results.count_slider.setValue(30)
+    assert len(editor.tags()) == 30
+    assert settings.value("hashtags/count") == 30
+    win.results.count_slider.setValue(3)
+    editor.list.item(1).setCheckState(Qt.CheckState.Unchecked)
+    editor.list.item(2).setText("golden retriever")
+    assert editor.tags() == ["#t0", "#goldenretriever"]
+    editor.copy_button.click()
+    assert QGuiApplication.clipboard().text() == "#t0 #goldenretriever"
+    win.close()
+
+
+def test_more_ideas_requests_a_new_seed(qtbot, settings, photo):
+    runner = JobRunner(pipeline_factory=SlowFakePipeline)
+    win = MainWindow(runner=runner, settings=settings)
+    qtbot.addWidget(win)
+    SlowFakePipeline.delay = 0.01
+    with qtbot.waitSignal(runner.finished, timeout=5000):
+        win.open_paths([str(photo)])
+    seeds = []
+    runner.submit = lambda source, langs, n, seed=None: seeds.append(seed)
+    win.results.field("en", "hashtags").more_button.click()
+    win.results.field("en", "hashtags").more_button.click()
+    assert seeds == [1, 2]
     win.close()

@@ -25,6 +25,7 @@ def main(argv=None):
     ap.add_argument("--skip-train", action="store_true", help="reuse the run's best.pt")
     ap.add_argument("--beam-size", type=int, default=3)
     ap.add_argument("--length-penalty", type=float, default=0.6)
+    ap.add_argument("--quantize", action="store_true", help="int8 decoder weights (keeps the bundle under 40 MB)")
     own, rest = ap.parse_known_args(argv)
     targs = train_captioner.parser().parse_args(rest)
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(message)s")
@@ -33,7 +34,7 @@ def main(argv=None):
     run = Path(targs.out)
     if not own.skip_train:
         train_captioner.main(rest)
-    export_captioner.export_all(run, ENCODER, MODELS_DIR, CARD)
+    export_captioner.export_all(run, ENCODER, MODELS_DIR, CARD, quantize=own.quantize)
     report = evaluate_captioner.evaluate(data, "dev", DecodeOptions(own.beam_size, own.length_penalty))
     (run / "eval_dev.json").write_text(json.dumps(report, indent=1, ensure_ascii=False))
     metrics = {k: v for k, v in report.items() if k != "examples"}

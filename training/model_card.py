@@ -54,3 +54,67 @@ def caption_card(run_dir: Path, command: str, title: str, lang: str = "en", mode
     ]
     lines += [f"| {e['image']} | {e['caption']} | {e['reference']} |" for e in ev["examples"]]
     return "\n".join(lines) + "\n"
+
+
+def _json(path: Path) -> dict:
+    return json.loads(Path(path).read_text())
+
+
+def repair_card(inpaint_run: Path, detect_run: Path, eval_path: Path, command: str) -> str:
+    inp, det, ev = _json(Path(inpaint_run) / "train_summary.json"), _json(Path(detect_run) / "train_summary.json"), _json(eval_path)
+    manifest = _json(MODELS_DIR / "manifest.json")
+    sizes = {m["name"]: m["size"] for m in manifest["models"]}
+    i, d, s = ev.get("inpaint", {}), ev.get("detect", {}), ev.get("speed", {})
+    rows = [
+        ("Data", "Flickr8k train split photos (6,000, 224x224) with random irregular masks (strokes, scratches, blobs, "
+                 "tears) and rendered damage (scratches, creases, tears, dust, stains, ink) from "
+                 "`training/synthetic_damage.py`. Hodosh, Young & Hockenmaier 2013, research use."),
+        ("License", "Apache-2.0 weights trained by captag; trained on Flickr8k (research use)."),
+        ("Command", f"`{command}`"),
+        ("Inpainting net", f"gated-convolution U-Net, {inp['parameters']:,} parameters, {sizes.get('inpaint', 0) / 1e6:.1f} MB; "
+                           f"{inp['steps']} steps of {inp['batch']} crops at {inp['crop']}px in {inp['train_seconds'] / 60:.0f} min; "
+                           "loss 6 x L1(hole) + L1(valid) + 2 x gradient L1 (perceptual/style losses did not fit the CPU budget)"),
+        ("Detector", f"U-Net, {det['parameters']:,} parameters, {sizes.get('damage-detector', 0) / 1e6:.1f} MB; {det['steps']} steps "
+                     f"of {det['batch']} crops at {det['crop']}px in {det['train_seconds'] / 60:.0f} min; BCE + Dice, 25% clean photos"),
+    ]
+    metric_rows = []
+    for m in ("model", "telea", "ns"):
+        if m in i:
+            metric_rows.append((f"inpaint {m}: PSNR in mask / SSIM", f"{i[m]['psnr_in_mask']} dB / {i[m]['ssim']}"))
+    if i:
+        metric_rows.append(("PSNR gain over Telea (radius 3)", f"{i['psnr_gain_over_telea_db']} dB"))
+    for k, v in d.items():
+        metric_rows.append((f"detect {k}", str(v)))
+    for k, v in s.items():
+        metric_rows.append((k, f"{v} ms"))
+    return "\n".join([
+        "# Repair models (inpaint, damage-detector)", "",
+        "The public mask convention is 255 = damaged. Each adapter in `captag_desktop/core/` converts internally "
+        "(the inpainting net wants valid = 1).", "", "## Facts", _table(rows), "",
+        f"## Dev split ({ev['images']} photos, seeded masks/damage), app code path", _table(metric_rows), "",
+        "Reproduce with `python -m training.evaluate_repair --out runs/repair_eval.json`. Times are medians on this "
+        "2-core CPU with the models loaded.", ""])
+
+
+def hashtag_card(run: Path, eval_path: Path, command: str) -> str:
+    summ, ev = _json(Path(run) / "train_summary.json"), _json(eval_path)
+    metrics = [(k, str(v)) for k, v in ev.items() if k not in ("examples", "split")]
+    lines = [
+        "# Hashtag generator (hashtag-init, hashtag-step)", "",
+        "A GRU conditioned on the pooled EfficientNet-Lite2 image embedding writes hashtags one at a time; the app merges "
+        "them with keywords extracted from the caption (nouns singular, verbs as -ing, noun compounds in CamelCase), "
+        "dedupes, filters unsafe and platform filler tags, and ranks with a wordfreq popularity prior.", "",
+        "## Facts", _table([
+            ("Data", "Flickr8k train split: per photo, the caption keywords shared by at least 2 of its 5 captions. "
+                     "Research use (Hodosh et al. 2013)."),
+            ("License", "Apache-2.0 weights trained by captag. Word lists in resources/ derived with spaCy "
+                        "en_core_web_sm (MIT) from the same captions."),
+            ("Command", f"`{command}`"),
+            ("Training time", f"{summ['train_seconds'] / 60:.1f} min ({summ['epochs']} epochs) on 2 CPU cores"),
+            ("Parameters", f"{summ['parameters']:,}; {summ['tags']} tags"),
+        ]), "",
+        f"## Dev split ({ev['images']} photos), full app path (encoder -> caption -> tags)", _table(metrics), "",
+        "Reproduce with `python -m training.evaluate_hashtags --split dev`.", "",
+        "## Sample dev photos (first 20, not cherry-picked)", "| image | caption | hashtags |", "|---|---|---|"]
+    lines += [f"| {e['image']} | {e['caption']} | {' '.join(e['hashtags'])} |" for e in ev["examples"]]
+    return "\n".join(lines) + "\n"

@@ -53,6 +53,23 @@ def build_vocab(names, captions, min_images: int = 3):
     return vocab, {k: display[k] for k in vocab}, per_image
 
 
+def encode_targets(names, targets, index, rows, max_tags):
+    seqs = [[BOS] + [index[k] for k in targets[n] if k in index][: max_tags - 1] + [EOS] for n in names]
+    tok = np.full((len(seqs), max(len(s) for s in seqs)), -100, dtype=np.int64)
+    for i, s in enumerate(seqs):
+        tok[i, : len(s)] = s
+    return tok, np.array([rows[n] for n in names])
+
+
+@torch.no_grad()
+def sequence_loss(model, pooled, x_rows, tok) -> float:
+    model.eval()
+    t = torch.from_numpy(tok)
+    logits = model(torch.from_numpy(pooled[x_rows]), t[:, :-1].clamp(min=0))
+    model.train()
+    return F.cross_entropy(logits.reshape(-1, logits.shape[-1]), t[:, 1:].reshape(-1), ignore_index=-100).item()
+
+
 def train(args) -> dict:
     random.seed(args.seed)
     np.random.seed(args.seed)
@@ -71,18 +88,17 @@ def train(args) -> dict:
     index = {k: i + FIRST_TAG for i, k in enumerate(vocab)}
     cfg = HashtagConfig(n_tags=len(vocab), feat_dim=pooled.shape[1], hidden=args.hidden)
     model = HashtagGRU(cfg)
-    seqs = [[BOS] + [index[k] for k in targets[n] if k in index][: cfg.max_tags - 1] + [EOS] for n in train_names]
-    T = max(len(s) for s in seqs)
-    tok = np.full((len(seqs), T), -100, dtype=np.int64)
-    for i, s in enumerate(seqs):
-        tok[i, : len(s)] = s
-    x_rows = np.array([rows[n] for n in train_names])
+    tok, x_rows = encode_targets(train_names, targets, index, rows, cfg.max_tags)
+    dev_names = [n for n in read_split(data, "dev") if n in rows]
+    dev_targets = {n: image_targets(captions[n])[0] for n in dev_names}
+    dev_tok, dev_rows = encode_targets(dev_names, dev_targets, index, rows, cfg.max_tags)
+    best_dev, best_state = float("inf"), None
     opt = torch.optim.AdamW(model.parameters(), lr=args.lr, weight_decay=0.01)
     start, epoch = time.time(), 0
     while epoch < args.epochs and time.time() - start < args.minutes * 60:
         epoch += 1
         model.train()
-        perm = np.random.permutation(len(seqs))
+        perm = np.random.permutation(len(tok))
         total = 0.0
         for b in range(0, len(perm), args.batch):
             idx = perm[b:b + args.batch]
@@ -95,10 +111,14 @@ def train(args) -> dict:
             loss.backward()
             opt.step()
             total += loss.item() * len(idx)
-        log.info("epoch %d loss %.4f %.0fs", epoch, total / len(perm), time.time() - start)
+        dev_loss = sequence_loss(model, pooled, dev_rows, dev_tok)
+        log.info("epoch %d loss %.4f dev loss %.4f %.0fs", epoch, total / len(perm), dev_loss, time.time() - start)
+        if dev_loss < best_dev:  # keep the epoch that generalises best
+            best_dev, best_state = dev_loss, {k: v.clone() for k, v in model.state_dict().items()}
+    model.load_state_dict(best_state)
     torch.save({"state_dict": model.state_dict(), "config": cfg.to_dict()}, out / "hashtag_gru.pt")
     (out / "tags.json").write_text(json.dumps({"tags": vocab, "display": [display[k] for k in vocab]}, ensure_ascii=False))
-    summary = {"epochs": epoch, "train_seconds": round(time.time() - start), "tags": len(vocab),
+    summary = {"epochs": epoch, "best_dev_loss": round(best_dev, 4), "train_seconds": round(time.time() - start), "tags": len(vocab),
                "parameters": sum(p.numel() for p in model.parameters())}
     (out / "train_summary.json").write_text(json.dumps(summary, indent=1))
     return summary
@@ -117,6 +137,7 @@ def parser():
     ap.add_argument("--min-images", type=int, default=3)
     ap.add_argument("--threads", type=int, default=2)
     ap.add_argument("--seed", type=int, default=5)
+    ap.add_argument("--skip-train", action="store_true", help="(build_hashtags) reuse the run")
     return ap
 
 

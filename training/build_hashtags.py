@@ -1,0 +1,36 @@
+"""One command: train the hashtag GRU -> ONNX -> dev evaluation (app path) -> manifest + card.
+
+    python -m training.build_hashtags [train_hashtags options]
+
+Needs the bundled captioner (the evaluation runs encoder -> caption -> tags) and the
+cached encoder features from training.extract_features.
+"""
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+
+from training import evaluate_hashtags, export_hashtags, train_hashtags
+from training.manifest_tool import MODELS_DIR
+from training.model_card import hashtag_card
+
+
+def main(argv=None):
+    argv = list(sys.argv[1:] if argv is None else argv)
+    args = train_hashtags.parser().parse_args(argv)
+    run = Path(args.out)
+    if "--skip-train" not in argv:
+        train_hashtags.main(argv)
+    export_hashtags.export_all(run, MODELS_DIR)
+    report = evaluate_hashtags.evaluate(Path(args.data), "dev")
+    (run / "eval_dev.json").write_text(json.dumps(report, indent=1, ensure_ascii=False))
+    export_hashtags.export_all(run, MODELS_DIR, {k: v for k, v in report.items() if k != "examples"})
+    command = ("python -m training.build_lexicon  # resources/ word lists (needs spaCy)\n"
+               "python -m training.build_hashtags " + " ".join(argv)).strip()
+    (MODELS_DIR / "hashtags-en.md").write_text(hashtag_card(run, run / "eval_dev.json", command), encoding="utf-8")
+    print(json.dumps({k: v for k, v in report.items() if k != "examples"}))
+
+
+if __name__ == "__main__":
+    main()

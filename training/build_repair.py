@@ -1,0 +1,38 @@
+"""One command: train the inpainting net and the damage detector -> ONNX -> dev evaluation -> manifest + card.
+
+    python -m training.build_repair [--inpaint-minutes 30] [--detect-minutes 20]
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from pathlib import Path
+
+from training import evaluate_repair, export_repair, train_repair
+from training.manifest_tool import MODELS_DIR
+from training.model_card import repair_card
+
+
+def main(argv=None):
+    argv = list(sys.argv[1:] if argv is None else argv)
+    ap = argparse.ArgumentParser(description=__doc__)
+    ap.add_argument("--inpaint-minutes", type=float, default=30)
+    ap.add_argument("--detect-minutes", type=float, default=20)
+    ap.add_argument("--skip-train", action="store_true")
+    ap.add_argument("--images", type=int, default=200, help="dev photos to evaluate on")
+    args = ap.parse_args(argv)
+    runs = {"inpaint": Path("runs/inpaint"), "detect": Path("runs/detect")}
+    if not args.skip_train:
+        train_repair.main(["--task", "inpaint", "--minutes", str(args.inpaint_minutes), "--out", str(runs["inpaint"])])
+        train_repair.main(["--task", "detect", "--minutes", str(args.detect_minutes), "--out", str(runs["detect"])])
+    export_repair.export_all(runs["inpaint"] / "last.pt", runs["detect"] / "last.pt", MODELS_DIR)
+    out = Path("runs/repair_eval.json")
+    evaluate_repair.main(["--images", str(args.images), "--out", str(out)])
+    command = "python -m training.build_repair " + " ".join(argv)
+    (MODELS_DIR / "repair.md").write_text(repair_card(runs["inpaint"], runs["detect"], out, command.strip()), encoding="utf-8")
+    print(json.loads(out.read_text()))
+
+
+if __name__ == "__main__":
+    main()
