@@ -5,7 +5,7 @@ PY := $(VENV)/bin/python
 PIP := $(PY) -m pip --disable-pip-version-check
 ARGS ?=
 
-.PHONY: run test install install-dev train-captioner bench package clean
+.PHONY: run test install install-dev train-captioner bench package clean screenshot
 
 $(PY):
 	$(PYTHON) -m venv $(VENV)
@@ -40,3 +40,7 @@ package: install-dev
 
 clean:
 	rm -rf build dist .pytest_cache
+
+# A real window under Xvfb (Debian package xvfb), saved as docs/screenshot.png.
+screenshot: install
+	xvfb-run -a -s "-screen 0 1400x900x24" $(PY) docs/make_screenshot.py $(PHOTO) docs/screenshot.png $(MASK)

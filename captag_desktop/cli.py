@@ -45,7 +45,7 @@ def cmd_caption(args) -> int:
     from captag_desktop.core.beam_search import DecodeOptions
     from captag_desktop.core.images import ImageLoadError, load_image
     from captag_desktop.core.models import ModelError
-    from captag_desktop.core.pipeline import Pipeline, PhotoResult, drive
+    from captag_desktop.core.pipeline import PhotoResult, Pipeline, drive
 
     try:
         decode = DecodeOptions(beam_size=args.beam_size, length_penalty=args.length_penalty)

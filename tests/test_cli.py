@@ -3,8 +3,6 @@ import json
 import subprocess
 import sys
 
-import pytest
-
 
 def captag(*args, timeout=300):
     return subprocess.run([sys.executable, "-m", "captag_desktop", *map(str, args)],
@@ -32,8 +30,8 @@ def test_caption_json_contract(photo, bad_files):
 
 
 def test_caption_depends_on_image(tmp_path):
-    from PIL import Image
     import numpy as np
+    from PIL import Image
 
     rng = np.random.default_rng(1)
     a, b = tmp_path / "a.png", tmp_path / "b.png"

@@ -1,5 +1,3 @@
-import numpy as np
-import pytest
 
 from captag_desktop.core.hashtags import HashtagOptions, Tag, extract_keywords, rank, tag_for_words
 

@@ -1,6 +1,6 @@
 import pytest
 
-from captag_desktop.core.pipeline import CancelToken, Cancelled, PhotoResult, Progress, drive
+from captag_desktop.core.pipeline import Cancelled, CancelToken, PhotoResult, Progress, drive
 
 
 def job(log):

@@ -1,7 +1,7 @@
 import numpy as np
 import pytest
 
-from captag_desktop.core.pipeline import CancelToken, Cancelled, drive
+from captag_desktop.core.pipeline import Cancelled, CancelToken, drive
 from captag_desktop.core.repair import Box, ModelInpainter, Repairer, region_boxes
 
 

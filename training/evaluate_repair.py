@@ -9,30 +9,19 @@ from __future__ import annotations
 
 import argparse
 import json
-import statistics
-import time
 from pathlib import Path
 
 import numpy as np
 
+from captag_desktop.core.bench import median_ms as _median_ms
 from captag_desktop.core.damage import DamageDetector
 from captag_desktop.core.models import ModelStore
 from captag_desktop.core.pipeline import drive
 from captag_desktop.core.repair import Repairer
-from training.flickr8k import DEFAULT_ROOT, read_split
+from training.flickr8k import DEFAULT_ROOT
 from training.image_metrics import iou, psnr_in_mask, ssim
 from training.synthetic_damage import random_mask, render_damage
 from training.train_repair import load_photos
-
-
-def _median_ms(fn, runs=5):
-    fn()
-    times = []
-    for _ in range(runs):
-        t = time.perf_counter()
-        fn()
-        times.append((time.perf_counter() - t) * 1000)
-    return round(statistics.median(times), 1)
 
 
 def eval_inpaint(photos, store, seed=1234) -> dict:

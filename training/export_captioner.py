@@ -16,6 +16,7 @@ from captag_desktop.core import preprocess
 from training.caption_model import CaptionDecoder, DecoderConfig
 from training.encoder_model import load_encoder
 from training.manifest_tool import MODELS_DIR, update_entry
+from training.run_utils import MethodAsModule
 
 OPSET = 17
 DATA_NOTE = "Flickr8k train split (6,000 images x 5 English captions); Hodosh, Young, Hockenmaier 2013, research use"
@@ -28,24 +29,6 @@ def export_encoder(name: str, path: Path) -> None:
                       dynamic_axes={"pixels": {0: "batch"}, "features": {0: "batch"}}, opset_version=OPSET, dynamo=False)
 
 
-class _Init(torch.nn.Module):
-    def __init__(self, m):
-        super().__init__()
-        self.m = m
-
-    def forward(self, features):
-        return self.m.init_cache(features)
-
-
-class _Step(torch.nn.Module):
-    def __init__(self, m):
-        super().__init__()
-        self.m = m
-
-    def forward(self, token, position, self_k, self_v, cross_k, cross_v):
-        return self.m.step(token, position, self_k, self_v, cross_k, cross_v)
-
-
 def load_decoder(ckpt_path: Path) -> CaptionDecoder:
     ckpt = torch.load(ckpt_path, map_location="cpu", weights_only=True)
     model = CaptionDecoder(DecoderConfig(**ckpt["config"]))
@@ -56,7 +39,7 @@ def load_decoder(ckpt_path: Path) -> CaptionDecoder:
 def export_decoder(model: CaptionDecoder, init_path: Path, step_path: Path) -> None:
     c = model.config
     feats = torch.zeros(2, c.n_regions, c.feat_dim)
-    torch.onnx.export(_Init(model), (feats,), str(init_path), input_names=["features"], output_names=["cross_k", "cross_v"],
+    torch.onnx.export(MethodAsModule(model, "init_cache"), (feats,), str(init_path), input_names=["features"], output_names=["cross_k", "cross_v"],
                       dynamic_axes={"features": {0: "batch"}, "cross_k": {1: "batch"}, "cross_v": {1: "batch"}},
                       opset_version=OPSET, dynamo=False)
     ck, cv = model.init_cache(feats)
@@ -64,7 +47,7 @@ def export_decoder(model: CaptionDecoder, init_path: Path, step_path: Path) -> N
     sk = torch.zeros(c.n_layers, 2, c.n_heads, 3, dh)
     args = (torch.tensor([1, 1]), torch.tensor([3]), sk, sk.clone(), ck, cv)
     cache_axes = {1: "batch", 3: "past"}
-    torch.onnx.export(_Step(model), args, str(step_path),
+    torch.onnx.export(MethodAsModule(model, "step"), args, str(step_path),
                       input_names=["token", "position", "self_k", "self_v", "cross_k", "cross_v"],
                       output_names=["logprobs", "new_self_k", "new_self_v"],
                       dynamic_axes={"token": {0: "batch"}, "self_k": cache_axes, "self_v": cache_axes,

@@ -10,26 +10,9 @@ import torch
 
 from training.hashtag_model import HashtagConfig, HashtagGRU
 from training.manifest_tool import MODELS_DIR, update_entry
+from training.run_utils import MethodAsModule
 
 DATA = "Flickr8k train split (6,000 images); targets are caption keywords shared by >= 2 of 5 captions"
-
-
-class _Init(torch.nn.Module):
-    def __init__(self, m):
-        super().__init__()
-        self.m = m
-
-    def forward(self, pooled):
-        return self.m.init_state(pooled)
-
-
-class _Step(torch.nn.Module):
-    def __init__(self, m):
-        super().__init__()
-        self.m = m
-
-    def forward(self, token, h, img):
-        return self.m.step(token, h, img)
 
 
 def load(run: Path) -> HashtagGRU:
@@ -43,11 +26,11 @@ def export_all(run: Path, models_dir: Path = MODELS_DIR, metrics: dict | None = 
     model = load(run)
     c = model.config
     pooled = torch.zeros(1, c.feat_dim)
-    torch.onnx.export(_Init(model), (pooled,), str(models_dir / "hashtag_init.onnx"), input_names=["pooled"],
+    torch.onnx.export(MethodAsModule(model, "init_state"), (pooled,), str(models_dir / "hashtag_init.onnx"), input_names=["pooled"],
                       output_names=["h", "img"], dynamic_axes={"pooled": {0: "batch"}, "h": {0: "batch"}, "img": {0: "batch"}},
                       opset_version=17, dynamo=False)
     h = torch.zeros(1, c.hidden)
-    torch.onnx.export(_Step(model), (torch.tensor([0]), h, h), str(models_dir / "hashtag_step.onnx"),
+    torch.onnx.export(MethodAsModule(model, "step"), (torch.tensor([0]), h, h), str(models_dir / "hashtag_step.onnx"),
                       input_names=["token", "h", "img"], output_names=["logits", "new_h"],
                       dynamic_axes={n: {0: "batch"} for n in ("token", "h", "img", "logits", "new_h")},
                       opset_version=17, dynamo=False)

@@ -1,21 +1,14 @@
 """Keep models/manifest.json in step with the files in models/ (hash, size, I/O)."""
 from __future__ import annotations
 
-import hashlib
 import json
 import os
 import tempfile
 from pathlib import Path
 
+from captag_desktop.core.models import file_sha256 as sha256_of
+
 MODELS_DIR = Path(__file__).resolve().parents[1] / "models"
-
-
-def sha256_of(path: Path) -> str:
-    h = hashlib.sha256()
-    with open(path, "rb") as f:
-        for block in iter(lambda: f.read(1 << 20), b""):
-            h.update(block)
-    return h.hexdigest()
 
 
 def onnx_io(path: Path) -> tuple[list[dict], list[dict]]:

@@ -9,7 +9,6 @@ import argparse
 import json
 import logging
 import math
-import random
 import time
 from pathlib import Path
 
@@ -21,14 +20,9 @@ from captag_desktop.core.text import Vocab, tokenize
 from training.caption_model import CaptionDecoder, DecoderConfig, count_parameters
 from training.flickr8k import DEFAULT_ROOT, read_captions, read_split
 from training.metrics import caption_report
+from training.run_utils import log_to, seed_everything
 
 log = logging.getLogger("train")
-
-
-def seed_everything(seed: int) -> None:
-    random.seed(seed)
-    np.random.seed(seed)
-    torch.manual_seed(seed)
 
 
 def load_features(path: Path) -> tuple[np.ndarray, dict[str, int]]:
@@ -172,9 +166,7 @@ def parser() -> argparse.ArgumentParser:
 
 def main(argv=None):
     args = parser().parse_args(argv)
-    Path(args.out).mkdir(parents=True, exist_ok=True)
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(message)s",
-                        handlers=[logging.FileHandler(Path(args.out) / "train.log"), logging.StreamHandler()])
+    log_to(args.out)
     print(json.dumps(train(args)))
 
 

@@ -10,7 +10,6 @@ from __future__ import annotations
 import argparse
 import json
 import logging
-import random
 import time
 from collections import Counter
 from pathlib import Path
@@ -23,6 +22,7 @@ from captag_desktop.core.hashtag_model import image_embedding
 from captag_desktop.core.hashtags import extract_keywords
 from training.flickr8k import DEFAULT_ROOT, read_captions, read_split
 from training.hashtag_model import BOS, EOS, FIRST_TAG, HashtagConfig, HashtagGRU
+from training.run_utils import log_to, seed_everything
 
 log = logging.getLogger("hashtags")
 
@@ -71,9 +71,7 @@ def sequence_loss(model, pooled, x_rows, tok) -> float:
 
 
 def train(args) -> dict:
-    random.seed(args.seed)
-    np.random.seed(args.seed)
-    torch.manual_seed(args.seed)
+    seed_everything(args.seed)
     torch.set_num_threads(args.threads)
     out = Path(args.out)
     out.mkdir(parents=True, exist_ok=True)
@@ -143,9 +141,7 @@ def parser():
 
 def main(argv=None):
     args = parser().parse_args(argv)
-    Path(args.out).mkdir(parents=True, exist_ok=True)
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(message)s",
-                        handlers=[logging.FileHandler(Path(args.out) / "train.log"), logging.StreamHandler()])
+    log_to(args.out)
     print(json.dumps(train(args)))
 
 

@@ -19,6 +19,7 @@ import torch.nn.functional as F
 from captag_desktop.core.images import load_image
 from training.flickr8k import DEFAULT_ROOT, image_path, read_split
 from training.repair_models import DamageNet, InpaintNet
+from training.run_utils import log_to, seed_everything
 from training.synthetic_damage import random_mask, render_damage
 
 log = logging.getLogger("repair")
@@ -104,7 +105,7 @@ TASKS = {"inpaint": (InpaintNet, inpaint_batch, inpaint_loss), "detect": (Damage
 
 
 def train(args) -> dict:
-    torch.manual_seed(args.seed)
+    seed_everything(args.seed)
     torch.set_num_threads(args.threads)
     rng = np.random.default_rng(args.seed)
     out = Path(args.out)
@@ -163,9 +164,7 @@ def parser():
 def main(argv=None):
     args = parser().parse_args(argv)
     args.out = args.out or f"runs/{args.task}"
-    Path(args.out).mkdir(parents=True, exist_ok=True)
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(message)s",
-                        handlers=[logging.FileHandler(Path(args.out) / "train.log"), logging.StreamHandler()])
+    log_to(args.out)
     print(json.dumps(train(args)))
 
 

@@ -12,7 +12,8 @@ from captag_desktop.core.models import ModelStore
 from captag_desktop.core.pipeline import Pipeline
 
 
-def _median_ms(fn, runs: int) -> float:
+def median_ms(fn, runs: int = 5) -> float:
+    """Median wall time of fn in ms after one warm-up call."""
     fn()  # warm-up
     times = []
     for _ in range(runs):
@@ -37,8 +38,8 @@ def run_bench(images: list[str], runs: int = 20, encoder: str = "quality", beam_
     per_photo = []
     for i, p in enumerate(photos):
         per_photo.append({
-            "encode_ms": _median_ms(lambda: enc(p), runs),
-            "decode_ms": _median_ms(lambda: dec.caption(feats[i], pipeline.decode), runs),
+            "encode_ms": median_ms(lambda: enc(p), runs),
+            "decode_ms": median_ms(lambda: dec.caption(feats[i], pipeline.decode), runs),
         })
     encode = statistics.median(x["encode_ms"] for x in per_photo)
     decode = statistics.median(x["decode_ms"] for x in per_photo)

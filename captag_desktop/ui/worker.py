@@ -16,7 +16,7 @@ from PySide6.QtCore import QObject, QThread, Signal, Slot
 from captag_desktop.core.images import ImageLoadError, load_image
 from captag_desktop.core.masks import MaskError
 from captag_desktop.core.models import ModelError
-from captag_desktop.core.pipeline import CancelToken, Cancelled, Pipeline, drive
+from captag_desktop.core.pipeline import Cancelled, CancelToken, Pipeline, drive
 
 
 @dataclass

@@ -1,0 +1,36 @@
+"""Small helpers every training run shares: seeding, logging to the run folder, and
+wrapping one method of a model as a module for ONNX export."""
+from __future__ import annotations
+
+import logging
+import random
+from pathlib import Path
+
+import numpy as np
+import torch
+
+
+def seed_everything(seed: int) -> None:
+    random.seed(seed)
+    np.random.seed(seed)
+    torch.manual_seed(seed)
+
+
+def log_to(out: str | Path) -> Path:
+    """Create the run folder and log INFO lines to <out>/train.log and the console."""
+    out = Path(out)
+    out.mkdir(parents=True, exist_ok=True)
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(message)s",
+                        handlers=[logging.FileHandler(out / "train.log"), logging.StreamHandler()])
+    return out
+
+
+class MethodAsModule(torch.nn.Module):
+    """Exports `model.<method>(...)` as the graph's forward (e.g. an incremental step)."""
+
+    def __init__(self, model: torch.nn.Module, method: str):
+        super().__init__()
+        self.model, self.method = model, method
+
+    def forward(self, *args):
+        return getattr(self.model, self.method)(*args)
