@@ -32,6 +32,7 @@ def main(photo: str, out: str, mask: str | None = None) -> int:
         app.quit()
 
     win.runner.finished.connect(finished)
+    win.runner.failed.connect(finished)
     win.open_paths([photo])
     QTimer.singleShot(60000, app.quit)
     return app.exec()

@@ -41,7 +41,7 @@ def main(argv=None):
     manifest = json.loads((MODELS_DIR / "manifest.json").read_text())
     entry = next(m for m in manifest["models"] if m["name"] == "caption-en-init")
     update_entry(dict(entry, metrics_dev=metrics), MODELS_DIR)
-    command = "python -m training.build_captioner " + " ".join(argv)
+    command = "python -m training.build_captioner " + " ".join(a for a in argv if a != "--skip-train")
     (MODELS_DIR / CARD).write_text(caption_card(run, command.strip(), "English captioner (caption-en)"), encoding="utf-8")
     print(json.dumps(metrics))
 

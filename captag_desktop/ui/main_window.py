@@ -29,12 +29,13 @@ class MainWindow(QMainWindow):
 
         self.canvas = ImageCanvas()
         self.results = ResultsPanel()
-        split = QSplitter(Qt.Orientation.Horizontal)
-        split.addWidget(self.canvas)
-        split.addWidget(self.results)
-        split.setStretchFactor(0, 3)
-        split.setStretchFactor(1, 2)
-        self.setCentralWidget(split)
+        self.split = QSplitter(Qt.Orientation.Horizontal)
+        self.split.addWidget(self.canvas)
+        self.split.addWidget(self.results)
+        self.split.setStretchFactor(0, 3)
+        self.split.setStretchFactor(1, 1)
+        self.split.setChildrenCollapsible(False)
+        self.setCentralWidget(self.split)
 
         self.progress = QProgressBar()
         self.progress.setRange(0, 100)
@@ -116,6 +117,9 @@ class MainWindow(QMainWindow):
             self.restoreGeometry(geometry)
         else:
             self.resize(1200, 760)
+        state = self.settings.value("window/split")
+        if state is None or not self.split.restoreState(state):
+            self.split.setSizes([self.width() * 64 // 100, self.width() * 36 // 100])
         chosen = str(self.settings.value("languages", "en")).split(",")
         for code, act in self.lang_actions.items():
             act.setChecked(code in chosen)
@@ -131,6 +135,7 @@ class MainWindow(QMainWindow):
 
     def closeEvent(self, event):
         self.settings.setValue("window/geometry", self.saveGeometry())
+        self.settings.setValue("window/split", self.split.saveState())
         self.runner.shutdown()
         super().closeEvent(event)
 

@@ -66,7 +66,7 @@ class ResultsPanel(QScrollArea):
     def __init__(self, parent=None):
         super().__init__(parent)
         self.setWidgetResizable(True)
-        self.setMinimumWidth(340)
+        self.setMinimumWidth(320)
         body = QWidget()
         self._layout = QVBoxLayout(body)
         self._hint = QLabel("Captions and hashtags appear here.")
