@@ -51,33 +51,42 @@ def _tfidf(words: Tokens, df: dict, log_n: float, max_n: int):
     return vecs, norms
 
 
+class CiderD:
+    """CIDEr-D with document frequencies taken from a fixed reference corpus.
+
+    Evaluation builds one over the evaluated images (the coco-caption convention);
+    self-critical training builds one over the training set and scores many samples.
+    """
+
+    def __init__(self, refs: dict[str, list[Tokens]], max_n: int = 4, sigma: float = 6.0):
+        self.max_n, self.sigma = max_n, sigma
+        df: Counter = Counter()
+        for rs in refs.values():
+            seen = set()
+            for r in rs:
+                for n in range(1, max_n + 1):
+                    seen.update(ngrams(r, n))
+            df.update(seen)
+        self.df, self.log_n = df, math.log(float(max(len(refs), 1)))
+        self.refs = {k: [(_tfidf(r, df, self.log_n, max_n), len(r)) for r in rs] for k, rs in refs.items()}
+
+    def score(self, key: str, hyp: Tokens) -> float:
+        hv, hn = _tfidf(hyp, self.df, self.log_n, self.max_n)
+        total = [0.0] * self.max_n
+        for (rv, rn), rlen in self.refs[key]:
+            penalty = math.exp(-((len(hyp) - rlen) ** 2) / (2 * self.sigma ** 2))
+            for n in range(self.max_n):
+                if hn[n] and rn[n]:
+                    val = sum(min(v, rv[n][g]) * rv[n][g] for g, v in hv[n].items() if g in rv[n])
+                    total[n] += val / (hn[n] * rn[n]) * penalty
+        return sum(total) / self.max_n / len(self.refs[key]) * 10.0
+
+
 def cider_d(hyps: dict[str, Tokens], refs: dict[str, list[Tokens]], max_n: int = 4, sigma: float = 6.0) -> tuple[float, dict[str, float]]:
     """CIDEr-D (clipped tf-idf, Gaussian length penalty, x10). Returns (mean, per-image)."""
-    df: Counter = Counter()
-    for key in hyps:
-        seen = set()
-        for r in refs[key]:
-            for n in range(1, max_n + 1):
-                seen.update(ngrams(r, n))
-        df.update(seen)
-    log_n = math.log(float(len(hyps)))
-    per_image = {}
-    for key, hyp in hyps.items():
-        hv, hn = _tfidf(hyp, df, log_n, max_n)
-        score = [0.0] * max_n
-        for r in refs[key]:
-            rv, rn = _tfidf(r, df, log_n, max_n)
-            delta = len(hyp) - len(r)
-            for n in range(max_n):
-                val = sum(min(v, rv[n][g]) * rv[n][g] for g, v in hv[n].items() if g in rv[n])
-                if hn[n] and rn[n]:
-                    val /= hn[n] * rn[n]
-                else:
-                    val = 0.0
-                score[n] += val * math.exp(-(delta ** 2) / (2 * sigma ** 2))
-        per_image[key] = sum(score) / max_n / len(refs[key]) * 10.0
-    mean = sum(per_image.values()) / max(len(per_image), 1)
-    return mean, per_image
+    scorer = CiderD({k: refs[k] for k in hyps}, max_n, sigma)
+    per_image = {k: scorer.score(k, h) for k, h in hyps.items()}
+    return sum(per_image.values()) / max(len(per_image), 1), per_image
 
 
 def caption_report(hyps: dict[str, Tokens], refs: dict[str, list[Tokens]]) -> dict:

@@ -84,7 +84,7 @@ def train(args) -> dict:
     train_names = [n for n in read_split(data, "train") if n in rows]
     vocab, display, targets = build_vocab(train_names, captions, args.min_images)
     index = {k: i + FIRST_TAG for i, k in enumerate(vocab)}
-    cfg = HashtagConfig(n_tags=len(vocab), feat_dim=pooled.shape[1], hidden=args.hidden)
+    cfg = HashtagConfig(n_tags=len(vocab), feat_dim=pooled.shape[1], hidden=args.hidden, dropout=args.dropout)
     model = HashtagGRU(cfg)
     tok, x_rows = encode_targets(train_names, targets, index, rows, cfg.max_tags)
     dev_names = [n for n in read_split(data, "dev") if n in rows]
@@ -127,11 +127,12 @@ def parser():
     ap.add_argument("--features", default=".cache/features/efficientnet-lite2.npy")
     ap.add_argument("--data", default=str(DEFAULT_ROOT))
     ap.add_argument("--out", default="runs/hashtags")
-    ap.add_argument("--epochs", type=int, default=40)
+    ap.add_argument("--epochs", type=int, default=8)
     ap.add_argument("--minutes", type=float, default=15)
     ap.add_argument("--batch", type=int, default=64)
     ap.add_argument("--lr", type=float, default=2e-3)
     ap.add_argument("--hidden", type=int, default=384)
+    ap.add_argument("--dropout", type=float, default=0.5)
     ap.add_argument("--min-images", type=int, default=3)
     ap.add_argument("--threads", type=int, default=2)
     ap.add_argument("--seed", type=int, default=5)

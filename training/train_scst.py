@@ -1,0 +1,139 @@
+"""Self-critical sequence training (Rennie et al. 2017) of the caption decoder on CIDEr-D.
+
+Starts from the cross-entropy checkpoint. For each photo it samples K captions; each
+sample's reward is its CIDEr-D against the photo's references minus the mean reward of
+the other K-1 samples (the baseline of Luo 2020). Dev CIDEr-D (greedy) picks the best
+checkpoint; time-bounded.
+
+    python -m training.train_scst --init runs/cap1/best.pt --out runs/cap1_scst --minutes 30
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+import time
+from pathlib import Path
+
+import numpy as np
+import torch
+
+from captag_desktop.core.text import Vocab, tokenize
+from training.export_captioner import load_decoder
+from training.flickr8k import DEFAULT_ROOT, read_captions, read_split
+from training.metrics import CiderD
+from training.run_utils import log_to, seed_everything
+from training.train_captioner import evaluate, load_features
+
+log = logging.getLogger("scst")
+
+
+@torch.no_grad()
+def sample(model, feats, vocab: Vocab, k: int, max_len: int):
+    """k multinomial samples per image -> token tensor (B*k, T) without BOS, EOS-terminated."""
+    c = model.config
+    ck, cv = model.init_cache(feats)
+    ck, cv = ck.repeat_interleave(k, 1), cv.repeat_interleave(k, 1)
+    n = feats.shape[0] * k
+    sk = torch.zeros(c.n_layers, n, c.n_heads, 0, c.d_model // c.n_heads)
+    sv = sk.clone()
+    tok = torch.full((n,), vocab.bos_id, dtype=torch.long)
+    done = torch.zeros(n, dtype=torch.bool)
+    out = []
+    for t in range(max_len):
+        logp, sk, sv = model.step(tok, torch.tensor([t]), sk, sv, ck, cv)
+        logp[:, [vocab.pad_id, vocab.bos_id, vocab.unk_id]] = -1e9
+        tok = torch.multinomial(logp.exp(), 1)[:, 0]
+        tok = torch.where(done, torch.full_like(tok, vocab.pad_id), tok)
+        out.append(tok)
+        done |= tok == vocab.eos_id
+        if done.all():
+            break
+    return torch.stack(out, 1)
+
+
+def train(args) -> dict:
+    seed_everything(args.seed)
+    torch.set_num_threads(args.threads)
+    out = Path(args.out)
+    init = Path(args.init)
+    model = load_decoder(init)
+    vocab = Vocab.load(init.parent / "vocab.json")
+    feats_all, rows = load_features(Path(args.features))
+    feats_mem = np.asarray(feats_all)
+    data = Path(args.data)
+    captions = read_captions(data, "en")
+    train_names = [n for n in read_split(data, "train") if n in rows]
+    dev_names = [n for n in read_split(data, "dev") if n in rows][: args.dev_limit or None]
+    cider = CiderD({n: [tokenize(c) for c in captions[n]] for n in train_names})
+    max_len = model.config.max_len - 1
+    opt = torch.optim.Adam(model.parameters(), lr=args.lr)
+    best = evaluate(model, feats_mem, rows, dev_names, captions, vocab, model.config.max_len)
+    log.info("start dev %s", best)
+    torch.save({"state_dict": model.state_dict(), "config": model.config.to_dict(), "report": best}, out / "best.pt")
+    start, step = time.time(), 0
+    history = [dict(best, step=0)]
+    while time.time() - start < args.minutes * 60:
+        for b in range(0, len(train_names), args.batch):
+            names = [train_names[i] for i in np.random.permutation(len(train_names))[: args.batch]]
+            f = torch.from_numpy(feats_mem[[rows[n] for n in names]].astype(np.float32))
+            model.eval()  # sample without dropout
+            seqs = sample(model, f, vocab, args.k, max_len)
+            words = [vocab.decode(s.tolist()) for s in seqs]
+            reward = np.array([cider.score(names[i // args.k], w) for i, w in enumerate(words)]).reshape(-1, args.k)
+            baseline = (reward.sum(1, keepdims=True) - reward) / (args.k - 1)
+            adv = torch.from_numpy((reward - baseline).reshape(-1)).float()
+            model.train()
+            inp = torch.cat([torch.full((seqs.shape[0], 1), vocab.bos_id), seqs[:, :-1]], 1)
+            logp = model(f, inp, torch.arange(len(names)).repeat_interleave(args.k)).log_softmax(-1)
+            tok_logp = logp.gather(2, seqs[:, :, None])[:, :, 0]
+            mask = (seqs != vocab.pad_id).float()
+            loss = -(adv[:, None] * tok_logp * mask).sum() / mask.sum()
+            opt.zero_grad(set_to_none=True)
+            loss.backward()
+            torch.nn.utils.clip_grad_norm_(model.parameters(), 1.0)
+            opt.step()
+            step += 1
+            if step % 20 == 0:
+                log.info("step %d reward %.3f %.0fs", step, reward.mean(), time.time() - start)
+            if step % args.eval_every == 0:
+                rep = evaluate(model, feats_mem, rows, dev_names, captions, vocab, model.config.max_len)
+                history.append(dict(rep, step=step))
+                log.info("step %d dev %s", step, rep)
+                if rep["CIDEr-D"] > best["CIDEr-D"]:
+                    best = rep
+                    torch.save({"state_dict": model.state_dict(), "config": model.config.to_dict(), "report": rep},
+                               out / "best.pt")
+                (out / "history.json").write_text(json.dumps(history, indent=1))
+            if time.time() - start > args.minutes * 60:
+                break
+    summary = {"best_dev_greedy": best, "scst_seconds": round(time.time() - start), "steps": step}
+    (out / "scst_summary.json").write_text(json.dumps(summary, indent=1))
+    return summary
+
+
+def parser():
+    ap = argparse.ArgumentParser(description=__doc__)
+    ap.add_argument("--init", default="runs/captioner/best.pt")
+    ap.add_argument("--features", default=".cache/features/efficientnet-lite2.npy")
+    ap.add_argument("--data", default=str(DEFAULT_ROOT))
+    ap.add_argument("--out", default="runs/captioner_scst")
+    ap.add_argument("--minutes", type=float, default=30)
+    ap.add_argument("--batch", type=int, default=16, help="images per step")
+    ap.add_argument("--k", type=int, default=5, help="samples per image")
+    ap.add_argument("--lr", type=float, default=2e-5)
+    ap.add_argument("--eval-every", type=int, default=100)
+    ap.add_argument("--dev-limit", type=int, default=0)
+    ap.add_argument("--threads", type=int, default=2)
+    ap.add_argument("--seed", type=int, default=17)
+    return ap
+
+
+def main(argv=None):
+    args = parser().parse_args(argv)
+    log_to(args.out)
+    print(json.dumps(train(args)))
+
+
+if __name__ == "__main__":
+    main()
