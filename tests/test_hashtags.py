@@ -22,18 +22,24 @@ def test_compounds_become_camel_case():
 
 
 def test_rank_dedupes_case_and_plural_and_limits():
-    model = {Tag("dog", "#dog"): 0.9, Tag("grass", "#grass"): 0.5, Tag("ball", "#ball"): 0.4}
-    out = rank(extract_keywords("Dogs play with a ball on grass"), model, HashtagOptions(count=3))
+    gen = [Tag("dog", "#dog"), Tag("grass", "#grass"), Tag("ball", "#ball")]
+    rel = {"dog": 0.9, "grass": 0.5, "ball": 0.4}
+    out = rank(extract_keywords("Dogs play with a ball on grass"), gen, rel, HashtagOptions(count=3))
     assert len(out) == 3
     assert len({t.lower() for t in out}) == 3
     assert out[0] == "#dog"
 
 
 def test_rank_drops_banned_and_platform_tags_unless_allowed():
-    model = {Tag("instagood", "#instagood"): 0.99, Tag("nude", "#nude"): 0.98, Tag("dog", "#dog"): 0.1}
-    assert rank([], model, HashtagOptions(count=5)) == ["#dog"]
-    assert "#instagood" in rank([], model, HashtagOptions(count=5, allow_platform=True))
-    assert "#nude" not in rank([], model, HashtagOptions(count=5, allow_platform=True))
+    gen = [Tag("instagood", "#instagood"), Tag("nude", "#nude"), Tag("dog", "#dog")]
+    assert rank([], gen, {}, HashtagOptions(count=5)) == ["#dog"]
+    assert "#instagood" in rank([], gen, {}, HashtagOptions(count=5, allow_platform=True))
+    assert "#nude" not in rank([], gen, {}, HashtagOptions(count=5, allow_platform=True))
+
+
+def test_relevance_orders_tags():
+    gen = [Tag("beach", "#beach"), Tag("dog", "#dog")]
+    assert rank([], gen, {"dog": 0.9, "beach": 0.2}, HashtagOptions(count=2)) == ["#dog", "#beach"]
 
 
 def test_tags_have_no_spaces():

@@ -73,3 +73,18 @@ def test_onnx_matches_torch(tiny_run):
         assert vocab.decode(onnx_ids) == torch_words
         # Beam search runs on the exported graphs as well.
         assert isinstance(onnx_dec.caption(of, DecodeOptions(beam_size=3)), str)
+
+
+def test_scst_runs_and_keeps_best_checkpoint(tiny_run):
+    from training import train_scst
+
+    root, run, _, _ = tiny_run
+    out = root / "scst"
+    out.mkdir()
+    summary = train_scst.train(train_scst.parser().parse_args([
+        "--init", str(run / "best.pt"), "--features", str(root / "features" / "efficientnet-lite0.npy"),
+        "--out", str(out), "--minutes", "0.05", "--batch", "2", "--k", "3", "--eval-every", "1", "--threads", "1"]))
+    assert summary["steps"] >= 1
+    assert (out / "best.pt").exists()
+    reloaded = export_captioner.load_decoder(out / "best.pt")
+    assert reloaded.config.vocab_size == export_captioner.load_decoder(run / "best.pt").config.vocab_size

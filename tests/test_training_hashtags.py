@@ -38,20 +38,23 @@ def test_onnx_step_matches_torch(exported):
     store = ModelStore(models)
     feats = np.random.default_rng(0).normal(size=(1, 49, model.config.feat_dim)).astype(np.float32)
     pooled = image_embedding(feats)
-    h, img = store.session("hashtag-init").run(None, {"pooled": pooled})
+    h, img, rel = store.session("hashtag-init").run(None, {"pooled": pooled})
     logits, _ = store.session("hashtag-step").run(None, {"token": np.array([0]), "h": h, "img": img})
     with torch.no_grad():
-        th, timg = model.init_state(torch.from_numpy(pooled))
+        th, timg, trel = model.init_state(torch.from_numpy(pooled))
         tl, _ = model.step(torch.tensor([0]), th, timg)
     np.testing.assert_allclose(logits, tl.numpy(), atol=1e-4)
+    np.testing.assert_allclose(rel, trel.numpy(), atol=1e-5)
 
 
 def test_generation_is_unique_seeded_and_bounded(exported):
     _, models = exported
     gen = HashtagModel(ModelStore(models))
     feats = np.random.default_rng(1).normal(size=(1, 49, 1280)).astype(np.float32)
-    greedy = gen.generate(feats, count=5)
+    relevance, state = gen.relevance(feats)
+    assert set(relevance) == {t.key for t in gen.tags} and all(0 <= p <= 1 for p in relevance.values())
+    greedy = gen.generate(state, count=5)
     assert len(greedy) <= 5 and len({t.key for t in greedy}) == len(greedy)
-    assert greedy == gen.generate(feats, count=5), "greedy is deterministic"
-    a = gen.generate(feats, count=5, temperature=1.0, seed=3)
-    assert a == gen.generate(feats, count=5, temperature=1.0, seed=3), "same seed, same ideas"
+    assert greedy == gen.generate(state, count=5), "greedy is deterministic"
+    a = gen.generate(state, count=5, temperature=1.0, seed=3)
+    assert a == gen.generate(state, count=5, temperature=1.0, seed=3), "same seed, same ideas"

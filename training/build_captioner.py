@@ -7,11 +7,12 @@ from __future__ import annotations
 import argparse
 import json
 import logging
+import shutil
 import sys
 from pathlib import Path
 
 from captag_desktop.core.beam_search import DecodeOptions
-from training import evaluate_captioner, export_captioner, extract_features, train_captioner
+from training import evaluate_captioner, export_captioner, extract_features, train_captioner, train_scst
 from training.manifest_tool import MODELS_DIR, update_entry
 from training.model_card import caption_card
 
@@ -26,6 +27,7 @@ def main(argv=None):
     ap.add_argument("--beam-size", type=int, default=3)
     ap.add_argument("--length-penalty", type=float, default=0.6)
     ap.add_argument("--quantize", action="store_true", help="int8 decoder weights (keeps the bundle under 40 MB)")
+    ap.add_argument("--scst-minutes", type=float, default=0, help="then self-critical CIDEr-D training (0 = off)")
     own, rest = ap.parse_known_args(argv)
     targs = train_captioner.parser().parse_args(rest)
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(message)s")
@@ -34,6 +36,13 @@ def main(argv=None):
     run = Path(targs.out)
     if not own.skip_train:
         train_captioner.main(rest)
+    if own.scst_minutes > 0:
+        scst_run = run.with_name(run.name + "_scst")
+        if not own.skip_train:
+            train_scst.main(["--init", str(run / "best.pt"), "--features", targs.features, "--out", str(scst_run),
+                             "--minutes", str(own.scst_minutes)])
+        shutil.copyfile(run / "train_summary.json", scst_run / "train_summary.json")
+        run = scst_run
     export_captioner.export_all(run, ENCODER, MODELS_DIR, CARD, quantize=own.quantize)
     report = evaluate_captioner.evaluate(data, "dev", DecodeOptions(own.beam_size, own.length_penalty))
     (run / "eval_dev.json").write_text(json.dumps(report, indent=1, ensure_ascii=False))

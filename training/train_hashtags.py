@@ -61,6 +61,15 @@ def encode_targets(names, targets, index, rows, max_tags):
     return tok, np.array([rows[n] for n in names])
 
 
+def multi_hot(tok: torch.Tensor, size: int) -> torch.Tensor:
+    """Target sequences (B,T) -> (B,V) with 1 for every tag present (BOS/EOS/padding excluded)."""
+    hot = torch.zeros(tok.shape[0], size)
+    valid = tok >= FIRST_TAG
+    rows = torch.arange(tok.shape[0])[:, None].expand_as(tok)
+    hot[rows[valid], tok[valid]] = 1.0
+    return hot
+
+
 @torch.no_grad()
 def sequence_loss(model, pooled, x_rows, tok) -> float:
     model.eval()
@@ -102,9 +111,12 @@ def train(args) -> dict:
             idx = perm[b:b + args.batch]
             t = torch.from_numpy(tok[idx])
             inp = t[:, :-1].clamp(min=0)
-            logits = model(torch.from_numpy(pooled[x_rows[idx]]), inp)
+            x = torch.from_numpy(pooled[x_rows[idx]])
+            logits = model(x, inp)
             loss = F.cross_entropy(logits.reshape(-1, logits.shape[-1]), t[:, 1:].reshape(-1), ignore_index=-100,
                                    label_smoothing=0.05)
+            loss = loss + args.relevance_weight * F.binary_cross_entropy_with_logits(
+                model.relevance_logits(x), multi_hot(t, logits.shape[-1]))
             opt.zero_grad(set_to_none=True)
             loss.backward()
             opt.step()
@@ -133,6 +145,7 @@ def parser():
     ap.add_argument("--lr", type=float, default=2e-3)
     ap.add_argument("--hidden", type=int, default=384)
     ap.add_argument("--dropout", type=float, default=0.5)
+    ap.add_argument("--relevance-weight", type=float, default=20.0, help="multi-label BCE weight (BCE is per tag, so small)")
     ap.add_argument("--min-images", type=int, default=3)
     ap.add_argument("--threads", type=int, default=2)
     ap.add_argument("--seed", type=int, default=5)

@@ -12,6 +12,7 @@ from __future__ import annotations
 import argparse
 import json
 import logging
+import shutil
 import time
 from pathlib import Path
 
@@ -59,6 +60,7 @@ def train(args) -> dict:
     init = Path(args.init)
     model = load_decoder(init)
     vocab = Vocab.load(init.parent / "vocab.json")
+    shutil.copyfile(init.parent / "vocab.json", out / "vocab.json")  # the run folder is exportable on its own
     feats_all, rows = load_features(Path(args.features))
     feats_mem = np.asarray(feats_all)
     data = Path(args.data)

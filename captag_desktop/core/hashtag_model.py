@@ -24,35 +24,42 @@ class HashtagModel:
         self.tags = [Tag(k, d) for k, d in zip(tags["tags"], tags["display"])]
         self.max_tags = store.entry("hashtag-init").raw["config"]["max_tags"]
 
-    def generate(self, features: np.ndarray, count: int = 10, temperature: float = 0.0, top_p: float = 0.9,
-                 seed: int | None = None) -> dict[Tag, float]:
-        """Returns tag -> relevance (the probability it had when chosen). temperature 0 = greedy."""
+    def relevance(self, features: np.ndarray) -> tuple[dict[str, float], tuple]:
+        """Per-tag probability that people would use it for this photo, plus the GRU's start state."""
+        h, img, rel = self.init.run(None, {"pooled": image_embedding(features)})
+        probs = {t.key: float(p) for t, p in zip(self.tags, rel[0, FIRST_TAG:])}
+        return probs, (h, img)
+
+    def top(self, relevance: dict[str, float], count: int) -> list[Tag]:
+        by_key = {t.key: t for t in self.tags}
+        return [by_key[k] for k in sorted(relevance, key=relevance.get, reverse=True)[:count]]
+
+    def generate(self, state: tuple, count: int = 10, temperature: float = 0.0, top_p: float = 0.9,
+                 seed: int | None = None) -> list[Tag]:
+        """Tags in the order the GRU writes them, never repeating. temperature 0 = greedy."""
         rng = np.random.default_rng(seed)
-        h, img = self.init.run(None, {"pooled": image_embedding(features)})
+        h, img = state
         token = np.array([BOS], dtype=np.int64)
         used = np.zeros(len(self.tags) + FIRST_TAG, dtype=bool)
         used[BOS] = True
-        out: dict[Tag, float] = {}
+        out: list[Tag] = []
         for t in range(max(count, self.max_tags)):
             logits, h = self.step.run(None, {"token": token, "h": h, "img": img})
             logits = logits[0].astype(np.float64)
             logits[used] = -np.inf
             if t < 3:
                 logits[EOS] = -np.inf  # always offer a few ideas
-            probs = np.exp(logits - logits.max())
-            probs /= probs.sum()
             if temperature > 0:
-                scaled = np.exp((np.log(probs + 1e-12)) / temperature)
-                scaled[used] = 0
+                scaled = np.exp((logits - logits.max()) / temperature)
                 scaled /= scaled.sum()
                 order = np.argsort(-scaled)
-                keep = order[: max(1, int(np.searchsorted(np.cumsum(scaled[order]), top_p)) + 1)]
+                keep = order[: int(np.searchsorted(np.cumsum(scaled[order]), top_p)) + 1]
                 choice = int(rng.choice(keep, p=scaled[keep] / scaled[keep].sum()))
             else:
-                choice = int(np.argmax(probs))
+                choice = int(np.argmax(logits))
             if choice == EOS or len(out) >= count:
                 break
-            out[self.tags[choice - FIRST_TAG]] = float(probs[choice])
+            out.append(self.tags[choice - FIRST_TAG])
             used[choice] = True
             token = np.array([choice], dtype=np.int64)
         return out

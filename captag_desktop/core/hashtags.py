@@ -130,23 +130,27 @@ class HashtagOptions:
     extra: list[str] = field(default_factory=list)
 
 
-def rank(caption_tags: list[Tag], model_scores: dict[Tag, float], opts: HashtagOptions) -> list[str]:
-    """Merge both sources, dedupe by lemma key, drop unsafe/filler tags, sort by score."""
-    scores: dict[str, float] = {}
+def rank(caption_tags: list[Tag], generated: list[Tag], relevance: dict[str, float], opts: HashtagOptions) -> list[str]:
+    """Merge caption keywords and generated tags, dedupe by lemma key, drop unsafe and
+    filler tags, and sort by image relevance + caption agreement + popularity."""
     shown: dict[str, str] = {}
-    for tag, p in model_scores.items():
-        scores[tag.key] = max(scores.get(tag.key, 0.0), p)
+    scores: dict[str, float] = {}
+    for rank_pos, tag in enumerate(generated):
         shown.setdefault(tag.key, tag.text)
+        # Without a relevance model, the GRU's own order is the evidence.
+        scores[tag.key] = relevance.get(tag.key, 0.5 - 0.02 * rank_pos)
     for pos, tag in enumerate(caption_tags):
-        # Earlier words in a caption are usually the subject: a small positional bonus.
-        scores[tag.key] = scores.get(tag.key, 0.0) + opts.caption_weight * (1.0 - 0.03 * pos)
+        if tag.key not in scores:
+            scores[tag.key] = relevance.get(tag.key, 0.0)
+        # Earlier caption words are usually the subject: a small positional bonus.
+        scores[tag.key] += opts.caption_weight * (1.0 - 0.03 * pos)
         shown[tag.key] = tag.text if " " in tag.key or tag.key not in shown else shown[tag.key]
     for key in scores:
-        scores[key] += opts.popularity_weight * sum(popularity(w) for w in key.split()) / len(key.split())
-    ordered = sorted(scores, key=lambda k: (-scores[k], k))
+        words = key.split()
+        scores[key] += opts.popularity_weight * sum(popularity(w) for w in words) / len(words)
     out: list[str] = []
     chosen: list[str] = []
-    for key in ordered:
+    for key in sorted(scores, key=lambda k: (-scores[k], k)):
         tag = Tag(key, shown[key])
         if not is_allowed(tag, opts.allow_platform) or tag.text.lower() in (t.lower() for t in out):
             continue
@@ -161,4 +165,4 @@ def rank(caption_tags: list[Tag], model_scores: dict[Tag, float], opts: HashtagO
 
 def hashtags_from_caption(caption: str, limit: int = 10) -> list[str]:
     """Extraction only (used when no hashtag model is installed)."""
-    return rank(extract_keywords(caption), {}, HashtagOptions(count=limit))
+    return rank(extract_keywords(caption), [], {}, HashtagOptions(count=limit))

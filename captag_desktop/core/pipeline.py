@@ -117,11 +117,15 @@ class Pipeline:
         from captag_desktop.core.hashtags import HashtagOptions, extract_keywords, rank
 
         model = self.hashtag_model()
-        generated = {}
+        generated, relevance = [], {}
         if model is not None:
-            generated = model.generate(features, count + 5, temperature=0.9 if seed is not None else 0.0, seed=seed)
+            relevance, state = model.relevance(features)
+            if seed is None:  # the default set: the most relevant tags plus what the GRU writes
+                generated = model.top(relevance, count) + model.generate(state, count)
+            else:  # "More ideas": a sampled set, still ordered by relevance
+                generated = model.generate(state, count + 5, temperature=1.0, seed=seed)
         opts = HashtagOptions(count=count, allow_platform=self.allow_platform_tags)
-        return rank(extract_keywords(caption), generated, opts)
+        return rank(extract_keywords(caption), generated, relevance, opts)
 
     def available_languages(self) -> list[str]:
         return [lang for lang in LANGUAGES if self.store.has(f"caption-{lang}-step")]
