@@ -29,6 +29,10 @@ def main(argv=None):
     export_repair.export_all(runs["inpaint"] / "last.pt", runs["detect"] / "last.pt", MODELS_DIR)
     out = Path("runs/repair_eval.json")
     evaluate_repair.main(["--images", str(args.images), "--out", str(out)])
+    # Pick the detector threshold on dev: best IoU while flagging <= 1% of clean pixels.
+    best = json.loads(out.read_text())["detect"]["best_threshold_clean_le_1pct"]
+    export_repair.export_all(None, runs["detect"] / "last.pt", MODELS_DIR, threshold=best)
+    evaluate_repair.main(["--images", str(args.images), "--out", str(out)])
     command = "python -m training.build_repair " + " ".join(argv)
     (MODELS_DIR / "repair.md").write_text(repair_card(runs["inpaint"], runs["detect"], out, command.strip()), encoding="utf-8")
     print(json.loads(out.read_text()))

@@ -33,7 +33,8 @@ def export_detector(model: DamageNet, path: Path) -> None:
                       dynamic_axes={"image": axes, "logits": axes}, opset_version=OPSET, dynamo=False)
 
 
-def export_all(inpaint_ckpt: Path | None, detect_ckpt: Path | None, models_dir: Path = MODELS_DIR) -> list[dict]:
+def export_all(inpaint_ckpt: Path | None, detect_ckpt: Path | None, models_dir: Path = MODELS_DIR,
+               threshold: float = 0.5) -> list[dict]:
     entries = []
     if inpaint_ckpt:
         export_inpaint(load("inpaint", inpaint_ckpt), models_dir / "inpaint.onnx")
@@ -47,9 +48,10 @@ def export_all(inpaint_ckpt: Path | None, detect_ckpt: Path | None, models_dir: 
         export_detector(load("detect", detect_ckpt), models_dir / "damage_detector.onnx")
         entries.append(update_entry({
             "name": "damage-detector", "task": "damage-detection", "file": "damage_detector.onnx", "card": "repair.md",
+            "threshold": threshold,
             "license": "Apache-2.0 (weights trained by captag)", "source": DATA,
             "preprocessing": {"image": "RGB float32 in [0,1], long side <= 768, sides multiple of 16",
-                              "logits": "sigmoid > 0.5 -> 255 (damaged)"},
+                              "logits": "sigmoid > threshold -> 255 (damaged)"},
         }, models_dir))
     return entries
 

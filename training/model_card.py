@@ -86,8 +86,10 @@ def repair_card(inpaint_run: Path, detect_run: Path, eval_path: Path, command: s
             metric_rows.append((f"inpaint {m}: PSNR in mask / SSIM", f"{i[m]['psnr_in_mask']} dB / {i[m]['ssim']}"))
     if i:
         metric_rows.append(("PSNR gain over Telea (radius 3)", f"{i['psnr_gain_over_telea_db']} dB"))
-    for k, v in d.items():
-        metric_rows.append((f"detect {k}", str(v)))
+    if d:
+        at = d["at_bundled"]
+        metric_rows.append((f"detect IoU at threshold {d['bundled_threshold']}", str(at["iou_mean"])))
+        metric_rows.append((f"detect clean pixels flagged at {d['bundled_threshold']}", str(at["clean_flagged_fraction_mean"])))
     for k, v in s.items():
         metric_rows.append((k, f"{v} ms"))
     return "\n".join([

@@ -18,9 +18,11 @@ def detector_input(rgb: np.ndarray) -> np.ndarray:
 
 
 class DamageDetector:
-    def __init__(self, store: ModelStore | None = None, threshold: float = 0.5):
-        self.session = (store or ModelStore()).session(MODEL_NAME)
-        self.threshold = threshold
+    def __init__(self, store: ModelStore | None = None, threshold: float | None = None):
+        store = store or ModelStore()
+        self.session = store.session(MODEL_NAME)
+        # The manifest carries the threshold chosen on the dev split (IoU vs clean-photo false alarms).
+        self.threshold = threshold if threshold is not None else float(store.entry(MODEL_NAME).raw.get("threshold", 0.5))
 
     def probabilities(self, rgb: np.ndarray) -> np.ndarray:
         import cv2
