@@ -32,6 +32,7 @@ def write_json_atomic(path: Path, data) -> None:
     with os.fdopen(fd, "w", encoding="utf-8") as f:
         json.dump(data, f, indent=2, ensure_ascii=False)
         f.write("\n")
+    os.chmod(tmp, 0o644)  # mkstemp makes 0600; the manifest is a normal shared file
     os.replace(tmp, path)
 
 

@@ -123,7 +123,7 @@ def parser():
     ap.add_argument("--minutes", type=float, default=30)
     ap.add_argument("--batch", type=int, default=16, help="images per step")
     ap.add_argument("--k", type=int, default=5, help="samples per image")
-    ap.add_argument("--lr", type=float, default=2e-5)
+    ap.add_argument("--lr", type=float, default=5e-5)
     ap.add_argument("--eval-every", type=int, default=100)
     ap.add_argument("--dev-limit", type=int, default=0)
     ap.add_argument("--threads", type=int, default=2)
