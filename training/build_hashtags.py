@@ -26,8 +26,7 @@ def main(argv=None):
     report = evaluate_hashtags.evaluate(Path(args.data), "dev")
     (run / "eval_dev.json").write_text(json.dumps(report, indent=1, ensure_ascii=False))
     export_hashtags.export_all(run, MODELS_DIR, {k: v for k, v in report.items() if k != "examples"})
-    command = ("python -m training.build_lexicon  # resources/ word lists (needs spaCy)\n"
-               "python -m training.build_hashtags " + " ".join(argv)).strip()
+    command = ("python -m training.build_hashtags " + " ".join(a for a in argv if a != "--skip-train")).strip()
     (MODELS_DIR / "hashtags-en.md").write_text(hashtag_card(run, run / "eval_dev.json", command), encoding="utf-8")
     print(json.dumps({k: v for k, v in report.items() if k != "examples"}))
 
