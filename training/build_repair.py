@@ -10,7 +10,7 @@ import sys
 from pathlib import Path
 
 from training import evaluate_repair, export_repair, train_repair
-from training.manifest_tool import MODELS_DIR
+from training.manifest_tool import MODELS_DIR, remove_entry
 from training.model_card import repair_card
 
 
@@ -33,7 +33,11 @@ def main(argv=None):
     best = json.loads(out.read_text())["detect"]["best_threshold_clean_le_1pct"]
     export_repair.export_all(None, runs["detect"] / "last.pt", MODELS_DIR, threshold=best)
     evaluate_repair.main(["--images", str(args.images), "--out", str(out)])
-    command = "python -m training.build_repair " + " ".join(argv)
+    report = json.loads(out.read_text())
+    if report["inpaint"]["psnr_gain_over_telea_db"] <= 0:
+        # Ship a learned inpainter only when it beats the classical fill it replaces.
+        remove_entry("inpaint", MODELS_DIR)
+    command = "python -m training.build_repair " + " ".join(a for a in argv if a != "--skip-train")
     (MODELS_DIR / "repair.md").write_text(repair_card(runs["inpaint"], runs["detect"], out, command.strip()), encoding="utf-8")
     print(json.loads(out.read_text()))
 

@@ -48,3 +48,14 @@ def update_entry(entry: dict, models_dir: Path = MODELS_DIR) -> dict:
     manifest["models"].sort(key=lambda m: m["name"])
     write_json_atomic(manifest_path, manifest)
     return entry
+
+
+def remove_entry(name: str, models_dir: Path = MODELS_DIR) -> None:
+    """Drop a model from the manifest and delete its file (e.g. it lost to a baseline)."""
+    manifest_path = models_dir / "manifest.json"
+    manifest = json.loads(manifest_path.read_text())
+    for m in manifest["models"]:
+        if m["name"] == name:
+            (models_dir / m["file"]).unlink(missing_ok=True)
+    manifest["models"] = [m for m in manifest["models"] if m["name"] != name]
+    write_json_atomic(manifest_path, manifest)

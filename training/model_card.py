@@ -74,7 +74,8 @@ def repair_card(inpaint_run: Path, detect_run: Path, eval_path: Path, command: s
                  "`training/synthetic_damage.py`. Hodosh, Young & Hockenmaier 2013, research use."),
         ("License", "Apache-2.0 weights trained by captag; trained on Flickr8k (research use)."),
         ("Command", f"`{command}`"),
-        ("Inpainting net", f"gated-convolution U-Net, {inp['parameters']:,} parameters, {sizes.get('inpaint', 0) / 1e6:.1f} MB; "
+        ("Inpainting net", ("NOT BUNDLED: it did not beat OpenCV Telea on dev (below), so `auto` uses Telea. " if "inpaint" not in sizes
+                            else "") + f"gated-convolution U-Net, {inp['parameters']:,} parameters; "
                            f"{inp['steps']} steps of {inp['batch']} crops at {inp['crop']}px in {inp['train_seconds'] / 60:.0f} min; "
                            "loss 6 x L1(hole) + L1(valid) + 2 x gradient L1 (perceptual/style losses did not fit the CPU budget)"),
         ("Detector", f"U-Net, {det['parameters']:,} parameters, {sizes.get('damage-detector', 0) / 1e6:.1f} MB; {det['steps']} steps "
@@ -98,7 +99,8 @@ def repair_card(inpaint_run: Path, detect_run: Path, eval_path: Path, command: s
         "(the inpainting net wants valid = 1).", "", "## Facts", _table(rows), "",
         f"## Dev split ({ev['images']} photos, seeded masks/damage), app code path", _table(metric_rows), "",
         "Reproduce with `python -m training.evaluate_repair --out runs/repair_eval.json`. Times are medians on this "
-        "2-core CPU with the models loaded.", ""])
+        "2-core CPU with the models loaded; the repair times are for the trained-model path, measured before the "
+        "build decided whether to bundle it.", ""])
 
 
 def hashtag_card(run: Path, eval_path: Path, command: str) -> str:
