@@ -2,6 +2,7 @@
 wrapping one method of a model as a module for ONNX export."""
 from __future__ import annotations
 
+import json
 import logging
 import random
 from pathlib import Path
@@ -34,3 +35,12 @@ class MethodAsModule(torch.nn.Module):
 
     def forward(self, *args):
         return getattr(self.model, self.method)(*args)
+
+
+def run_main(parser_fn, train_fn):
+    """The shared command-line entry of a training script: parse, log to the run folder, train, print."""
+    def main(argv=None):
+        args = parser_fn().parse_args(argv)
+        log_to(args.out)
+        print(json.dumps(train_fn(args)))
+    return main

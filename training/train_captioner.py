@@ -20,7 +20,7 @@ from captag_desktop.core.text import Vocab, tokenize
 from training.caption_model import CaptionDecoder, DecoderConfig, count_parameters
 from training.flickr8k import DEFAULT_ROOT, read_captions, read_split
 from training.metrics import caption_report
-from training.run_utils import log_to, seed_everything
+from training.run_utils import run_main, seed_everything
 
 log = logging.getLogger("train")
 
@@ -164,10 +164,7 @@ def parser() -> argparse.ArgumentParser:
     return ap
 
 
-def main(argv=None):
-    args = parser().parse_args(argv)
-    log_to(args.out)
-    print(json.dumps(train(args)))
+main = run_main(parser, train)
 
 
 if __name__ == "__main__":

@@ -22,7 +22,7 @@ from captag_desktop.core.hashtag_model import image_embedding
 from captag_desktop.core.hashtags import extract_keywords
 from training.flickr8k import DEFAULT_ROOT, read_captions, read_split
 from training.hashtag_model import BOS, EOS, FIRST_TAG, HashtagConfig, HashtagGRU
-from training.run_utils import log_to, seed_everything
+from training.run_utils import run_main, seed_everything
 
 log = logging.getLogger("hashtags")
 
@@ -153,10 +153,7 @@ def parser():
     return ap
 
 
-def main(argv=None):
-    args = parser().parse_args(argv)
-    log_to(args.out)
-    print(json.dumps(train(args)))
+main = run_main(parser, train)
 
 
 if __name__ == "__main__":

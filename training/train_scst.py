@@ -23,7 +23,7 @@ from captag_desktop.core.text import Vocab, tokenize
 from training.export_captioner import load_decoder
 from training.flickr8k import DEFAULT_ROOT, read_captions, read_split
 from training.metrics import CiderD
-from training.run_utils import log_to, seed_everything
+from training.run_utils import run_main, seed_everything
 from training.train_captioner import evaluate, load_features
 
 log = logging.getLogger("scst")
@@ -131,10 +131,7 @@ def parser():
     return ap
 
 
-def main(argv=None):
-    args = parser().parse_args(argv)
-    log_to(args.out)
-    print(json.dumps(train(args)))
+main = run_main(parser, train)
 
 
 if __name__ == "__main__":
