@@ -38,6 +38,7 @@ class ImageCanvas(QGraphicsView):
         self._clip.setFlag(QGraphicsItem.GraphicsItemFlag.ItemClipsChildrenToShape)
         self._after = QGraphicsPixmapItem(self._clip)
         self._after.setTransformationMode(Qt.TransformationMode.SmoothTransformation)
+        self._clip.setZValue(3)  # above the mask overlay: the repaired side shows the result, not the marks
         self.scene().addItem(self._clip)
         self.mask_layer: MaskLayer | None = None
         self.setRenderHint(QPainter.RenderHint.SmoothPixmapTransform)
