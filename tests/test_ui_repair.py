@@ -106,3 +106,17 @@ def test_import_and_export_mask(qtbot, win, tmp_path):
 def test_repair_without_mask_explains(qtbot, win):
     win.repair.repair_action.trigger()
     assert "Paint over the damage" in win.statusBar().currentMessage()
+
+
+def test_detect_damage_proposes_an_undoable_mask(qtbot, win):
+    """Runs the bundled detector on a photo with a bright scratch drawn across it."""
+    rgb = win.canvas.image.copy()
+    rgb[88:91, 20:220] = 250
+    win.canvas.set_image(rgb)
+    with qtbot.waitSignal(win.runner.finished, timeout=30000):
+        win.repair.detect_action.trigger()
+    proposed = win.canvas.mask()
+    assert proposed[88:91, 40:200].mean() > 100, "the scratch should be flagged"
+    assert (proposed > 0).mean() < 0.2
+    win.repair.undo_action.trigger()
+    assert not win.canvas.mask().any()
