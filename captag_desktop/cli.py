@@ -32,7 +32,19 @@ def _positive_int(lo: int, hi: int):
     return parse
 
 
+def _no_display() -> bool:
+    import os
+
+    return (sys.platform.startswith("linux") and not os.environ.get("QT_QPA_PLATFORM")
+            and not os.environ.get("DISPLAY") and not os.environ.get("WAYLAND_DISPLAY"))
+
+
 def cmd_gui(args) -> int:
+    if _no_display():
+        # Qt would abort with a core dump; say what to do instead.
+        print("captag: no display found (DISPLAY is not set). Run it on a desktop, under xvfb-run, or use the "
+              "command line: captag caption PHOTO", file=sys.stderr)
+        return 2
     try:
         from captag_desktop.ui.app import run_gui
     except ImportError as exc:

@@ -81,3 +81,11 @@ def test_bench_reports_stage_times():
     assert out.returncode == 0, out.stderr
     rep = json.loads(out.stdout)
     assert rep["encode_ms"] > 0 and rep["decode_ms"] > 0
+
+
+def test_gui_without_display_explains():
+    import os
+
+    env = {k: v for k, v in os.environ.items() if k not in ("DISPLAY", "WAYLAND_DISPLAY", "QT_QPA_PLATFORM")}
+    out = subprocess.run([sys.executable, "-m", "captag_desktop"], capture_output=True, text=True, env=env, timeout=60)
+    assert out.returncode == 2 and "no display found" in out.stderr

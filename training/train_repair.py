@@ -114,13 +114,13 @@ def train(args) -> dict:
     net_cls, make_batch, loss_fn = TASKS[args.task]
     model = net_cls()
     opt = torch.optim.Adam(model.parameters(), lr=args.lr)
-    start, step, ema = time.time(), 0, None
+    start, step, ema, earlier = time.time(), 0, None, 0.0
     ckpt = out / "last.pt"
     if ckpt.exists() and args.resume:
         state = torch.load(ckpt, map_location="cpu", weights_only=True)
         model.load_state_dict(state["model"])
         opt.load_state_dict(state["opt"])
-        step = state["step"]
+        step, earlier = state["step"], state.get("seconds", 0.0)
     log.info("%s: %d params, %d photos", args.task, sum(p.numel() for p in model.parameters()), len(photos))
     model.train()
     while step < args.steps and time.time() - start < args.minutes * 60:
@@ -134,10 +134,12 @@ def train(args) -> dict:
         if step % 50 == 0:
             log.info("step %d loss %.4f (ema %.4f) %.0fs", step, loss.item(), ema, time.time() - start)
         if step % 500 == 0:
-            torch.save({"model": model.state_dict(), "opt": opt.state_dict(), "step": step}, ckpt)
-    torch.save({"model": model.state_dict(), "opt": opt.state_dict(), "step": step}, ckpt)
+            torch.save({"model": model.state_dict(), "opt": opt.state_dict(), "step": step,
+                        "seconds": earlier + time.time() - start}, ckpt)
+    torch.save({"model": model.state_dict(), "opt": opt.state_dict(), "step": step, "seconds": earlier + time.time() - start},
+               ckpt)
     summary = {"task": args.task, "steps": step, "batch": args.batch, "crop": args.crop, "final_loss_ema": ema,
-               "train_seconds": round(time.time() - start), "parameters": sum(p.numel() for p in model.parameters())}
+               "train_seconds": round(earlier + time.time() - start), "parameters": sum(p.numel() for p in model.parameters())}
     (out / "train_summary.json").write_text(json.dumps(summary, indent=1))
     log.info("done %s", summary)
     return summary
