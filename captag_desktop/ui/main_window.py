@@ -220,7 +220,8 @@ class MainWindow(QMainWindow):
         self.last_result = result
         self.results.show_result(result)
         total = result.timings_ms.get("total", 0.0)
-        self.statusBar().showMessage(f"Done in {total:.0f} ms.", 5000)
+        done = f"Caption and hashtags in {total:.0f} ms."
+        self.statusBar().showMessage(f"{self.repair.last_message} {done}" if self.repair.last_message else done, 8000)
 
     def _on_failed(self, message: str) -> None:
         self._done()

@@ -23,6 +23,7 @@ class RepairTools(QObject):
         self.undo = QUndoStack(self)
         self.undo.setUndoLimit(100)
         self.canvas.stroke_done.connect(self._on_stroke)
+        self.last_message = ""  # kept on screen while the repaired photo is re-captioned
         self.toolbar = QToolBar("Repair")
         self.toolbar.setObjectName("repair-toolbar")
         self._build()
@@ -92,6 +93,7 @@ class RepairTools(QObject):
 
     def reset(self) -> None:
         """A new photo: forget the old photo's edits."""
+        self.last_message = ""
         self.undo.clear()
         self.compare.setValue(0)
 
@@ -121,9 +123,9 @@ class RepairTools(QObject):
     def on_repaired(self, done) -> None:
         self.canvas.set_repaired(done.image)
         self.compare.setValue(50)
-        self.win.statusBar().showMessage(
-            f"Repaired with {METHOD_LABELS.get(done.method, done.method)} in {done.ms:.0f} ms. "
-            "Hold Space to see the original; Ctrl+S saves a copy.", 8000)
+        self.last_message = (f"Repaired with {METHOD_LABELS.get(done.method, done.method)} in {done.ms:.0f} ms. "
+                             "Hold Space to see the original; Ctrl+S saves a copy.")
+        self.win.statusBar().showMessage(self.last_message, 8000)
 
     def on_detected(self, done) -> None:
         share = float((done.mask > 0).mean()) * 100
