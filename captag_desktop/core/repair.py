@@ -128,9 +128,10 @@ class Repairer:
             self.store = self.store or ModelStore()
             self._model = ModelInpainter(self.store)
             return "model"
-        except ModelError:
+        except ModelError as exc:
             if method == "model":
-                raise
+                raise ModelError(f"the trained inpainting model is not available ({exc}); "
+                                 "use --method auto, telea or ns") from None
             return "telea"  # auto: fall back to the classical method when no model is bundled
 
     def _fill(self, crop: np.ndarray, mask: np.ndarray) -> np.ndarray:
