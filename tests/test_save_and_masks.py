@@ -49,3 +49,14 @@ def test_save_keeps_exif_and_icc_and_refuses_original(tmp_path):
 def test_save_rejects_unknown_type(tmp_path):
     with pytest.raises(SaveError, match="unsupported"):
         save_image(np.zeros((2, 2, 3), np.uint8), tmp_path / "x.gifx")
+
+
+def test_atomic_writes_get_normal_file_permissions(tmp_path):
+    import os
+
+    save_image(np.zeros((4, 4, 3), np.uint8), tmp_path / "out.png")
+    save_mask(np.zeros((4, 4), np.uint8), tmp_path / "m.png")
+    umask = os.umask(0)
+    os.umask(umask)
+    for name in ("out.png", "m.png"):
+        assert (tmp_path / name).stat().st_mode & 0o777 == 0o666 & ~umask

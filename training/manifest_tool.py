@@ -2,10 +2,9 @@
 from __future__ import annotations
 
 import json
-import os
-import tempfile
 from pathlib import Path
 
+from captag_desktop.core.atomic import write_text_atomic
 from captag_desktop.core.models import file_sha256 as sha256_of
 
 MODELS_DIR = Path(__file__).resolve().parents[1] / "models"
@@ -28,12 +27,7 @@ def onnx_io(path: Path) -> tuple[list[dict], list[dict]]:
 
 
 def write_json_atomic(path: Path, data) -> None:
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=path.name, suffix=".tmp")
-    with os.fdopen(fd, "w", encoding="utf-8") as f:
-        json.dump(data, f, indent=2, ensure_ascii=False)
-        f.write("\n")
-    os.chmod(tmp, 0o644)  # mkstemp makes 0600; the manifest is a normal shared file
-    os.replace(tmp, path)
+    write_text_atomic(path, json.dumps(data, indent=2, ensure_ascii=False) + "\n")
 
 
 def update_entry(entry: dict, models_dir: Path = MODELS_DIR) -> dict:
