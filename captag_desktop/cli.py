@@ -123,8 +123,6 @@ def _out_path(out_dir, image: str, suffix: str = ".png"):
 
 
 def cmd_repair(args) -> int:
-    from pathlib import Path
-
     from captag_desktop.core.images import ImageLoadError, load_image
     from captag_desktop.core.masks import MaskError, load_mask
     from captag_desktop.core.models import ModelError
@@ -142,7 +140,7 @@ def cmd_repair(args) -> int:
         target = _out_path(args.out_dir, path)
         try:
             loaded = load_image(path)
-            mask = load_mask(Path(args.mask_dir) / (Path(path).stem + ".png"), loaded.rgb.shape)
+            mask = load_mask(_out_path(args.mask_dir, path), loaded.rgb.shape)
             fixed = drive(repairer.repair(loaded.rgb, mask))
             save_image(fixed, target, original=path, exif=loaded.exif, icc_profile=loaded.icc_profile)
             print(f"{path} -> {target} ({repairer.method})")
@@ -155,7 +153,7 @@ def cmd_repair(args) -> int:
 def cmd_detect_damage(args) -> int:
     from captag_desktop.core.damage import DamageDetector
     from captag_desktop.core.images import ImageLoadError, load_image
-    from captag_desktop.core.masks import save_mask
+    from captag_desktop.core.masks import coverage, save_mask
     from captag_desktop.core.models import ModelError
 
     try:
@@ -169,7 +167,7 @@ def cmd_detect_damage(args) -> int:
             mask = detector.detect(load_image(path).rgb)
             target = _out_path(args.out_dir, path)
             save_mask(mask, target)
-            print(f"{path} -> {target} ({(mask > 0).mean() * 100:.2f}% flagged)")
+            print(f"{path} -> {target} ({coverage(mask) * 100:.2f}% flagged)")
         except (ImageLoadError, OSError) as exc:
             failed = True
             print(f"captag: {path}: {exc}", file=sys.stderr)

@@ -18,7 +18,7 @@ class SlowFakePipeline:
 
     delay = 0.3
 
-    def describe(self, rgb, image, langs, n_hashtags):
+    def describe(self, rgb, image, langs, n_hashtags, hashtag_seed=None):
         for i in range(10):
             yield Progress("work", i / 10, "working")
             time.sleep(self.delay / 10)

@@ -6,7 +6,7 @@ One rule for word forms: nouns are singular (#dog), verbs take their -ing form
 """
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from functools import lru_cache
 
 from nltk.tokenize import TreebankWordTokenizer
@@ -56,6 +56,11 @@ class Tag:
         return self.key.split()
 
 
+@lru_cache(maxsize=1)
+def _not_tags() -> frozenset[str]:
+    return word_list("stopwords_en.txt") | word_list("generic_words_en.txt")
+
+
 def lemma_of(word: str) -> str:
     lex = lexicon()
     return lex.lemma.get(word) or singular(word)
@@ -67,7 +72,7 @@ def tag_for_words(words: list[str]) -> Tag | None:
     if not words:
         return None
     lex = lexicon()
-    stop = word_list("stopwords_en.txt") | word_list("generic_words_en.txt")
+    stop = _not_tags()
     if len(words) == 1:
         w = words[0]
         pos = lex.pos.get(w)
@@ -127,7 +132,6 @@ class HashtagOptions:
     allow_platform: bool = False
     caption_weight: float = 0.35  # a tag that is also in the caption is very likely right
     popularity_weight: float = 0.1
-    extra: list[str] = field(default_factory=list)
 
 
 def rank(caption_tags: list[Tag], generated: list[Tag], relevance: dict[str, float], opts: HashtagOptions) -> list[str]:
@@ -161,8 +165,3 @@ def rank(caption_tags: list[Tag], generated: list[Tag], relevance: dict[str, flo
         if len(out) == opts.count:
             break
     return out
-
-
-def hashtags_from_caption(caption: str, limit: int = 10) -> list[str]:
-    """Extraction only (used when no hashtag model is installed)."""
-    return rank(extract_keywords(caption), [], {}, HashtagOptions(count=limit))

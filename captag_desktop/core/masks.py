@@ -28,10 +28,6 @@ def normalize_mask(mask: np.ndarray) -> np.ndarray:
     return np.where(m > threshold, FILL, KEEP).astype(np.uint8)
 
 
-def empty_mask(shape: tuple[int, int]) -> np.ndarray:
-    return np.zeros(shape[:2], dtype=np.uint8)
-
-
 def load_mask(path: str | os.PathLike, shape: tuple[int, int] | None = None) -> np.ndarray:
     """Read a mask PNG (255 = damaged). If shape is given, the sizes must match."""
     try:
@@ -56,4 +52,5 @@ def save_mask(mask: np.ndarray, path: str | os.PathLike) -> None:
 
 
 def coverage(mask: np.ndarray) -> float:
+    """Fraction of pixels marked damaged."""
     return float((mask == FILL).mean()) if mask.size else 0.0

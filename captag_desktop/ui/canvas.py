@@ -189,7 +189,7 @@ class ImageCanvas(QGraphicsView):
         if self._stroke_last is not None and event.button() == Qt.MouseButton.LeftButton:
             r = self._stroke_rect
             if not r.isEmpty():
-                before = self._stroke_before[r.top():r.bottom() + 1, r.left():r.right() + 1].copy()
+                before = self.mask_layer.patch(r, self._stroke_before)
                 self.stroke_done.emit(QRect(r), before, self.mask_layer.patch(r), "Erase" if self.tool == "eraser" else "Brush")
             self._stroke_last, self._stroke_before = None, None
             event.accept()

@@ -15,16 +15,17 @@ OVERLAY = QColor(255, 40, 80)
 OVERLAY_ALPHA = 120
 
 
+def rect_slices(rect: QRect) -> tuple[slice, slice]:
+    """numpy row/column slices for a QRect (its bottom/right edges are inclusive)."""
+    return slice(rect.top(), rect.bottom() + 1), slice(rect.left(), rect.right() + 1)
+
+
 class MaskLayer(QGraphicsItem):
     def __init__(self, shape: tuple[int, int]):
         super().__init__()
         self.setFlag(QGraphicsItem.GraphicsItemFlag.ItemUsesExtendedStyleOption)
         self.mask = np.zeros(shape, dtype=np.uint8)
-        self._wrap()
-
-    def _wrap(self) -> None:
-        h, w = self.mask.shape
-        self.mask = np.ascontiguousarray(self.mask)
+        h, w = shape
         self._paint_img = QImage(self.mask.data, w, h, w, QImage.Format.Format_Grayscale8)
         self._view_img = QImage(self.mask.data, w, h, w, QImage.Format.Format_Indexed8)
         table = [QColor(OVERLAY.red(), OVERLAY.green(), OVERLAY.blue(), OVERLAY_ALPHA * i // 255).rgba() for i in range(256)]
@@ -40,15 +41,12 @@ class MaskLayer(QGraphicsItem):
             painter.drawImage(r, self._view_img, r)
 
     # -- editing ----------------------------------------------------------------
-    def set_mask(self, mask: np.ndarray) -> None:
-        self.mask[...] = mask
-        self.update()
-
-    def patch(self, rect: QRect) -> np.ndarray:
-        return self.mask[rect.top():rect.bottom() + 1, rect.left():rect.right() + 1].copy()
+    def patch(self, rect: QRect, source: np.ndarray | None = None) -> np.ndarray:
+        """A copy of the rectangle from the mask (or from an earlier snapshot of it)."""
+        return (self.mask if source is None else source)[rect_slices(rect)].copy()
 
     def put_patch(self, rect: QRect, values: np.ndarray) -> None:
-        self.mask[rect.top():rect.bottom() + 1, rect.left():rect.right() + 1] = values
+        self.mask[rect_slices(rect)] = values
         self.update(QRectF(rect))
 
     def stroke(self, a: QPointF, b: QPointF, size: float, erase: bool) -> QRect:

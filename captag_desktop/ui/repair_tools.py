@@ -8,7 +8,7 @@ from PySide6.QtCore import QObject, Qt
 from PySide6.QtGui import QAction, QActionGroup, QKeySequence, QUndoStack
 from PySide6.QtWidgets import QComboBox, QFileDialog, QLabel, QSlider, QToolBar
 
-from captag_desktop.core.masks import MaskError, load_mask, save_mask
+from captag_desktop.core.masks import MaskError, coverage, load_mask, save_mask
 from captag_desktop.core.save_image import SaveError, save_image
 from captag_desktop.ui.undo_commands import MaskEdit, replace_whole_mask
 
@@ -128,7 +128,7 @@ class RepairTools(QObject):
         self.win.statusBar().showMessage(self.last_message, 8000)
 
     def on_detected(self, done) -> None:
-        share = float((done.mask > 0).mean()) * 100
+        share = coverage(done.mask) * 100
         self.set_mask(done.mask, "Detect damage")
         self.canvas.set_tool("brush")
         self.brush_action.setChecked(True)

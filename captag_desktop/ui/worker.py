@@ -59,10 +59,8 @@ class _Worker(QObject):
         if self._pipeline is None:
             self.progress.emit(job_id, 0.02, "Loading models…")
             self._pipeline = self._factory()
-        job = self._pipeline.describe(rgb, name, langs, n_hashtags, hashtag_seed) if hashtag_seed is not None \
-            else self._pipeline.describe(rgb, name, langs, n_hashtags)
-        return drive(job, token,
-                     lambda p: self.progress.emit(job_id, p.fraction, p.message))
+        job = self._pipeline.describe(rgb, name, langs, n_hashtags, hashtag_seed)
+        return drive(job, token, lambda p: self.progress.emit(job_id, p.fraction, p.message))
 
     def _repair(self, job_id, token, rgb, mask, method):
         from captag_desktop.core.repair import Repairer
