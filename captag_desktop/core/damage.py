@@ -6,6 +6,7 @@ import numpy as np
 
 from captag_desktop.core.masks import FILL, KEEP
 from captag_desktop.core.models import ModelStore
+from captag_desktop.core.preprocess import pad_to_multiple, working_size
 
 MODEL_NAME = "damage-detector"
 WORK_SIDE = 768  # long side the detector runs at; thin scratches survive this scale
@@ -28,12 +29,10 @@ class DamageDetector:
         import cv2
 
         h, w = rgb.shape[:2]
-        scale = min(1.0, WORK_SIDE / max(h, w))
-        sh, sw = max(MULTIPLE, round(h * scale)), max(MULTIPLE, round(w * scale))
+        scale, sh, sw = working_size(h, w, WORK_SIDE, MULTIPLE)
         small = cv2.resize(rgb, (sw, sh), interpolation=cv2.INTER_AREA) if scale < 1 else rgb
-        ph, pw = -sh % MULTIPLE, -sw % MULTIPLE
-        padded = np.pad(small, ((0, ph), (0, pw), (0, 0)), mode="reflect")
-        logits = self.session.run(["logits"], {"image": detector_input(padded)})[0][0, 0, :sh, :sw]
+        padded = pad_to_multiple(small, MULTIPLE)
+        logits = self.session.run(["logits"], {"image": detector_input(padded)})[0][0, 0, :small.shape[0], :small.shape[1]]
         prob = 1.0 / (1.0 + np.exp(-logits))
         if scale < 1:
             prob = cv2.resize(prob, (w, h), interpolation=cv2.INTER_LINEAR)

@@ -33,3 +33,16 @@ def encoder_input(rgb: np.ndarray, size: int = ENCODER_SIZE) -> np.ndarray:
 
 def encoder_batch(images: list[np.ndarray], size: int = ENCODER_SIZE) -> np.ndarray:
     return np.concatenate([encoder_input(im, size) for im in images], axis=0)
+
+
+def working_size(h: int, w: int, max_side: int, multiple: int = 16) -> tuple[float, int, int]:
+    """Scale (<= 1) and size at which a fully convolutional model sees an h x w image:
+    the long side at most max_side, each side at least `multiple`."""
+    scale = min(1.0, max_side / max(h, w))
+    return scale, max(multiple, round(h * scale)), max(multiple, round(w * scale))
+
+
+def pad_to_multiple(arr: np.ndarray, multiple: int = 16, mode: str = "reflect") -> np.ndarray:
+    """Pad the bottom and right edges so height and width are multiples of `multiple`."""
+    pad = ((0, -arr.shape[0] % multiple), (0, -arr.shape[1] % multiple)) + ((0, 0),) * (arr.ndim - 2)
+    return np.pad(arr, pad, mode=mode)

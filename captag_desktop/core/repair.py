@@ -13,6 +13,7 @@ import numpy as np
 from captag_desktop.core.masks import FILL, normalize_mask
 from captag_desktop.core.models import ModelError, ModelStore
 from captag_desktop.core.pipeline import Progress
+from captag_desktop.core.preprocess import pad_to_multiple, working_size
 
 METHODS = ("auto", "model", "telea", "ns")
 MODEL_NAME = "inpaint"
@@ -85,18 +86,16 @@ class ModelInpainter:
         import cv2
 
         h, w = mask.shape
-        scale = min(1.0, MODEL_SCALE / max(h, w))
-        sh, sw = max(MULTIPLE, round(h * scale)), max(MULTIPLE, round(w * scale))
+        scale, sh, sw = working_size(h, w, MODEL_SCALE, MULTIPLE)
         img_s = cv2.resize(rgb, (sw, sh), interpolation=cv2.INTER_AREA) if scale < 1 else rgb
         # Any damaged pixel under a downscaled pixel makes that pixel damaged.
         mask_s = cv2.resize(mask, (sw, sh), interpolation=cv2.INTER_AREA) > 0 if scale < 1 else mask == FILL
-        ph, pw = -sh % MULTIPLE, -sw % MULTIPLE
-        img_p = np.pad(img_s, ((0, ph), (0, pw), (0, 0)), mode="reflect")
-        hole = np.pad(mask_s, ((0, ph), (0, pw)), mode="constant")
+        img_p = pad_to_multiple(img_s, MULTIPLE)
+        hole = pad_to_multiple(mask_s, MULTIPLE, mode="constant")
         valid = (~hole).astype(np.float32)[None, None]
         x = img_p.astype(np.float32).transpose(2, 0, 1)[None] / 255.0 * valid
         out = self.session.run(["image"], {"masked_image": x, "valid": valid})[0][0]
-        out = np.clip(out.transpose(1, 2, 0)[:sh, :sw] * 255.0 + 0.5, 0, 255).astype(np.uint8)
+        out = np.clip(out.transpose(1, 2, 0)[:img_s.shape[0], :img_s.shape[1]] * 255.0 + 0.5, 0, 255).astype(np.uint8)
         if scale < 1:
             out = cv2.resize(out, (w, h), interpolation=cv2.INTER_CUBIC)
         return out
