@@ -48,6 +48,12 @@ def extract(root: Path, out_dir: Path, encoder: str, names: list[str], batch: in
     return npy
 
 
+def load_features(path: Path) -> tuple[np.ndarray, dict[str, int]]:
+    """The cached features (memory-mapped) and each image name's row."""
+    names = json.loads(Path(path).with_suffix(".json").read_text())["names"]
+    return np.load(path, mmap_mode="r"), {n: i for i, n in enumerate(names)}
+
+
 def main(argv=None):
     ap = argparse.ArgumentParser(description=__doc__)
     ap.add_argument("--data", type=Path, default=DEFAULT_ROOT)

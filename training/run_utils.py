@@ -2,6 +2,7 @@
 wrapping one method of a model as a module for ONNX export."""
 from __future__ import annotations
 
+import argparse
 import json
 import logging
 import random
@@ -15,6 +16,23 @@ def seed_everything(seed: int) -> None:
     random.seed(seed)
     np.random.seed(seed)
     torch.manual_seed(seed)
+
+
+FEATURES = ".cache/features/efficientnet-lite2.npy"
+
+
+def run_parser(description: str, out: str, seed: int) -> argparse.ArgumentParser:
+    """A training script's parser with the options every run has: cached features,
+    dataset folder, run folder, CPU threads and seed."""
+    from training.flickr8k import DEFAULT_ROOT
+
+    ap = argparse.ArgumentParser(description=description)
+    ap.add_argument("--features", default=FEATURES)
+    ap.add_argument("--data", default=str(DEFAULT_ROOT))
+    ap.add_argument("--out", default=out)
+    ap.add_argument("--threads", type=int, default=2)
+    ap.add_argument("--seed", type=int, default=seed)
+    return ap
 
 
 def log_to(out: str | Path) -> Path:

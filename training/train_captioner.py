@@ -18,16 +18,12 @@ import torch.nn.functional as F
 
 from captag_desktop.core.text import Vocab, tokenize
 from training.caption_model import CaptionDecoder, DecoderConfig, count_parameters
-from training.flickr8k import DEFAULT_ROOT, read_captions, read_split
+from training.extract_features import load_features
+from training.flickr8k import read_captions, read_split
 from training.metrics import caption_report
-from training.run_utils import run_main, seed_everything
+from training.run_utils import run_main, run_parser, seed_everything
 
 log = logging.getLogger("train")
-
-
-def load_features(path: Path) -> tuple[np.ndarray, dict[str, int]]:
-    names = json.loads(path.with_suffix(".json").read_text())["names"]
-    return np.load(path, mmap_mode="r"), {n: i for i, n in enumerate(names)}
 
 
 def make_groups(names, captions, rows, vocab: Vocab, max_len: int):
@@ -142,10 +138,7 @@ def train(args) -> dict:
 
 
 def parser() -> argparse.ArgumentParser:
-    ap = argparse.ArgumentParser(description=__doc__)
-    ap.add_argument("--features", default=".cache/features/efficientnet-lite2.npy")
-    ap.add_argument("--data", default=str(DEFAULT_ROOT))
-    ap.add_argument("--out", default="runs/captioner")
+    ap = run_parser(__doc__, "runs/captioner", seed=13)
     ap.add_argument("--epochs", type=int, default=20)
     ap.add_argument("--time-limit", type=float, default=60.0, help="minutes")
     ap.add_argument("--batch", type=int, default=16, help="images per step (all their captions)")
@@ -159,8 +152,6 @@ def parser() -> argparse.ArgumentParser:
     ap.add_argument("--max-len", type=int, default=24)
     ap.add_argument("--min-count", type=int, default=5)
     ap.add_argument("--dev-limit", type=int, default=0)
-    ap.add_argument("--threads", type=int, default=2)
-    ap.add_argument("--seed", type=int, default=13)
     return ap
 
 

@@ -7,7 +7,6 @@ code the app uses) that at least 2 of its 5 human captions share, most shared fi
 """
 from __future__ import annotations
 
-import argparse
 import json
 import logging
 import time
@@ -20,9 +19,10 @@ import torch.nn.functional as F
 
 from captag_desktop.core.hashtag_model import image_embedding
 from captag_desktop.core.hashtags import extract_keywords
-from training.flickr8k import DEFAULT_ROOT, read_captions, read_split
+from training.extract_features import load_features
+from training.flickr8k import read_captions, read_split
 from training.hashtag_model import BOS, EOS, FIRST_TAG, HashtagConfig, HashtagGRU
-from training.run_utils import run_main, seed_everything
+from training.run_utils import run_main, run_parser, seed_everything
 
 log = logging.getLogger("hashtags")
 
@@ -86,10 +86,8 @@ def train(args) -> dict:
     out.mkdir(parents=True, exist_ok=True)
     data = Path(args.data)
     captions = read_captions(data, "en")
-    names_all = json.loads(Path(args.features).with_suffix(".json").read_text())["names"]
-    feats = np.load(args.features, mmap_mode="r")
-    pooled = np.concatenate([image_embedding(np.asarray(feats[i:i + 500])) for i in range(0, len(names_all), 500)])
-    rows = {n: i for i, n in enumerate(names_all)}
+    feats, rows = load_features(Path(args.features))
+    pooled = np.concatenate([image_embedding(np.asarray(feats[i:i + 500])) for i in range(0, len(feats), 500)])
     train_names = [n for n in read_split(data, "train") if n in rows]
     vocab, display, targets = build_vocab(train_names, captions, args.min_images)
     index = {k: i + FIRST_TAG for i, k in enumerate(vocab)}
@@ -135,10 +133,7 @@ def train(args) -> dict:
 
 
 def parser():
-    ap = argparse.ArgumentParser(description=__doc__)
-    ap.add_argument("--features", default=".cache/features/efficientnet-lite2.npy")
-    ap.add_argument("--data", default=str(DEFAULT_ROOT))
-    ap.add_argument("--out", default="runs/hashtags")
+    ap = run_parser(__doc__, "runs/hashtags", seed=5)
     ap.add_argument("--epochs", type=int, default=8)
     ap.add_argument("--minutes", type=float, default=15)
     ap.add_argument("--batch", type=int, default=64)
@@ -147,8 +142,6 @@ def parser():
     ap.add_argument("--dropout", type=float, default=0.5)
     ap.add_argument("--relevance-weight", type=float, default=20.0, help="multi-label BCE weight (BCE is per tag, so small)")
     ap.add_argument("--min-images", type=int, default=3)
-    ap.add_argument("--threads", type=int, default=2)
-    ap.add_argument("--seed", type=int, default=5)
     ap.add_argument("--skip-train", action="store_true", help="(build_hashtags) reuse the run")
     return ap
 

@@ -9,7 +9,6 @@ checkpoint; time-bounded.
 """
 from __future__ import annotations
 
-import argparse
 import json
 import logging
 import shutil
@@ -21,10 +20,11 @@ import torch
 
 from captag_desktop.core.text import Vocab, tokenize
 from training.export_captioner import load_decoder
-from training.flickr8k import DEFAULT_ROOT, read_captions, read_split
+from training.extract_features import load_features
+from training.flickr8k import read_captions, read_split
 from training.metrics import CiderD
-from training.run_utils import run_main, seed_everything
-from training.train_captioner import evaluate, load_features
+from training.run_utils import run_main, run_parser, seed_everything
+from training.train_captioner import evaluate
 
 log = logging.getLogger("scst")
 
@@ -115,19 +115,14 @@ def train(args) -> dict:
 
 
 def parser():
-    ap = argparse.ArgumentParser(description=__doc__)
+    ap = run_parser(__doc__, "runs/captioner_scst", seed=17)
     ap.add_argument("--init", default="runs/captioner/best.pt")
-    ap.add_argument("--features", default=".cache/features/efficientnet-lite2.npy")
-    ap.add_argument("--data", default=str(DEFAULT_ROOT))
-    ap.add_argument("--out", default="runs/captioner_scst")
     ap.add_argument("--minutes", type=float, default=30)
     ap.add_argument("--batch", type=int, default=16, help="images per step")
     ap.add_argument("--k", type=int, default=5, help="samples per image")
     ap.add_argument("--lr", type=float, default=5e-5)
     ap.add_argument("--eval-every", type=int, default=100)
     ap.add_argument("--dev-limit", type=int, default=0)
-    ap.add_argument("--threads", type=int, default=2)
-    ap.add_argument("--seed", type=int, default=17)
     return ap
 
 
