@@ -22,6 +22,7 @@ class HashtagModel:
         self.step = store.session("hashtag-step")
         tags = store.read_json("hashtag-tags")
         self.tags = [Tag(k, d) for k, d in zip(tags["tags"], tags["display"])]
+        self._by_key = {t.key: t for t in self.tags}
         self.max_tags = store.entry("hashtag-init").raw["config"]["max_tags"]
 
     def relevance(self, features: np.ndarray) -> tuple[dict[str, float], tuple]:
@@ -31,8 +32,7 @@ class HashtagModel:
         return probs, (h, img)
 
     def top(self, relevance: dict[str, float], count: int) -> list[Tag]:
-        by_key = {t.key: t for t in self.tags}
-        return [by_key[k] for k in sorted(relevance, key=relevance.get, reverse=True)[:count]]
+        return [self._by_key[k] for k in sorted(relevance, key=relevance.get, reverse=True)[:count]]
 
     def generate(self, state: tuple, count: int = 10, temperature: float = 0.0, top_p: float = 0.9,
                  seed: int | None = None) -> list[Tag]:
