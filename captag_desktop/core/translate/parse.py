@@ -1,0 +1,273 @@
+"""A small parser for the English captioner's sentences.
+
+The captioner writes a narrow kind of English ("A man in a red shirt is riding a bike
+down a dirt road"), so a hand-written recursive-descent parser covers it: clauses of
+subject, verb, object and prepositional phrases, with noun phrases made of determiner,
+adjectives, compound nouns and attached phrases. Words are lemmatised with the tagged
+Flickr8k lexicon in resources/, the same one the hashtag extractor uses.
+"""
+from __future__ import annotations
+
+import json
+import re
+from dataclasses import dataclass, field
+from functools import lru_cache
+
+from captag_desktop.core.resources import resources_dir
+
+AUX = {"is": False, "are": True, "was": False, "were": True}
+SIMPLE_PRESENT_SKIP = {"is", "are", "was", "were", "has", "have"}
+ARTICLES = {"a", "an", "the", "this", "some"}
+NUMBERS = {"one", "two", "three", "four", "five", "several", "many", "a group of", "a lot of", "a couple of"}
+POSSESSIVES = {"its", "his", "her", "their"}
+CLAUSE_JOINERS = {"and", "while", "as"}
+
+
+@dataclass
+class NounPhrase:
+    head: str
+    plural: bool = False
+    det: str | None = None  # None, "a", "the", a number word or a possessive
+    adjectives: list[str] = field(default_factory=list)
+    modifiers: list[str] = field(default_factory=list)  # compound-noun modifiers: "soccer" in "soccer player"
+    attached: list[tuple[str, "NounPhrase"]] = field(default_factory=list)  # "in a red shirt", "of people"
+    coordinated: list["NounPhrase"] = field(default_factory=list)  # "a man and a woman"
+
+    def nouns(self):
+        yield self
+        for _, np_ in self.attached:
+            if _ == "of":
+                yield from np_.nouns()
+        for np_ in self.coordinated:
+            yield from np_.nouns()
+
+
+@dataclass
+class Clause:
+    subject: NounPhrase
+    plural: bool
+    verbs: list[str] = field(default_factory=list)  # lemmas; none for "is on a bench"
+    obj: NounPhrase | None = None
+    phrases: list[tuple[str, NounPhrase]] = field(default_factory=list)
+    adverbs: list[str] = field(default_factory=list)
+    adjective: str | None = None  # "the dog is wet"
+
+
+@dataclass
+class EnglishLexicon:
+    pos: dict[str, str]
+    lemma: dict[str, str]
+    nouns: set[str]
+    verbs: set[str]
+    adjectives: set[str]
+    preps: set[str]
+    adverbs: set[str]
+    multi: list[list[str]]  # multi-word units, longest first
+
+
+@lru_cache(maxsize=1)
+def english() -> EnglishLexicon:
+    pos, lemma = {}, {}
+    for line in (resources_dir() / "lexicon_en.tsv").read_text(encoding="utf-8").splitlines():
+        if line.startswith("#") or not line.strip():
+            continue
+        word, lem, tag, _count = line.split("\t")
+        pos[word], lemma[word] = tag, lem
+    for line in (resources_dir() / "verb_ing_en.tsv").read_text(encoding="utf-8").splitlines():
+        if not line.startswith("#") and "\t" in line:
+            lem, ing = line.split("\t")
+            lemma.setdefault(ing, lem)
+    words = json.loads((resources_dir() / "translate/wordlist_en.json").read_text(encoding="utf-8"))
+    phrases = set(words["PHRASES"])
+    preps = set(words["ADP"]) | {p for p in phrases if p.split()[0] in {"in", "on", "next"} and p.endswith(("of", "to"))}
+    multi = sorted({k for k in words["NOUN"] if " " in k} | phrases | NUMBERS - {"one"}, key=lambda k: -len(k.split()))
+    return EnglishLexicon(pos, lemma, set(words["NOUN"]), set(words["VERB"]), set(words["ADJ"]), preps,
+                          set(words["ADV"]) | {p for p in phrases if p not in preps}, [m.split() for m in multi])
+
+
+def units(caption: str) -> list[str]:
+    """Lowercase words, with known multi-word units ("in front of", "soccer ball") merged."""
+    words = re.findall(r"[a-z]+(?:-[a-z]+)?", caption.lower())
+    lex, out, i = english(), [], 0
+    while i < len(words):
+        for m in lex.multi:
+            if words[i : i + len(m)] == m:
+                out.append(" ".join(m))
+                i += len(m)
+                break
+        else:
+            out.append(words[i])
+            i += 1
+    return out
+
+
+class _Parser:
+    def __init__(self, tokens: list[str]):
+        self.t, self.i, self.lex = tokens, 0, english()
+
+    def peek(self, k: int = 0) -> str | None:
+        return self.t[self.i + k] if self.i + k < len(self.t) else None
+
+    def take(self) -> str:
+        self.i += 1
+        return self.t[self.i - 1]
+
+    def noun_lemma(self, word: str) -> tuple[str, bool] | None:
+        """(lemma, plural) of a noun, or None."""
+        if word in _IRREGULAR_PLURALS:
+            return _IRREGULAR_PLURALS[word], True
+        if word in self.lex.nouns:
+            return word, False
+        lem = self.lex.lemma.get(word)
+        if lem and lem != word and lem in self.lex.nouns and self.lex.pos.get(word) in ("NOUN", "PROPN"):
+            return lem, True
+        for cut in (1, 2):  # dogs, benches
+            if word.endswith("s") and word[:-cut] in self.lex.nouns:
+                return word[:-cut], True
+        return None
+
+    def is_noun(self, word: str | None) -> bool:
+        return word is not None and self.noun_lemma(word) is not None and word not in self.lex.preps
+
+    def is_adjective(self, word: str | None) -> bool:
+        return word in self.lex.adjectives or (word is not None and self.lex.pos.get(word) == "ADJ"
+                                               and not self.is_noun(word))
+
+    def verb_lemma(self, word: str | None) -> str | None:
+        if word is None:
+            return None
+        verbs = self.lex.verbs
+        candidates = [self.lex.lemma.get(word, word)]
+        if word.endswith("ing"):  # riding -> ride, running -> run
+            stem = word[:-3]
+            candidates += [stem, stem + "e", stem[:-1] if len(stem) > 2 and stem[-1] == stem[-2] else stem]
+        elif word.endswith("ies"):
+            candidates.append(word[:-3] + "y")
+        elif word.endswith("s"):
+            candidates += [word[:-1], word[:-2]]
+        else:
+            candidates.append(word)
+        return next((c for c in candidates if c in verbs), None)
+
+    def noun_phrase(self, allow_attach: bool = True, subject: bool = False) -> NounPhrase | None:
+        start = self.i
+        det = None
+        if self.peek() in ARTICLES | NUMBERS | POSSESSIVES:
+            det = self.take()
+            det = "a" if det in ("an", "some") else det
+        adjectives = []
+        while self.is_adjective(self.peek()) or (self.peek() == "and" and adjectives and self.is_adjective(self.peek(1))):
+            word = self.take()
+            if word != "and":
+                adjectives.append(word)
+        nouns = []
+        while self.is_noun(self.peek()) and not (nouns and self.verb_lemma(self.peek()) and self.peek(1) in ARTICLES | self.lex.preps):
+            nouns.append(self.noun_lemma(self.take()))
+        if not nouns:
+            if adjectives and adjectives[-1] in self.lex.nouns:  # "a little white" -> the last word was a noun
+                nouns = [(adjectives.pop(), False)]
+            else:
+                self.i = start
+                return None
+        head, plural = nouns[-1]
+        np_ = NounPhrase(head, plural or det in NUMBERS - {"one", "a"}, det, adjectives, [n for n, _ in nouns[:-1]])
+        while allow_attach and self.peek() in {"in", "with", "of", "on", "at", "from", "near", "wearing"}:
+            save = self.i
+            prep = self.take()
+            inner = self.noun_phrase(allow_attach=prep == "of")
+            # only clothing-like "in"/"with" phrases attach to a noun; "on a bench" belongs to the verb
+            if inner is None or (prep not in ("of", "wearing") and not self._attaches(prep, inner)):
+                self.i = save
+                break
+            np_.attached.append(("in" if prep == "wearing" else prep, inner))
+        if self.peek() == "and" and self.is_noun_phrase_start(1) and (subject or not self._clause_follows()):
+            self.take()
+            other = self.noun_phrase(allow_attach, subject)
+            if other is not None:
+                np_.coordinated.append(other)
+                np_.plural = True
+        return np_
+
+    def _attaches(self, prep: str, inner: NounPhrase) -> bool:
+        return prep in ("in", "with") and inner.head in _WORN
+
+    def is_noun_phrase_start(self, k: int) -> bool:
+        w = self.peek(k)
+        return w in ARTICLES | NUMBERS | POSSESSIVES or self.is_adjective(w) or self.is_noun(w)
+
+    def _clause_follows(self) -> bool:
+        """After 'and': does a new clause with its own verb follow?"""
+        j = self.i + 1
+        while j < len(self.t) and self.t[j] not in AUX and self.t[j] not in self.lex.preps:
+            if self.t[j] != "and" and not (self.is_noun(self.t[j]) or self.is_adjective(self.t[j]) or self.t[j] in
+                                           ARTICLES | NUMBERS | POSSESSIVES):
+                return self.verb_lemma(self.t[j]) is not None
+            j += 1
+        return j < len(self.t) and self.t[j] in AUX
+
+    def clause(self) -> Clause | None:
+        subject = self.noun_phrase(subject=True)
+        if subject is None:
+            return None
+        plural = subject.plural
+        if self.peek() in AUX:
+            plural = AUX[self.take()] or plural
+        clause = Clause(subject, plural)
+        verb = self.verb_lemma(self.peek())
+        if verb is not None and self.peek() not in self.lex.preps:
+            self.take()
+            clause.verbs.append(verb)
+        elif self.is_adjective(self.peek()) and not self.is_noun_phrase_start(1):
+            clause.adjective = self.take()
+        self.rest(clause)
+        return clause
+
+    def rest(self, clause: Clause) -> None:
+        while self.peek() is not None:
+            word = self.peek()
+            if word in CLAUSE_JOINERS:
+                verb = self.verb_lemma(self.peek(1)) if word == "and" and clause.verbs else None
+                if verb is None or self.is_noun(self.peek(1)):
+                    return
+                self.i += 2  # "running and jumping": the second verb shares the subject
+                clause.verbs.append(verb)
+            elif word in self.lex.preps:
+                save = self.i
+                self.take()
+                np_ = self.noun_phrase()
+                if np_ is None:
+                    self.i = save + 1  # a dangling preposition ("jumps over")
+                    continue
+                clause.phrases.append((word, np_))
+            elif word in self.lex.adverbs:
+                clause.adverbs.append(self.take())
+            elif clause.obj is None and clause.verbs and self.is_noun_phrase_start(0):
+                clause.obj = self.noun_phrase()
+                if clause.obj is None:
+                    self.take()
+            else:
+                self.take()  # an unknown word: skipped, reported by the caller
+
+
+_IRREGULAR_PLURALS = {"people": "people", "children": "child", "men": "man", "women": "woman", "feet": "foot",
+                      "teeth": "tooth", "mice": "mouse", "geese": "goose"}
+_WORN = {"shirt", "t-shirt", "jacket", "dress", "hat", "helmet", "uniform", "suit", "bathing suit", "coat", "costume",
+         "outfit", "pants", "jeans", "shorts", "skirt", "sweater", "vest", "cap", "sunglasses", "goggles", "wetsuit",
+         "mask", "clothes", "clothing", "gear", "life jacket", "shoe", "backpack", "hair", "collar", "harness",
+         "leash", "ball", "stick", "toy", "frisbee", "bag", "camera", "umbrella", "flag", "guitar", "board",
+         "skateboard", "surfboard", "snowboard", "bat", "rope", "tongue", "mouth"}
+
+
+def parse(caption: str) -> list[Clause]:
+    """Clauses of an English caption; words the parser cannot place are skipped."""
+    p = _Parser(units(caption))
+    clauses = []
+    while p.peek() is not None:
+        c = p.clause()
+        if c is None:
+            p.take()
+            continue
+        clauses.append(c)
+        if p.peek() in CLAUSE_JOINERS:
+            p.take()
+    return clauses
