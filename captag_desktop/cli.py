@@ -96,6 +96,8 @@ def _print_human(result) -> None:
 def cmd_models(args) -> int:
     from captag_desktop.core.models import ModelError, ModelStore
 
+    if args.action == "install":
+        return _install_pack(args.path)
     try:
         store = ModelStore()
     except ModelError as exc:
@@ -114,6 +116,23 @@ def cmd_models(args) -> int:
         for r in rows:
             print(f"{r['name']:<22} {r['task']:<22} {r['size'] / 1e6:>7.2f}MB  {'ok' if r['sha256_ok'] else 'BAD':<8} {r['license']}")
     return 0 if all_ok else 1
+
+
+def _install_pack(path) -> int:
+    from captag_desktop.core.model_install import install_pack
+    from captag_desktop.core.models import ModelError
+
+    if not path:
+        print("captag: models install needs the pack folder: captag models install DIR", file=sys.stderr)
+        return 2
+    try:
+        entries = install_pack(path)
+    except (ModelError, OSError) as exc:
+        print(f"captag: {exc}", file=sys.stderr)
+        return 2
+    langs = ", ".join(entries[0]["languages"])
+    print(f"installed translation pack from {path} ({langs}); it now writes those languages")
+    return 0
 
 
 def _out_path(out_dir, image: str, suffix: str = ".png"):
@@ -205,7 +224,9 @@ def build_parser() -> argparse.ArgumentParser:
     c.add_argument("--length-penalty", type=float, default=0.6)
     c.set_defaults(func=cmd_caption)
 
-    m = sub.add_parser("models", help="list bundled models and verify their hashes")
+    m = sub.add_parser("models", help="list models and verify their hashes, or install a translation pack")
+    m.add_argument("action", nargs="?", choices=["list", "install"], default="list")
+    m.add_argument("path", nargs="?", help="install: a folder made by training/export_translation.py")
     m.add_argument("--json", action="store_true")
     m.set_defaults(func=cmd_models)
 

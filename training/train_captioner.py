@@ -59,7 +59,7 @@ def greedy(model: CaptionDecoder, feats: torch.Tensor, vocab: Vocab, max_len: in
     return [vocab.decode(s) for s in seqs]
 
 
-def evaluate(model, feats_all, rows, names, captions, vocab, max_len) -> dict:
+def evaluate(model, feats_all, rows, names, captions, vocab: Vocab, max_len) -> dict:
     model.eval()
     hyps = {}
     for i in range(0, len(names), 250):
@@ -67,7 +67,7 @@ def evaluate(model, feats_all, rows, names, captions, vocab, max_len) -> dict:
         f = torch.from_numpy(np.asarray(feats_all[[rows[n] for n in chunk]], dtype=np.float32))
         for n, words in zip(chunk, greedy(model, f, vocab, max_len)):
             hyps[n] = words
-    refs = {n: [tokenize(c) for c in captions[n]] for n in names}
+    refs = {n: [tokenize(c, vocab.lang) for c in captions[n]] for n in names}
     return caption_report(hyps, refs)
 
 
@@ -78,10 +78,10 @@ def train(args) -> dict:
     out.mkdir(parents=True, exist_ok=True)
     feats_all, rows = load_features(Path(args.features))
     feats_mem = np.asarray(feats_all)  # float16 in RAM; batches are cast on the fly
-    captions = read_captions(Path(args.data), "en")
+    captions = read_captions(Path(args.data), args.lang)
     train_names = [n for n in read_split(Path(args.data), "train") if n in rows]
     dev_names = [n for n in read_split(Path(args.data), "dev") if n in rows][: args.dev_limit or None]
-    vocab = Vocab.build((c for n in train_names for c in captions[n]), args.min_count)
+    vocab = Vocab.build((c for n in train_names for c in captions[n]), args.min_count, args.lang)
     vocab.save(out / "vocab.json")
     cfg = DecoderConfig(vocab_size=len(vocab), feat_dim=feats_mem.shape[2], n_regions=feats_mem.shape[1],
                         d_model=args.d_model, n_heads=args.heads, n_layers=args.layers, d_ff=args.d_model * 4,
@@ -132,13 +132,14 @@ def train(args) -> dict:
             log.info("time limit reached after epoch %d", epoch)
             break
     summary = {"best_dev_greedy": best, "train_seconds": round(time.time() - start), "parameters": count_parameters(model),
-               "vocab_size": len(vocab)}
+               "vocab_size": len(vocab), "min_count": args.min_count, "lang": args.lang}
     (out / "train_summary.json").write_text(json.dumps(summary, indent=1))
     return summary
 
 
 def parser() -> argparse.ArgumentParser:
     ap = run_parser(__doc__, "runs/captioner", seed=13)
+    ap.add_argument("--lang", choices=["en", "ar"], default="en", help="caption language (Flickr8k has both)")
     ap.add_argument("--epochs", type=int, default=20)
     ap.add_argument("--time-limit", type=float, default=60.0, help="minutes")
     ap.add_argument("--batch", type=int, default=16, help="images per step (all their captions)")

@@ -64,10 +64,10 @@ def train(args) -> dict:
     feats_all, rows = load_features(Path(args.features))
     feats_mem = np.asarray(feats_all)
     data = Path(args.data)
-    captions = read_captions(data, "en")
+    captions = read_captions(data, vocab.lang)
     train_names = [n for n in read_split(data, "train") if n in rows]
     dev_names = [n for n in read_split(data, "dev") if n in rows][: args.dev_limit or None]
-    cider = CiderD({n: [tokenize(c) for c in captions[n]] for n in train_names})
+    cider = CiderD({n: [tokenize(c, vocab.lang) for c in captions[n]] for n in train_names})
     max_len = model.config.max_len - 1
     opt = torch.optim.Adam(model.parameters(), lr=args.lr)
     best = evaluate(model, feats_mem, rows, dev_names, captions, vocab, model.config.max_len)

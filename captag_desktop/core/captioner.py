@@ -6,7 +6,7 @@ import numpy as np
 from captag_desktop.core.beam_search import DecodeOptions, beam_search, greedy_search
 from captag_desktop.core.models import ModelStore
 from captag_desktop.core.preprocess import encoder_input
-from captag_desktop.core.text import UNK, Vocab, detokenize
+from captag_desktop.core.text import UNK, Vocab
 
 ENCODERS = {"quality": "encoder-quality", "fast": "encoder-fast"}
 
@@ -26,7 +26,7 @@ class CaptionDecoder:
     def __init__(self, store: ModelStore, lang: str = "en"):
         self.init = store.session(f"caption-{lang}-init")
         self.step_sess = store.session(f"caption-{lang}-step")
-        self.vocab = Vocab(store.read_json(f"caption-{lang}-vocab"))
+        self.vocab = Vocab.from_json(store.read_json(f"caption-{lang}-vocab"))
         cfg = store.entry(f"caption-{lang}-init").raw["config"]
         self.layers, self.heads = cfg["n_layers"], cfg["n_heads"]
         self.head_dim = cfg["d_model"] // cfg["n_heads"]
@@ -56,4 +56,4 @@ class CaptionDecoder:
         return beam_search(self._step, state, self.vocab.bos_id, self.vocab.eos_id, opts, banned=self.banned)
 
     def caption(self, features: np.ndarray, opts: DecodeOptions = DecodeOptions()) -> str:
-        return detokenize(self.vocab.decode(self.decode_ids(features, opts)))
+        return self.vocab.text(self.vocab.decode(self.decode_ids(features, opts)))

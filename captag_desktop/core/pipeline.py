@@ -88,6 +88,7 @@ class Pipeline:
         self._encoder = None
         self._decoders: dict[str, object] = {}
         self._hashtag_model = None
+        self._translator = None
         self.allow_platform_tags = False
 
     def encoder(self):
@@ -128,7 +129,17 @@ class Pipeline:
         return rank(extract_keywords(caption), generated, relevance, opts)
 
     def available_languages(self) -> list[str]:
-        return [lang for lang in LANGUAGES if self.store.has(f"caption-{lang}-step")]
+        from captag_desktop.core.translate import CAPTION_LANGS
+
+        return [lang for lang in LANGUAGES if self.store.has(f"caption-{lang}-step") or lang in CAPTION_LANGS]
+
+    @property
+    def translator(self):
+        if self._translator is None:
+            from captag_desktop.core.translate.engine import choose_translator
+
+            self._translator = choose_translator(self.store)
+        return self._translator
 
     def warm_up(self) -> None:
         """Load the English path (models, word lists, frequency tables) so the first photo is not slow."""
@@ -139,24 +150,46 @@ class Pipeline:
 
     def describe(self, rgb: np.ndarray, image: str, langs: list[str] = ("en",), n_hashtags: int = 10,
                  hashtag_seed: int | None = None) -> Job:
+        """English is always written first: the other languages start from its caption or hashtags."""
+        from captag_desktop.core.translate import CAPTION_LANGS, TAG_LANGS
+
         result = PhotoResult(image=image)
         t0 = time.perf_counter()
         yield Progress("encode", 0.05, "Looking at the photo…")
         features = self.encoder()(rgb)
         result.timings_ms["encode"] = (time.perf_counter() - t0) * 1000
-        available = set(self.available_languages())
-        for i, lang in enumerate(langs):
-            yield Progress("caption", 0.3 + 0.6 * i / max(len(langs), 1), f"Writing the {LANGUAGES.get(lang, lang)} caption…")
-            if lang not in available:
-                result.warnings.append(f"no {LANGUAGES.get(lang, lang)} caption model is installed; skipped '{lang}'")
-                continue
+        yield Progress("caption", 0.3, "Writing the English caption…")
+        t = time.perf_counter()
+        english = self.decoder("en").caption(features, self.decode)
+        result.timings_ms["caption_en"] = (time.perf_counter() - t) * 1000
+        tags_en: list[str] = []
+        if n_hashtags > 0:
             t = time.perf_counter()
-            result.captions[lang] = self.decoder(lang).caption(features, self.decode)
-            result.timings_ms[f"caption_{lang}"] = (time.perf_counter() - t) * 1000
+            # extra English tags, because some may have no translation
+            tags_en = self.hashtags(features, english, n_hashtags + 5, hashtag_seed)
+            result.timings_ms["hashtags_en"] = (time.perf_counter() - t) * 1000
+        if "en" in langs:
+            result.captions["en"] = english
             if n_hashtags > 0:
-                t = time.perf_counter()
-                result.hashtags[lang] = self.hashtags(features, result.captions[lang], n_hashtags, hashtag_seed)
-                result.timings_ms[f"hashtags_{lang}"] = (time.perf_counter() - t) * 1000
+                result.hashtags["en"] = tags_en[:n_hashtags]
+        others = [lang for lang in langs if lang != "en"]
+        for i, lang in enumerate(others):
+            name = LANGUAGES.get(lang, lang)
+            yield Progress("translate", 0.5 + 0.45 * i / len(others), f"Writing the {name} caption…")
+            t = time.perf_counter()
+            if self.store.has(f"caption-{lang}-step"):
+                result.captions[lang] = self.decoder(lang).caption(features, self.decode)
+            elif lang in CAPTION_LANGS:
+                rendering = self.translator.caption(english, lang)
+                result.captions[lang] = rendering.text
+                if rendering.missing:
+                    result.warnings.append(f"{name}: left out words the offline lexicon lacks: {', '.join(rendering.missing)}")
+            else:
+                result.warnings.append(f"no {name} caption model is installed; skipped '{lang}'")
+                continue
+            if n_hashtags > 0 and lang in TAG_LANGS:
+                result.hashtags[lang] = self.translator.hashtags(tags_en, lang)[:n_hashtags]
+            result.timings_ms[f"caption_{lang}"] = (time.perf_counter() - t) * 1000
         result.timings_ms["total"] = (time.perf_counter() - t0) * 1000
         yield Progress("done", 1.0, "Done")
         return result

@@ -157,20 +157,21 @@ class _Parser:
             det = "a" if det in ("an", "some") else det
         adjectives = []
         while self.is_adjective(self.peek()) or (self.peek() == "and" and adjectives and self.is_adjective(self.peek(1))):
-            word = self.take()
-            if word != "and":
-                adjectives.append(word)
+            adjectives.append(self.take())  # "and" is kept: "black and white" is one colour pattern
         nouns = []
         while self.is_noun(self.peek()) and not (nouns and self.verb_lemma(self.peek()) and self.peek(1) in ARTICLES | self.lex.preps):
             nouns.append(self.noun_lemma(self.take()))
         if not nouns:
-            if adjectives and adjectives[-1] in self.lex.nouns:  # "a little white" -> the last word was a noun
+            if adjectives and adjectives[-1] in self.lex.nouns and adjectives[-1] != "and":  # it was a noun after all
                 nouns = [(adjectives.pop(), False)]
             else:
                 self.i = start
                 return None
         head, plural = nouns[-1]
         np_ = NounPhrase(head, plural or det in NUMBERS - {"one", "a"}, det, adjectives, [n for n, _ in nouns[:-1]])
+        if det in ("a group of", "a couple of"):  # "a group of people": the group is the head, as in the translations
+            np_.det = None
+            np_ = NounPhrase(det.split()[1], False, "a", attached=[("of", np_)])
         while allow_attach and self.peek() in {"in", "with", "of", "on", "at", "from", "near", "wearing"}:
             save = self.i
             prep = self.take()
@@ -227,7 +228,7 @@ class _Parser:
             word = self.peek()
             if word in CLAUSE_JOINERS:
                 verb = self.verb_lemma(self.peek(1)) if word == "and" and clause.verbs else None
-                if verb is None or self.is_noun(self.peek(1)):
+                if verb is None or self.peek(2) in AUX:
                     return
                 self.i += 2  # "running and jumping": the second verb shares the subject
                 clause.verbs.append(verb)
