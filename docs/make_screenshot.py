@@ -7,11 +7,13 @@ import sys
 from PySide6.QtCore import QTimer
 from PySide6.QtWidgets import QApplication
 
+from captag_desktop.ui.fonts import register_bundled_fonts
 from captag_desktop.ui.main_window import MainWindow
 
 
 def main(photo: str, out: str, mask: str | None = None) -> int:
     app = QApplication(sys.argv[:1])
+    register_bundled_fonts()
     win = MainWindow()
     win.resize(1280, 800)
     win.show()

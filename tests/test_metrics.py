@@ -59,3 +59,14 @@ def test_report_diversity():
     rep = caption_report(hyps, refs)
     assert rep["most_common_caption_share"] == 0.5
     assert rep["distinct_captions"] == 3
+
+
+def test_chrf_by_hand():
+    from training.metrics import chrf
+
+    assert chrf(["abc"], ["abc"]) == pytest.approx(100.0)
+    assert chrf(["xyz"], ["abc"]) == 0.0
+    # hyp "ab", ref "abc": order 1: 2 matches / 2 hyp / 3 ref; order 2: 1 / 1 / 2; order 3: no hyp n-grams
+    p, r = (1 + 1) / 2, (2 / 3 + 1 / 2) / 2
+    assert chrf(["ab"], ["abc"]) == pytest.approx(100 * 5 * p * r / (4 * p + r))
+    assert chrf(["a b c"], ["abc"]) == pytest.approx(100.0)  # spaces do not count

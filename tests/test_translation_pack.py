@@ -35,13 +35,31 @@ def pack_dir(tmp_path_factory):
     config = transformers.MBartConfig(
         vocab_size=len(tok), d_model=32, encoder_layers=1, decoder_layers=2, encoder_attention_heads=4,
         decoder_attention_heads=4, encoder_ffn_dim=64, decoder_ffn_dim=64, max_position_embeddings=64,
-        pad_token_id=1, bos_token_id=0, eos_token_id=2, decoder_start_token_id=2, init_std=0.3, scale_embedding=True, tie_word_embeddings=False)
-    model = transformers.MBartForConditionalGeneration(config).eval()
+        pad_token_id=1, bos_token_id=0, eos_token_id=2, decoder_start_token_id=2, scale_embedding=True)
+    model = transformers.MBartForConditionalGeneration(config)
+    _learn_to_copy(model, tok)
     ckpt = root / "ckpt"
     model.save_pretrained(ckpt)
     tok.save_pretrained(ckpt)
     export_pack(ckpt, root / "out", name="tiny-mbart")
     return root
+
+
+def _learn_to_copy(model, tok, steps=80):
+    """A few steps of a copy task, so that greedy output is a real sequence rather than one repeated token."""
+    lang = tok.convert_tokens_to_ids("hi_IN")
+    batch = tok(SENTENCES, padding=True, return_tensors="pt")
+    labels = [[lang] + tok(s, add_special_tokens=False).input_ids + [2] for s in SENTENCES]
+    width = max(map(len, labels))
+    labels = torch.tensor([row + [-100] * (width - len(row)) for row in labels])
+    opt = torch.optim.Adam(model.parameters(), lr=3e-3)
+    model.train()
+    for _ in range(steps):
+        loss = model(**batch, labels=labels).loss
+        opt.zero_grad()
+        loss.backward()
+        opt.step()
+    model.eval()
 
 
 def _models_dir(tmp_path):

@@ -101,3 +101,27 @@ def caption_report(hyps: dict[str, Tokens], refs: dict[str, list[Tokens]]) -> di
         "distinct_captions": len(texts),
         "most_common_caption_share": round(top_share, 4),
     }
+
+
+def chrf(hyps: list[str], refs: list[str], max_n: int = 6, beta: float = 2.0) -> float:
+    """Corpus chrF (Popovic 2015) on a 0-100 scale: character n-grams 1..6 with spaces removed,
+    precision and recall pooled over the corpus per order, averaged over orders, F-beta with beta 2
+    (the sacrebleu default)."""
+    stats = [[0, 0, 0] for _ in range(max_n)]  # matches, hypothesis n-grams, reference n-grams
+    for hyp, ref in zip(hyps, refs):
+        h, r = "".join(hyp.split()), "".join(ref.split())
+        for n in range(1, max_n + 1):
+            hc = Counter(h[i : i + n] for i in range(len(h) - n + 1))
+            rc = Counter(r[i : i + n] for i in range(len(r) - n + 1))
+            s = stats[n - 1]
+            s[0] += sum((hc & rc).values())
+            s[1] += sum(hc.values())
+            s[2] += sum(rc.values())
+    orders = [s for s in stats if s[1] and s[2]]
+    if not orders:
+        return 0.0
+    p = sum(m / hn for m, hn, _ in orders) / len(orders)
+    r = sum(m / rn for m, _, rn in orders) / len(orders)
+    if p + r == 0:
+        return 0.0
+    return 100 * (1 + beta**2) * p * r / (beta**2 * p + r)

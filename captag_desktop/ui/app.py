@@ -5,6 +5,7 @@ import sys
 
 from PySide6.QtWidgets import QApplication
 
+from captag_desktop.ui.fonts import register_bundled_fonts
 from captag_desktop.ui.main_window import MainWindow
 
 
@@ -12,6 +13,7 @@ def run_gui(image: str | None = None) -> int:
     app = QApplication.instance() or QApplication(sys.argv[:1])
     app.setApplicationName("captag")
     app.setOrganizationName("captag")
+    register_bundled_fonts()
     window = MainWindow()
     window.show()
     if image:

@@ -169,9 +169,9 @@ class _Parser:
                 return None
         head, plural = nouns[-1]
         np_ = NounPhrase(head, plural or det in NUMBERS - {"one", "a"}, det, adjectives, [n for n, _ in nouns[:-1]])
-        if det in ("a group of", "a couple of"):  # "a group of people": the group is the head, as in the translations
+        if det == "a group of":  # "a group of people": the group is the head, as in the translations
             np_.det = None
-            np_ = NounPhrase(det.split()[1], False, "a", attached=[("of", np_)])
+            np_ = NounPhrase("group", False, "a", attached=[("of", np_)])
         while allow_attach and self.peek() in {"in", "with", "of", "on", "at", "from", "near", "wearing"}:
             save = self.i
             prep = self.take()

@@ -82,6 +82,8 @@ class Realiser:
         if entry is None:
             return ""
         plural = np_.plural and not np_.coordinated
+        if self.lex.get("count_takes_singular") and np_.det in NUMBERS:
+            plural = False  # Bengali: দুটি কুকুর, not দুটি কুকুরগুলো
         gender = entry.get("gender", "m")
         oblique = slot == "obl" or (plural and gender == "m")
         parts = [self.attached(prep, inner, entry, plural or oblique) for prep, inner in np_.attached]

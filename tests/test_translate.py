@@ -1,0 +1,93 @@
+"""The offline caption translator: parsing, Hindi grammar rules, script purity for all languages."""
+import re
+
+import pytest
+
+from captag_desktop.core.translate import CAPTION_LANGS, TAG_LANGS, translate_caption, translate_hashtag, translate_hashtags
+from captag_desktop.core.translate.parse import parse
+
+SCRIPTS = {"hi": "\u0900-\u097f", "bn": "\u0980-\u09ff", "ta": "\u0b80-\u0bff", "te": "\u0c00-\u0c7f",
+           "ar": "\u0600-\u06ff"}
+CAPTIONS = [
+    "A black dog is running through the grass",
+    "A man in a red shirt is standing on a rock",
+    "A group of people are sitting on a bench",
+    "A skateboarder does a trick on a ramp",
+    "Two dogs are playing in the snow",
+    "A little girl in a pink dress is running through a field",
+    "A man is riding a bike down a dirt road",
+    "A woman is sitting in front of a building",
+    "A man and a woman are sitting on a bench",
+    "A dog runs and jumps over a hurdle",
+    "A group of people are in a race",
+    "A brown dog is jumping in the air",
+]
+
+
+def test_parse_subject_verb_object_and_phrases():
+    [c] = parse("A man in a red shirt is riding a bike down a dirt road")
+    assert c.subject.head == "man" and c.subject.attached[0][0] == "in"
+    assert c.subject.attached[0][1].head == "shirt" and c.subject.attached[0][1].adjectives == ["red"]
+    assert c.verbs == ["ride"] and c.obj.head == "bike"
+    assert c.phrases[0][0] == "down" and c.phrases[0][1].head == "dirt road"
+
+
+def test_parse_plurals_coordination_and_two_verbs():
+    [c] = parse("A man and a woman are sitting on a bench")
+    assert c.plural and c.subject.coordinated[0].head == "woman"
+    [c] = parse("Two dogs are playing")
+    assert c.subject.plural and c.subject.head == "dog"
+    [c] = parse("A dog runs and jumps over a hurdle")
+    assert c.verbs == ["run", "jump"]
+
+
+def test_parse_a_group_of_makes_group_the_head():
+    [c] = parse("A group of people are standing")
+    assert c.subject.head == "group" and c.subject.attached[0][1].head == "people"
+
+
+@pytest.mark.parametrize("english, hindi", [
+    ("A black dog is running through the grass", "एक काला कुत्ता घास में से दौड़ रहा है"),
+    ("A woman is sitting on a rock", "एक औरत चट्टान पर बैठी है"),  # feminine verb
+    ("Two boys are playing in the water", "दो लड़के पानी में खेल रहे हैं"),  # plural verb
+    ("A man in a blue shirt is standing in front of a table", "नीली कमीज़ पहने एक आदमी मेज़ के सामने खड़ा है"),
+    ("A group of people are sitting on a bench", "लोगों का एक समूह बेंच पर बैठे हैं"),  # oblique plural + का
+])
+def test_hindi_grammar(english, hindi):
+    out = translate_caption(english, "hi")
+    assert out.text == hindi and out.missing == []
+
+
+def test_bengali_counted_nouns_stay_singular():
+    assert translate_caption("Two dogs are playing in the snow", "bn").text.startswith("দুটি কুকুর ")
+
+
+@pytest.mark.parametrize("lang", CAPTION_LANGS)
+def test_every_language_writes_only_its_script(lang):
+    for english in CAPTIONS:
+        out = translate_caption(english, lang)
+        assert out.missing == [], (english, out.missing)
+        assert out.text and not re.search(r"[A-Za-z]", out.text), out.text
+        letters = re.sub(r"[\s\u200c\u200d.,-]", "", out.text)
+        assert re.fullmatch(f"[{SCRIPTS[lang]}]+", letters), (lang, out.text)
+
+
+def test_unknown_words_are_left_out_and_reported_not_passed_through():
+    out = translate_caption("A zebra is running through the grass", "hi")
+    assert "zebra" not in out.text and not re.search(r"[A-Za-z]", out.text)
+    out = translate_caption("A dog is running through the xylophone", "hi")
+    assert not re.search(r"[A-Za-z]", out.text)
+
+
+@pytest.mark.parametrize("lang", TAG_LANGS)
+def test_hashtags_have_no_spaces_and_the_right_script(lang):
+    tags = translate_hashtags(["#dog", "#BlackDog", "#run", "#BeachDay", "#SoccerBall", "#Zyzzyva"], lang)
+    assert "#Zyzzyva" in tags.dropped
+    assert len(tags.tags) >= 4
+    for t in tags.tags:
+        assert t.startswith("#") and " " not in t
+        assert re.fullmatch(f"#[{SCRIPTS[lang]}_\u200c\u200d]+", t), t
+
+
+def test_arabic_hashtag_puts_the_adjective_after_the_noun():
+    assert translate_hashtag("#BlackDog", "ar") == "#كلب_أسود"
