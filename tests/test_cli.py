@@ -89,3 +89,22 @@ def test_gui_without_display_explains():
     env = {k: v for k, v in os.environ.items() if k not in ("DISPLAY", "WAYLAND_DISPLAY", "QT_QPA_PLATFORM")}
     out = subprocess.run([sys.executable, "-m", "captag_desktop"], capture_output=True, text=True, env=env, timeout=60)
     assert out.returncode == 2 and "no display found" in out.stderr
+
+
+def test_caption_in_every_language(photo):
+    import re
+
+    out = captag("caption", photo, "--json", "--lang", "en,ar,hi,ta,te,bn", "--hashtags", "6")
+    assert out.returncode == 0, out.stderr
+    result = json.loads(out.stdout)
+    scripts = {"ar": "\u0600-\u06ff", "hi": "\u0900-\u097f", "bn": "\u0980-\u09ff", "ta": "\u0b80-\u0bff", "te": "\u0c00-\u0c7f"}
+    for lang, script in scripts.items():
+        if lang not in result["captions"]:  # only a language without any installed engine may be missing
+            assert any(lang in w for w in result.get("warnings", [])), result
+            continue
+        text = result["captions"][lang]
+        assert text and not re.search("[A-Za-z]", text), (lang, text)
+        assert re.search(f"[{script}]", text)
+        tags = result["hashtags"][lang]
+        assert tags and all(t.startswith("#") and " " not in t and not re.search("[A-Za-z]", t) for t in tags)
+    assert {"hi", "ta", "te", "bn"} <= set(result["captions"])

@@ -190,7 +190,7 @@ class _Parser:
         return np_
 
     def _attaches(self, prep: str, inner: NounPhrase) -> bool:
-        return prep in ("in", "with") and inner.head in _WORN
+        return inner.head in _CLOTHING or (prep == "with" and inner.head in _CARRIED)
 
     def is_noun_phrase_start(self, k: int) -> bool:
         w = self.peek(k)
@@ -252,11 +252,11 @@ class _Parser:
 
 _IRREGULAR_PLURALS = {"people": "people", "children": "child", "men": "man", "women": "woman", "feet": "foot",
                       "teeth": "tooth", "mice": "mouse", "geese": "goose"}
-_WORN = {"shirt", "t-shirt", "jacket", "dress", "hat", "helmet", "uniform", "suit", "bathing suit", "coat", "costume",
-         "outfit", "pants", "jeans", "shorts", "skirt", "sweater", "vest", "cap", "sunglasses", "goggles", "wetsuit",
-         "mask", "clothes", "clothing", "gear", "life jacket", "shoe", "backpack", "hair", "collar", "harness",
-         "leash", "ball", "stick", "toy", "frisbee", "bag", "camera", "umbrella", "flag", "guitar", "board",
-         "skateboard", "surfboard", "snowboard", "bat", "rope", "tongue", "mouth"}
+_CLOTHING = {"shirt", "t-shirt", "jacket", "dress", "hat", "helmet", "uniform", "suit", "bathing suit", "coat",
+             "costume", "outfit", "pants", "jeans", "shorts", "skirt", "sweater", "vest", "cap", "sunglasses", "goggles",
+             "wetsuit", "mask", "clothes", "clothing", "gear", "life jacket", "shoe", "top", "tank", "trunk", "jersey"}
+_CARRIED = {"backpack", "hair", "collar", "harness", "leash", "ball", "stick", "toy", "frisbee", "bag", "camera",
+            "umbrella", "flag", "guitar", "board", "skateboard", "surfboard", "snowboard", "bat", "rope", "tongue"}
 
 
 def parse(caption: str) -> list[Clause]:
