@@ -246,7 +246,8 @@ def build_parser() -> argparse.ArgumentParser:
     b = sub.add_parser("bench", help="time each stage with the models loaded")
     b.add_argument("images", nargs="*", metavar="IMAGE", help="photos to time (default: synthetic)")
     b.add_argument("--runs", type=_positive_int(1, 1000), default=20)
-    b.add_argument("--encoder", choices=["quality", "fast"], default="quality")
+    b.add_argument("--encoder", choices=["both", "quality", "fast"], default="both",
+                   help="both (the default) times Quality and Fast in one run")
     b.add_argument("--beam-size", type=_positive_int(1, 10), default=3)
     b.add_argument("--json", action="store_true")
     b.set_defaults(func=cmd_bench)

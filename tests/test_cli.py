@@ -81,6 +81,12 @@ def test_bench_reports_stage_times():
     assert out.returncode == 0, out.stderr
     rep = json.loads(out.stdout)
     assert rep["encode_ms"] > 0 and rep["decode_ms"] > 0
+    for stage in ("hashtags_ms", "translate_ms", "repair_512_ms", "peak_rss_mb"):
+        assert rep[stage] > 0, stage
+    for kind, times in rep["encoders"].items():  # every bundled encoder, timed in this one run
+        assert times["load_ms"] > 0 and times["encode_ms"] > 0, kind
+    if "fast" in rep["encoders"]:
+        assert rep["fast_encoder_speedup"] > 0
 
 
 def test_gui_without_display_explains():

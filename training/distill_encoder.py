@@ -1,0 +1,150 @@
+"""Distil the EfficientNet-Lite2 encoder into the small student (training/student_encoder.py).
+
+Loss (Hinton et al. 2015; Romero et al. 2015): mean squared error between the student's and
+the teacher's 7x7x1280 region features (what the caption decoder attends to) plus
+T^2 * KL(teacher || student) on ImageNet logits softened with temperature T. The teacher's
+features come from the cache of training/extract_features.py and its logits from its own
+classifier on them, so the teacher never runs here. Augmentation: horizontal flips, with
+the teacher's feature map flipped to match. Time-bounded; the best dev checkpoint is kept.
+
+    python -m training.distill_encoder --out runs/student --minutes 30
+"""
+from __future__ import annotations
+
+import json
+import logging
+import math
+import time
+from pathlib import Path
+
+import numpy as np
+import torch
+import torch.nn.functional as F
+
+from captag_desktop.core.images import load_image
+from captag_desktop.core.preprocess import PIXEL_MEAN, PIXEL_STD
+from training.encoder_model import load_encoder
+from training.extract_features import load_features
+from training.flickr8k import image_path, read_split
+from training.run_utils import run_main, run_parser, seed_everything
+from training.student_encoder import StudentEncoder, conv_flops
+from training.train_repair import load_photos
+
+log = logging.getLogger("distill")
+
+
+def to_pixels(batch: np.ndarray) -> torch.Tensor:
+    """uint8 N x 224 x 224 x 3 -> the encoder's normalised N x 3 x 224 x 224 (as preprocess.encoder_input)."""
+    x = torch.from_numpy(np.ascontiguousarray(batch)).float()
+    return ((x - PIXEL_MEAN) / PIXEL_STD).permute(0, 3, 1, 2).contiguous()
+
+
+def flip_features(f: torch.Tensor, grid: int = 7) -> torch.Tensor:
+    """Mirror B x (grid*grid) x C region features left-right."""
+    b, n, c = f.shape
+    return f.view(b, grid, grid, c).flip(2).reshape(b, n, c)
+
+
+def distill_loss(student, pixels, t_feats, t_logits, temperature: float, kl_weight: float):
+    s_feats = student(pixels)
+    mse = F.mse_loss(s_feats, t_feats)
+    s_logp = F.log_softmax(student.logits(s_feats) / temperature, -1)
+    t_p = F.softmax(t_logits / temperature, -1)
+    kl = F.kl_div(s_logp, t_p, reduction="batchmean") * temperature**2
+    return mse + kl_weight * kl, mse.item(), kl.item()
+
+
+@torch.no_grad()
+def evaluate(student, photos, t_feats) -> dict:
+    student.eval()
+    mse, cos = [], []
+    for i in range(0, len(photos), 100):
+        s = student(to_pixels(photos[i : i + 100]))
+        t = torch.from_numpy(t_feats[i : i + 100].astype(np.float32))
+        mse.append(F.mse_loss(s, t).item())
+        cos.append(F.cosine_similarity(s.mean(1), t.mean(1)).mean().item())
+    return {"dev_feature_mse": round(float(np.mean(mse)), 5), "dev_pooled_cosine": round(float(np.mean(cos)), 4)}
+
+
+def train(args) -> dict:
+    seed_everything(args.seed)
+    torch.set_num_threads(args.threads)
+    out, data = Path(args.out), Path(args.data)
+    feats, rows = load_features(Path(args.features))
+    train_names = read_split(data, "train")[: args.limit or None]
+    dev_names = read_split(data, "dev")[: args.dev_limit or None]
+    photos = load_photos(data, "train", args.limit, None if args.limit else Path(args.cache))
+    dev_photos = np.stack([load_image(image_path(data, n)).rgb for n in dev_names])
+    t_train = np.asarray(feats[[rows[n] for n in train_names]])
+    t_dev = np.asarray(feats[[rows[n] for n in dev_names]])
+    fc = load_encoder(args.teacher).backbone._fc.eval()  # the teacher's ImageNet classifier
+    student = StudentEncoder()
+    student.classifier.load_state_dict(fc.state_dict())  # same class space from the start
+    teacher_macs = conv_flops(load_encoder(args.teacher))
+    log.info("student %d params, %.1fM MACs (teacher %.1fM); %d train / %d dev photos",
+             sum(p.numel() for p in student.parameters()), conv_flops(student) / 1e6, teacher_macs / 1e6,
+             len(photos), len(dev_photos))
+    opt = torch.optim.AdamW(student.parameters(), lr=args.lr, weight_decay=args.weight_decay)
+    best, history, step, start = None, [], 0, time.time()
+    budget = args.minutes * 60
+    epoch = 0
+    while time.time() - start < budget:
+        epoch += 1
+        student.train()
+        perm = np.random.permutation(len(photos))
+        for b in range(0, len(perm) - args.batch + 1, args.batch):
+            frac = min(1.0, (time.time() - start) / budget)
+            for g in opt.param_groups:  # cosine over the time budget, since the epoch count is unknown
+                g["lr"] = args.lr * 0.5 * (1 + math.cos(math.pi * frac))
+            idx = np.sort(perm[b : b + args.batch])
+            pix = to_pixels(photos[idx])
+            tf = torch.from_numpy(t_train[idx].astype(np.float32))
+            flip = torch.rand(len(idx)) < 0.5
+            pix[flip] = pix[flip].flip(3)
+            tf[flip] = flip_features(tf[flip])
+            with torch.no_grad():
+                tl = fc(tf.mean(1))
+            loss, mse, kl = distill_loss(student, pix, tf, tl, args.temperature, args.kl_weight)
+            opt.zero_grad(set_to_none=True)
+            loss.backward()
+            opt.step()
+            step += 1
+            if step % 20 == 0:
+                log.info("epoch %d step %d loss %.4f mse %.4f kl %.4f %.0fs", epoch, step, loss.item(), mse, kl, time.time() - start)
+            if time.time() - start > budget:
+                break
+        rep = evaluate(student, dev_photos, t_dev)
+        rep.update(epoch=epoch, step=step, seconds=round(time.time() - start))
+        history.append(rep)
+        log.info("epoch %d dev %s", epoch, rep)
+        if best is None or rep["dev_feature_mse"] < best["dev_feature_mse"]:
+            best = rep
+            torch.save({"state_dict": student.state_dict(), "report": rep, "args": vars(args)}, out / "best.pt")
+        (out / "history.json").write_text(json.dumps(history, indent=1))
+    summary = {"best_dev": best, "train_seconds": round(time.time() - start), "steps": step,
+               "parameters": sum(p.numel() for m in (student.body, student.head) for p in m.parameters()),
+               "student_macs": conv_flops(student), "teacher_macs": teacher_macs}
+    (out / "train_summary.json").write_text(json.dumps(summary, indent=1))
+    return summary
+
+
+def parser():
+    ap = run_parser(__doc__, "runs/student", seed=23)
+    ap.add_argument("--teacher", default="efficientnet-lite2")
+    ap.add_argument("--cache", default=".cache/train_photos_224.npy", help="train photos as one uint8 array")
+    ap.add_argument("--minutes", type=float, default=30)
+    ap.add_argument("--batch", type=int, default=48)
+    ap.add_argument("--lr", type=float, default=3e-3)
+    ap.add_argument("--weight-decay", type=float, default=1e-4)
+    ap.add_argument("--temperature", type=float, default=4.0)
+    ap.add_argument("--kl-weight", type=float, default=0.5)
+    ap.add_argument("--limit", type=int, default=0, help="use the first N train photos (tests)")
+    ap.add_argument("--dev-limit", type=int, default=0)
+    return ap
+
+
+main = run_main(parser, train)
+
+
+if __name__ == "__main__":
+    main()
