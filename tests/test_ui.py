@@ -18,6 +18,9 @@ class SlowFakePipeline:
 
     delay = 0.3
 
+    def configure(self, **options):
+        self.options = options
+
     def describe(self, rgb, image, langs, n_hashtags, hashtag_seed=None):
         for i in range(10):
             yield Progress("work", i / 10, "working")
@@ -156,8 +159,27 @@ def test_more_ideas_requests_a_new_seed(qtbot, settings, photo):
     with qtbot.waitSignal(runner.finished, timeout=5000):
         win.open_paths([str(photo)])
     seeds = []
-    runner.submit = lambda source, langs, n, seed=None: seeds.append(seed)
+    runner.submit = lambda source, langs, n, seed=None, options=None: seeds.append(seed)
     win.results.field("en", "hashtags").more_button.click()
     win.results.field("en", "hashtags").more_button.click()
     assert seeds == [1, 2]
     win.close()
+
+
+def test_encoder_and_beam_settings_are_remembered_and_sent(qtbot, settings, photo):
+    runner = JobRunner(pipeline_factory=SlowFakePipeline)
+    win = MainWindow(runner=runner, settings=settings)
+    qtbot.addWidget(win)
+    SlowFakePipeline.delay = 0.01
+    sent = []
+    real_submit = runner.submit
+    runner.submit = lambda *a: (sent.append(a[-1]), real_submit(*a))[1]
+    win.beam_actions[1].trigger()
+    with qtbot.waitSignal(runner.finished, timeout=5000):
+        win.open_paths([str(photo)])
+    assert sent[-1]["beam_size"] == 1 and sent[-1]["encoder"] in ("quality", "fast")
+    win.close()
+    again = MainWindow(runner=JobRunner(pipeline_factory=SlowFakePipeline), settings=settings)
+    qtbot.addWidget(again)
+    assert again.options()["beam_size"] == 1
+    again.close()

@@ -48,12 +48,13 @@ class PhotoResult:
     hashtags: dict[str, list[str]] = field(default_factory=dict)
     timings_ms: dict[str, float] = field(default_factory=dict)
     warnings: list[str] = field(default_factory=list)
+    engines: dict[str, str] = field(default_factory=dict)  # which model or translator wrote each language
     error: str | None = None
 
     def to_json(self) -> dict:
         if self.error is not None:
             return {"image": self.image, "error": self.error}
-        out = {"image": self.image, "captions": self.captions, "hashtags": self.hashtags,
+        out = {"image": self.image, "captions": self.captions, "hashtags": self.hashtags, "engines": self.engines,
                "timings_ms": {k: round(v, 2) for k, v in self.timings_ms.items()}}
         if self.warnings:
             out["warnings"] = self.warnings
@@ -90,6 +91,13 @@ class Pipeline:
         self._hashtag_model = None
         self._translator = None
         self.allow_platform_tags = False
+
+    def configure(self, encoder: str | None = None, beam_size: int | None = None) -> None:
+        """Switch the encoder or the beam size between photos; models stay loaded."""
+        if encoder is not None and encoder != self.encoder_kind:
+            self.encoder_kind, self._encoder = encoder, None
+        if beam_size is not None and beam_size != self.decode.beam_size:
+            self.decode = DecodeOptions(beam_size, self.decode.length_penalty)
 
     def encoder(self):
         if self._encoder is None:
@@ -170,6 +178,7 @@ class Pipeline:
             result.timings_ms["hashtags_en"] = (time.perf_counter() - t) * 1000
         if "en" in langs:
             result.captions["en"] = english
+            result.engines["en"] = f"captioner ({self.encoder_kind} encoder)"
             if n_hashtags > 0:
                 result.hashtags["en"] = tags_en[:n_hashtags]
         others = [lang for lang in langs if lang != "en"]
@@ -179,9 +188,11 @@ class Pipeline:
             t = time.perf_counter()
             if self.store.has(f"caption-{lang}-step"):
                 result.captions[lang] = self.decoder(lang).caption(features, self.decode)
+                result.engines[lang] = "native captioner"
             elif lang in CAPTION_LANGS:
                 rendering = self.translator.caption(english, lang)
                 result.captions[lang] = rendering.text
+                result.engines[lang] = f"translated: {self.translator.name}"
                 if rendering.missing:
                     result.warnings.append(f"{name}: left out words the offline lexicon lacks: {', '.join(rendering.missing)}")
             else:

@@ -4,7 +4,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from PySide6.QtCore import QSettings, Qt
-from PySide6.QtGui import QAction, QKeySequence
+from PySide6.QtGui import QAction, QActionGroup, QKeySequence
 from PySide6.QtWidgets import QFileDialog, QLabel, QMainWindow, QMessageBox, QProgressBar, QPushButton, QSplitter
 
 from captag_desktop.core.pipeline import LANGUAGES, PhotoResult
@@ -108,8 +108,45 @@ class MainWindow(QMainWindow):
         for code, name in LANGUAGES.items():
             act = self._action(lm, f"{name} ({code})", self._languages_changed, checkable=True)
             self.lang_actions[code] = act
+        self._build_settings_menu(self.menuBar().addMenu("&Settings"))
         h = self.menuBar().addMenu("&Help")
         self._action(h, "&About captag", self._about)
+
+    def _build_settings_menu(self, menu) -> None:
+        from captag_desktop.core.models import ModelError, ModelStore
+
+        try:
+            has_fast = ModelStore().has("encoder-fast")
+        except ModelError:
+            has_fast = False
+        enc_menu = menu.addMenu("Caption &encoder")
+        self.encoder_group = QActionGroup(self)
+        self.encoder_actions = {}
+        for kind, label in (("quality", "&Quality (EfficientNet-Lite2)"), ("fast", "&Fast (distilled, for slow computers)")):
+            act = self._action(enc_menu, label, self._options_changed, checkable=True)
+            act.setData(kind)
+            act.setEnabled(kind == "quality" or has_fast)
+            self.encoder_group.addAction(act)
+            self.encoder_actions[kind] = act
+        beam_menu = menu.addMenu("&Beam size")
+        self.beam_group = QActionGroup(self)
+        self.beam_actions = {}
+        for size, label in ((1, "&1 (greedy, fastest)"), (3, "&3 (default)"), (5, "&5")):
+            act = self._action(beam_menu, label, self._options_changed, checkable=True)
+            self.beam_group.addAction(act)
+            self.beam_actions[size] = act
+
+    def options(self) -> dict:
+        encoder = next((k for k, a in self.encoder_actions.items() if a.isChecked()), "quality")
+        beam = next((k for k, a in self.beam_actions.items() if a.isChecked()), 3)
+        return {"encoder": encoder, "beam_size": beam}
+
+    def _options_changed(self) -> None:
+        opts = self.options()
+        self.settings.setValue("caption/encoder", opts["encoder"])
+        self.settings.setValue("caption/beam_size", opts["beam_size"])
+        if self.canvas.has_image():
+            self._start(self.canvas.current_image())
 
     def _restore(self) -> None:
         geometry = self.settings.value("window/geometry")
@@ -120,6 +157,11 @@ class MainWindow(QMainWindow):
         state = self.settings.value("window/split")
         if state is None or not self.split.restoreState(state):
             self.split.setSizes([self.width() * 64 // 100, self.width() * 36 // 100])
+        encoder = str(self.settings.value("caption/encoder", "quality"))
+        act = self.encoder_actions.get(encoder)
+        (act if act is not None and act.isEnabled() else self.encoder_actions["quality"]).setChecked(True)
+        beam = int(self.settings.value("caption/beam_size", 3))
+        self.beam_actions.get(beam, self.beam_actions[3]).setChecked(True)
         chosen = str(self.settings.value("languages", "en")).split(",")
         for code, act in self.lang_actions.items():
             act.setChecked(code in chosen)
@@ -169,7 +211,7 @@ class MainWindow(QMainWindow):
     def _start(self, source, hashtag_seed: int | None = None) -> None:
         self.begin_job()
         # Ask for the maximum; the count slider only shows the first N.
-        self.runner.submit(source, self.languages(), MAX_HASHTAGS, hashtag_seed)
+        self.runner.submit(source, self.languages(), MAX_HASHTAGS, hashtag_seed, self.options())
 
     def more_ideas(self) -> None:
         if self.canvas.has_image():

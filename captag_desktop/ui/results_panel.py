@@ -130,6 +130,8 @@ class ResultsPanel(QScrollArea):
         self.clear()
         for lang, text in result.captions.items():
             box, cap, tags = self._groups[lang]
+            engine = result.engines.get(lang)
+            box.setTitle(f"{LANGUAGES[lang]} — {engine}" if engine else LANGUAGES[lang])
             cap.set_text(text)
             tags.set_tags(result.hashtags.get(lang, []), self.count_slider.value())
             box.setVisible(True)

@@ -46,7 +46,7 @@ class _Worker(QObject):
         self._repairers: dict = {}
         self._detector = None
 
-    def _describe(self, job_id, token, source, langs, n_hashtags, hashtag_seed=None):
+    def _describe(self, job_id, token, source, langs, n_hashtags, hashtag_seed=None, options=None):
         if isinstance(source, np.ndarray):
             rgb, name = source, ""
         else:
@@ -59,6 +59,8 @@ class _Worker(QObject):
         if self._pipeline is None:
             self.progress.emit(job_id, 0.02, "Loading models…")
             self._pipeline = self._factory()
+        if options:
+            self._pipeline.configure(**options)
         job = self._pipeline.describe(rgb, name, langs, n_hashtags, hashtag_seed)
         return drive(job, token, lambda p: self.progress.emit(job_id, p.fraction, p.message))
 
@@ -138,9 +140,11 @@ class JobRunner(QObject):
         self._submit.emit(self.current_id, kind, args, self._token)
         return self.current_id
 
-    def submit(self, source, langs: list[str], n_hashtags: int, hashtag_seed: int | None = None) -> int:
-        """Caption a photo. source: a path to open, or an RGB array already in memory."""
-        return self._start("describe", source, list(langs), n_hashtags, hashtag_seed)
+    def submit(self, source, langs: list[str], n_hashtags: int, hashtag_seed: int | None = None,
+               options: dict | None = None) -> int:
+        """Caption a photo. source: a path to open, or an RGB array already in memory.
+        options: Pipeline.configure() keywords (encoder, beam_size), applied in the worker thread."""
+        return self._start("describe", source, list(langs), n_hashtags, hashtag_seed, dict(options or {}))
 
     def submit_repair(self, rgb: np.ndarray, mask: np.ndarray, method: str = "auto") -> int:
         return self._start("repair", rgb, mask.copy(), method)
