@@ -108,3 +108,22 @@ def test_install_rejects_a_damaged_pack(pack_dir, tmp_path):
     with pytest.raises(ModelError, match="decoder_step.onnx"):
         install_pack(bad, models)
     assert json.loads((models / "manifest.json").read_text())["models"] == []  # nothing half-installed
+
+
+def test_cli_models_install(pack_dir, tmp_path):
+    import os
+    import subprocess
+    import sys
+
+    models = _models_dir(tmp_path)
+    env = dict(os.environ, CAPTAG_MODELS_DIR=str(models))
+    run = lambda *a: subprocess.run([sys.executable, "-m", "captag_desktop", "models", *a],  # noqa: E731
+                                    capture_output=True, text=True, env=env, timeout=120)
+    out = run("install", str(pack_dir / "out"))
+    assert out.returncode == 0, out.stderr
+    assert "installed translation pack" in out.stdout
+    listed = run("--json")
+    names = {json.loads(line)["name"] for line in listed.stdout.splitlines()}
+    assert {"translation-pack", "translation-encoder", "translation-decoder-step"} <= names
+    missing = run("install", str(tmp_path / "nowhere"))
+    assert missing.returncode == 2 and "pack.json is missing" in missing.stderr and "Traceback" not in missing.stderr

@@ -24,9 +24,11 @@ def _same_file(a: Path, b: Path) -> bool:
 
 
 def save_image(rgb: np.ndarray, target: str | os.PathLike, original: str | os.PathLike | None = None,
-               exif: bytes | None = None, icc_profile: bytes | None = None, quality: int = 95) -> Path:
+               exif: bytes | None = None, icc_profile: bytes | None = None, quality: int = 95,
+               description: str | None = None, xmp: str | None = None) -> Path:
     """Save rgb to target. Refuses to overwrite `original`. Pixels already have the EXIF
-    orientation applied, so the saved EXIF says 'upright' (orientation 1)."""
+    orientation applied, so the saved EXIF says 'upright' (orientation 1). `description` goes
+    into EXIF ImageDescription, `xmp` (see metadata.build_xmp) into the file's XMP packet."""
     target = Path(target)
     fmt = FORMATS.get(target.suffix.lower())
     if fmt is None:
@@ -35,11 +37,16 @@ def save_image(rgb: np.ndarray, target: str | os.PathLike, original: str | os.Pa
         raise SaveError("refusing to overwrite the original photo; choose a new file name")
     img = Image.fromarray(np.ascontiguousarray(rgb), "RGB")
     params: dict = {}
-    if exif:
+    if exif or description:
         ex = Image.Exif()
-        ex.load(exif)
-        ex[0x0112] = 1
+        if exif:
+            ex.load(exif)
+            ex[0x0112] = 1
+        if description:
+            ex[0x010E] = description
         params["exif"] = ex.tobytes()
+    if xmp and fmt in ("JPEG", "WEBP", "PNG", "TIFF"):
+        params["xmp"] = xmp.encode("utf-8")
     if icc_profile:
         params["icc_profile"] = icc_profile
     if fmt in ("JPEG", "WEBP"):
