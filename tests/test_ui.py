@@ -183,3 +183,52 @@ def test_encoder_and_beam_settings_are_remembered_and_sent(qtbot, settings, phot
     qtbot.addWidget(again)
     assert again.options()["beam_size"] == 1
     again.close()
+
+
+def test_batch_folder_lists_failures_and_switches_instantly(qtbot, settings, tmp_path):
+    from PIL import Image
+
+    folder = tmp_path / "shoot"
+    folder.mkdir()
+    for i, shade in enumerate((30, 140, 220)):
+        Image.fromarray(np.full((40, 50, 3), shade, np.uint8)).save(folder / f"p{i}.png")
+    (folder / "broken.jpg").write_text("not a photo")
+    runner = JobRunner(pipeline_factory=SlowFakePipeline)
+    win = MainWindow(runner=runner, settings=settings)
+    qtbot.addWidget(win)
+    SlowFakePipeline.delay = 0.01
+    with qtbot.waitSignal(runner.finished, timeout=10000) as done:
+        win.open_paths([str(folder)])
+    assert done.args[0].total == 4 and done.args[0].failed == 1
+    assert not win.strip.isHidden() and win.strip.count() == 4
+    broken = win.strip.paths().index(str(folder / "broken.jpg"))
+    assert "failed" in win.strip.item(broken).text()
+    assert "not a supported image" in win.results_by_path[str(folder / "broken.jpg")].error
+    win.strip.setCurrentRow(win.strip.paths().index(str(folder / "p2.png")))
+    assert win.results.field("en").text() == "mean 220"  # from the cache, no new job
+    win.strip.setCurrentRow(win.strip.paths().index(str(folder / "p0.png")))
+    assert win.results.field("en").text() == "mean 30"
+    out = tmp_path / "all.csv"
+    from captag_desktop.core.export import export_results
+
+    export_results(list(win.results_by_path.values()), out, win.languages())
+    assert out.read_text(encoding="utf-8-sig").count("\n") == 5  # header + 3 photos + 1 failure
+    win.close()
+
+
+def test_help_lists_every_shortcut(qtbot, settings):
+    win = MainWindow(runner=JobRunner(pipeline_factory=SlowFakePipeline), settings=settings)
+    qtbot.addWidget(win)
+    keys = {a: k for _m, a, k in win.shortcut_rows()}
+    assert keys["Open folder…"] == "Ctrl+Shift+O" and keys["Export results…"] == "Ctrl+E"
+    assert "Repair" in " ".join(keys) and "Copy image" in keys
+    win.close()
+
+
+def test_copy_language_is_caption_blank_line_hashtags(qtbot, settings):
+    win = MainWindow(runner=JobRunner(pipeline_factory=SlowFakePipeline), settings=settings)
+    qtbot.addWidget(win)
+    win.results.show_result(PhotoResult("x", captions={"en": "A dog"}, hashtags={"en": ["#dog", "#run"]}))
+    win.results.copy_language("en")
+    assert QGuiApplication.clipboard().text() == "A dog\n\n#dog #run"
+    win.close()

@@ -11,7 +11,22 @@ from captag_desktop.core.pipeline import LANGUAGES, PhotoResult
 from captag_desktop.ui.canvas import ImageCanvas
 from captag_desktop.ui.repair_tools import RepairTools
 from captag_desktop.ui.results_panel import MAX_HASHTAGS, ResultsPanel
-from captag_desktop.ui.worker import DetectDone, JobRunner, RepairDone
+from captag_desktop.ui.photo_strip import PhotoStrip
+from captag_desktop.ui.worker import BatchDone, DetectDone, JobRunner, RepairDone
+
+PHOTO_SUFFIXES = {".jpg", ".jpeg", ".png", ".webp", ".bmp", ".tif", ".tiff", ".gif"}
+
+
+def expand_paths(paths: list[str]) -> list[str]:
+    """Files as given; folders become the photos directly inside them, sorted by name."""
+    out = []
+    for p in map(Path, paths):
+        if p.is_dir():
+            out += sorted(str(f) for f in p.iterdir() if f.suffix.lower() in PHOTO_SUFFIXES and f.is_file())
+        else:
+            out.append(str(p))
+    return out
+
 
 IMAGE_FILTER = "Images (*.jpg *.jpeg *.png *.webp *.bmp *.tif *.tiff *.gif);;All files (*)"
 
@@ -29,11 +44,17 @@ class MainWindow(QMainWindow):
 
         self.canvas = ImageCanvas()
         self.results = ResultsPanel()
+        self.strip = PhotoStrip()
+        self.strip.setVisible(False)
+        self.strip.photo_chosen.connect(self.show_photo)
+        self.results_by_path: dict[str, PhotoResult] = {}
         self.split = QSplitter(Qt.Orientation.Horizontal)
+        self.split.addWidget(self.strip)
         self.split.addWidget(self.canvas)
         self.split.addWidget(self.results)
-        self.split.setStretchFactor(0, 3)
-        self.split.setStretchFactor(1, 1)
+        self.split.setStretchFactor(0, 0)
+        self.split.setStretchFactor(1, 3)
+        self.split.setStretchFactor(2, 1)
         self.split.setChildrenCollapsible(False)
         self.setCentralWidget(self.split)
 
@@ -62,6 +83,7 @@ class MainWindow(QMainWindow):
         self._ideas_seed = 0
         self.runner.image_loaded.connect(self._on_image_loaded)
         self.runner.progress.connect(self._on_progress)
+        self.runner.item_done.connect(self._on_item_done)
         self.runner.finished.connect(self._on_finished)
         self.runner.failed.connect(self._on_failed)
         self.runner.cancelled.connect(self._on_cancelled)
@@ -80,6 +102,8 @@ class MainWindow(QMainWindow):
     def _build_menus(self) -> None:
         m = self.menuBar().addMenu("&File")
         self.open_action = self._action(m, "&Open…", self.open_dialog, QKeySequence.StandardKey.Open)
+        self.open_folder_action = self._action(m, "Open &folder…", self.open_folder_dialog, "Ctrl+Shift+O")
+        self.export_action = self._action(m, "&Export results…", self.export_dialog, "Ctrl+E")
         m.addAction(self.repair.save_action)
         m.addSeparator()
         m.addAction(self.repair.import_mask_action)
@@ -91,6 +115,7 @@ class MainWindow(QMainWindow):
         e.addAction(self.repair.redo_action)
         e.addSeparator()
         self.copy_all_action = self._action(e, "Copy &all results", self.results.copy_all, "Ctrl+Shift+C")
+        self.copy_image_action = self._action(e, "Copy &image", self.copy_image, "Ctrl+Shift+I")
         self.cancel_action = self._action(e, "&Cancel", self.cancel, "Esc")
         r = self.menuBar().addMenu("&Repair")
         for a in (self.repair.pan_action, self.repair.brush_action, self.repair.eraser_action):
@@ -110,6 +135,7 @@ class MainWindow(QMainWindow):
             self.lang_actions[code] = act
         self._build_settings_menu(self.menuBar().addMenu("&Settings"))
         h = self.menuBar().addMenu("&Help")
+        self._action(h, "&Keyboard shortcuts", self.show_shortcuts, "F1")
         self._action(h, "&About captag", self._about)
 
     def _build_settings_menu(self, menu) -> None:
@@ -156,7 +182,7 @@ class MainWindow(QMainWindow):
             self.resize(1200, 760)
         state = self.settings.value("window/split")
         if state is None or not self.split.restoreState(state):
-            self.split.setSizes([self.width() * 64 // 100, self.width() * 36 // 100])
+            self.split.setSizes([0, self.width() * 64 // 100, self.width() * 36 // 100])
         encoder = str(self.settings.value("caption/encoder", "quality"))
         act = self.encoder_actions.get(encoder)
         (act if act is not None and act.isEnabled() else self.encoder_actions["quality"]).setChecked(True)
@@ -188,14 +214,84 @@ class MainWindow(QMainWindow):
         if path:
             self.open_paths([path])
 
+    def open_folder_dialog(self) -> None:
+        start = str(self.settings.value("last_dir", str(Path.home())))
+        folder = QFileDialog.getExistingDirectory(self, "Open a folder of photos", start)
+        if folder:
+            self.open_paths([folder])
+
     def open_paths(self, paths: list[str]) -> None:
-        if not paths:
+        photos = expand_paths(paths)
+        if not photos:
+            if paths:
+                self.statusBar().showMessage(f"No photos found in {paths[0]}.", 5000)
             return
-        path = paths[0]
-        self.settings.setValue("last_dir", str(Path(path).parent))
+        self.settings.setValue("last_dir", str(Path(photos[0]).parent))
+        if len(photos) > 1:
+            self.start_batch(photos)
+            return
+        self.strip.setVisible(False)
+        path = photos[0]
         self.current_path = path
         self.results.clear("Working…")
         self._start(path)
+
+    def start_batch(self, photos: list[str]) -> None:
+        self.strip.set_photos(photos)
+        self.strip.setVisible(True)
+        if self.split.sizes()[0] == 0:
+            sizes = self.split.sizes()
+            self.split.setSizes([200, max(sizes[1] - 200, 200), sizes[2]])
+        self.results.clear(f"Working through {len(photos)} photos…")
+        self.begin_job()
+        self.runner.submit_batch(photos, self.languages(), MAX_HASHTAGS, self.options())
+
+    def _on_item_done(self, index: int, result: PhotoResult) -> None:
+        self.results_by_path[result.image] = result
+        self.strip.set_status(index, "failed" if result.error else "done", result.error or "")
+        if self.current_path is None or self.strip.currentRow() < 0:  # show the first one as soon as it is ready
+            self.strip.setCurrentRow(index)
+
+    def show_photo(self, path: str) -> None:
+        """Switch to a photo of the batch: its cached results appear at once, nothing is recomputed."""
+        from captag_desktop.core.images import ImageLoadError, load_image
+
+        self.current_path = path
+        result = self.results_by_path.get(path)
+        if result is not None and result.error:
+            self.canvas.set_image(None)
+            self.results.clear(f"Could not process this photo:\n{result.error}")
+            return
+        try:
+            loaded = load_image(path)
+        except ImageLoadError as exc:
+            self.results.clear(f"Could not open this photo:\n{exc}")
+            return
+        self._on_image_loaded(loaded.rgb, loaded)
+        if result is None:
+            self.results.clear("Waiting for its turn in the batch…")
+        else:
+            self.last_result = result
+            self.results.show_result(result)
+
+    def export_dialog(self) -> None:
+        from captag_desktop.core.export import export_results
+
+        results = list(self.results_by_path.values())
+        if not results:
+            self.statusBar().showMessage("Nothing to export yet: open a photo first.", 5000)
+            return
+        start = str(Path(str(self.settings.value("export_dir", str(Path.home())))) / "captag-results.json")
+        path, _ = QFileDialog.getSaveFileName(self, "Export results", start, "JSON (*.json);;CSV (*.csv)")
+        if not path:
+            return
+        try:
+            export_results(results, path, self.languages())
+        except (OSError, ValueError) as exc:
+            QMessageBox.warning(self, "Export failed", f"Could not write {path}:\n{exc}")
+            return
+        self.settings.setValue("export_dir", str(Path(path).parent))
+        self.statusBar().showMessage(f"Exported {len(results)} photos to {path}.", 5000)
 
     def dragEnterEvent(self, event):
         self.canvas.dragEnterEvent(event)
@@ -259,7 +355,13 @@ class MainWindow(QMainWindow):
         if isinstance(result, DetectDone):
             self.repair.on_detected(result)
             return
+        if isinstance(result, BatchDone):
+            failed = f"; {result.failed} failed (red in the list; hover for the reason)" if result.failed else ""
+            self.statusBar().showMessage(f"Captioned {result.done} of {result.total} photos{failed}.")
+            return
         self.last_result = result
+        if self.current_path:
+            self.results_by_path[self.current_path] = result
         self.results.show_result(result)
         total = result.timings_ms.get("total", 0.0)
         done = f"Caption and hashtags in {total:.0f} ms."
@@ -274,6 +376,40 @@ class MainWindow(QMainWindow):
     def _on_cancelled(self) -> None:
         self._done()
         self.statusBar().showMessage("Cancelled.", 3000)
+
+    def copy_image(self) -> None:
+        from PySide6.QtGui import QGuiApplication
+
+        from captag_desktop.ui.canvas import rgb_to_qimage
+
+        rgb = self.canvas.current_image()
+        if rgb is None:
+            self.statusBar().showMessage("No photo to copy.", 3000)
+            return
+        QGuiApplication.clipboard().setImage(rgb_to_qimage(rgb))
+        self.statusBar().showMessage("Copied the photo (repaired, if you repaired it).", 3000)
+
+    def shortcut_rows(self) -> list[tuple[str, str, str]]:
+        """(menu, action, shortcut) for every menu action that has a shortcut: the Help table is built from the
+        real actions, so it cannot go stale."""
+        rows = []
+        for menu_action in self.menuBar().actions():
+            menu = menu_action.menu()
+            for act in menu.actions() if menu else []:
+                for sub in (act.menu().actions() if act.menu() else [act]):
+                    if not sub.shortcut().isEmpty():
+                        rows.append((menu_action.text().replace("&", ""), sub.text().replace("&", ""),
+                                     sub.shortcut().toString(QKeySequence.SequenceFormat.NativeText)))
+        rows += [("Canvas", "Hold to see the original", "Space"), ("Canvas", "Brush size", "[ / ] or Shift+wheel")]
+        return rows
+
+    def show_shortcuts(self) -> None:
+        rows = "".join(f"<tr><td>{m}</td><td>{a}</td><td><b>{k}</b></td></tr>" for m, a, k in self.shortcut_rows())
+        box = QMessageBox(self)
+        box.setWindowTitle("Keyboard shortcuts")
+        box.setText(f"<table cellpadding='3'><tr><th align='left'>Menu</th><th align='left'>Action</th>"
+                    f"<th align='left'>Keys</th></tr>{rows}</table>")
+        box.exec()
 
     def _about(self) -> None:
         from captag_desktop import __version__

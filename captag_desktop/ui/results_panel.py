@@ -93,6 +93,10 @@ class ResultsPanel(QScrollArea):
             inner = QVBoxLayout(box)
             inner.addWidget(cap)
             inner.addWidget(tags)
+            both = QPushButton("Copy caption + hashtags")
+            both.setAccessibleName(f"Copy the {name} caption and hashtags")
+            both.clicked.connect(lambda _=False, code=lang: self.copy_language(code))
+            inner.addWidget(both)
             box.setVisible(False)
             self._layout.addWidget(box)
             self._groups[lang] = (box, cap, tags)
@@ -140,11 +144,21 @@ class ResultsPanel(QScrollArea):
         self._hint.setVisible(bool(result.warnings))
         self.copy_all_button.setEnabled(bool(result.captions))
 
+    def language_text(self, lang: str) -> str:
+        """Caption, a blank line, hashtags: ready to paste into a post."""
+        _, cap, tags = self._groups[lang]
+        return "\n\n".join(t for t in (cap.text(), tags.text()) if t)
+
+    def copy_language(self, lang: str) -> None:
+        text = self.language_text(lang)
+        if text:
+            QGuiApplication.clipboard().setText(text)
+            self.copied.emit(text)
+
     def all_text(self) -> str:
         parts = []
         for lang in self.shown:
-            _, cap, tags = self._groups[lang]
-            parts.append(f"{cap.text()}\n{tags.text()}".strip())
+            parts.append(self.language_text(lang))
         return "\n\n".join(parts)
 
     def copy_all(self) -> None:

@@ -27,6 +27,13 @@ class RepairDone:
 
 
 @dataclass
+class BatchDone:
+    done: int
+    failed: int
+    total: int
+
+
+@dataclass
 class DetectDone:
     mask: np.ndarray
     ms: float
@@ -34,6 +41,7 @@ class DetectDone:
 
 class _Worker(QObject):
     image_loaded = Signal(int, object, object)  # job id, RGB array, LoadedImage
+    item_done = Signal(int, int, object)  # job id, index in the batch, PhotoResult
     progress = Signal(int, float, str)
     finished = Signal(int, object)
     failed = Signal(int, str)
@@ -64,6 +72,27 @@ class _Worker(QObject):
         job = self._pipeline.describe(rgb, name, langs, n_hashtags, hashtag_seed)
         return drive(job, token, lambda p: self.progress.emit(job_id, p.fraction, p.message))
 
+    def _batch(self, job_id, token, paths, langs, n_hashtags, options=None):
+        """Every photo in turn; one that fails is reported and the batch goes on."""
+        from captag_desktop.core.pipeline import PhotoResult
+
+        failed = 0
+        for i, path in enumerate(paths):
+            if token.cancelled:
+                raise Cancelled()
+            self.progress.emit(job_id, i / len(paths), f"Photo {i + 1} of {len(paths)}: {path}")
+            try:
+                rgb = load_image(path).rgb
+                if self._pipeline is None:
+                    self._pipeline = self._factory()
+                if options:
+                    self._pipeline.configure(**options)
+                result = drive(self._pipeline.describe(rgb, str(path), langs, n_hashtags), token)
+            except (ImageLoadError, ModelError, ValueError) as exc:
+                result, failed = PhotoResult(image=str(path), error=str(exc)), failed + 1
+            self.item_done.emit(job_id, i, result)
+        return BatchDone(len(paths) - failed, failed, len(paths))
+
     def _repair(self, job_id, token, rgb, mask, method):
         from captag_desktop.core.repair import Repairer
 
@@ -92,7 +121,8 @@ class _Worker(QObject):
         try:
             if token.cancelled:
                 raise Cancelled()
-            handler = {"describe": self._describe, "repair": self._repair, "detect": self._detect}[kind]
+            handler = {"describe": self._describe, "repair": self._repair, "detect": self._detect,
+                       "batch": self._batch}[kind]
             self.finished.emit(job_id, handler(job_id, token, *args))
         except Cancelled:
             self.cancelled.emit(job_id)
@@ -106,6 +136,7 @@ class JobRunner(QObject):
     """Owned by the GUI thread. Emits only the signals of the newest job."""
 
     image_loaded = Signal(object, object)
+    item_done = Signal(int, object)  # index in the batch, PhotoResult
     progress = Signal(float, str)
     finished = Signal(object)
     failed = Signal(str)
@@ -124,6 +155,7 @@ class JobRunner(QObject):
         self._submit.connect(self._worker.run)
         self._worker.image_loaded.connect(lambda i, rgb, li: self._if_current(i, self.image_loaded, rgb, li))
         self._worker.progress.connect(lambda i, f, m: self._if_current(i, self.progress, f, m))
+        self._worker.item_done.connect(lambda i, k, r: self._if_current(i, self.item_done, k, r))
         self._worker.finished.connect(lambda i, r: self._if_current(i, self.finished, r))
         self._worker.failed.connect(lambda i, m: self._if_current(i, self.failed, m))
         self._worker.cancelled.connect(lambda i: self._if_current(i, self.cancelled))
@@ -145,6 +177,10 @@ class JobRunner(QObject):
         """Caption a photo. source: a path to open, or an RGB array already in memory.
         options: Pipeline.configure() keywords (encoder, beam_size), applied in the worker thread."""
         return self._start("describe", source, list(langs), n_hashtags, hashtag_seed, dict(options or {}))
+
+    def submit_batch(self, paths: list[str], langs: list[str], n_hashtags: int, options: dict | None = None) -> int:
+        """Caption many photos in order; item_done fires for each, finished with a BatchDone."""
+        return self._start("batch", list(paths), list(langs), n_hashtags, dict(options or {}))
 
     def submit_repair(self, rgb: np.ndarray, mask: np.ndarray, method: str = "auto") -> int:
         return self._start("repair", rgb, mask.copy(), method)
