@@ -174,7 +174,7 @@ def test_encoder_and_beam_settings_are_remembered_and_sent(qtbot, settings, phot
     sent = []
     real_submit = runner.submit
     runner.submit = lambda *a: (sent.append(a[-1]), real_submit(*a))[1]
-    win.beam_actions[1].trigger()
+    win.settings_menu.beam_actions[1].trigger()
     with qtbot.waitSignal(runner.finished, timeout=5000):
         win.open_paths([str(photo)])
     assert sent[-1]["beam_size"] == 1 and sent[-1]["encoder"] in ("quality", "fast")
@@ -231,4 +231,37 @@ def test_copy_language_is_caption_blank_line_hashtags(qtbot, settings):
     win.results.show_result(PhotoResult("x", captions={"en": "A dog"}, hashtags={"en": ["#dog", "#run"]}))
     win.results.copy_language("en")
     assert QGuiApplication.clipboard().text() == "A dog\n\n#dog #run"
+    win.close()
+
+
+def test_save_copy_with_caption_and_sidecars_never_touch_the_original(qtbot, settings, tmp_path):
+    import hashlib
+
+    from PIL import Image
+
+    photo = tmp_path / "beach.jpg"
+    Image.fromarray(np.full((40, 50, 3), 200, np.uint8)).save(photo)
+    before = hashlib.sha256(photo.read_bytes()).hexdigest()
+    runner = JobRunner(pipeline_factory=SlowFakePipeline)
+    win = MainWindow(runner=runner, settings=settings)
+    qtbot.addWidget(win)
+    SlowFakePipeline.delay = 0.01
+    with qtbot.waitSignal(runner.finished, timeout=5000):
+        win.open_paths([str(photo)])
+    assert not win.publishing.save_copy_to(str(photo))  # refuses the original
+    assert win.publishing.save_copy_to(str(tmp_path / "beach-captag.jpg"))
+    with Image.open(tmp_path / "beach-captag.jpg") as im:
+        assert im.getexif()[0x010E] == "mean 200" and b"mean 200" in im.info["xmp"]
+    assert win.publishing.write_sidecars() == [tmp_path / "beach.xmp"]
+    assert win.publishing.write_sidecars() == []  # an existing sidecar is kept
+    assert hashlib.sha256(photo.read_bytes()).hexdigest() == before
+    win.close()
+
+
+def test_banned_hashtags_setting_is_sent(qtbot, settings, photo):
+    runner = JobRunner(pipeline_factory=SlowFakePipeline)
+    win = MainWindow(runner=runner, settings=settings)
+    qtbot.addWidget(win)
+    win.settings_menu.set_banned(["#dog", "beach"])
+    assert win.options()["banned_tags"] == ["dog", "beach"]
     win.close()

@@ -48,7 +48,7 @@ def card(run: Path, command: str, quality: dict, fast: dict, bench: dict | None)
         ("Dev feature fit", f"MSE {s['best_dev']['dev_feature_mse']}, pooled cosine {s['best_dev']['dev_pooled_cosine']}"),
     ]
     keys = ["BLEU-1", "BLEU-4", "CIDEr-D", "most_common_caption_share", "median_caption_ms"]
-    lines = [f"# Fast encoder (encoder-fast)", "",
+    lines = ["# Fast encoder (encoder-fast)", "",
              "A small CNN distilled from the Quality encoder (EfficientNet-Lite2); the English caption decoder "
              "runs on its features unchanged.", "", "| | |", "|---|---|"]
     lines += [f"| {a} | {b} |" for a, b in rows]

@@ -108,8 +108,8 @@ def extract_keywords(caption: str) -> list[Tag]:
     return tags
 
 
-def is_allowed(tag: Tag, allow_platform: bool = False) -> bool:
-    banned = word_list("banned_tags.txt")
+def is_allowed(tag: Tag, allow_platform: bool = False, user_banned: frozenset[str] = frozenset()) -> bool:
+    banned = word_list("banned_tags.txt") | user_banned
     words = set(tag.words) | {tag.text[1:].lower()}
     if words & banned:
         return False
@@ -132,6 +132,7 @@ class HashtagOptions:
     allow_platform: bool = False
     caption_weight: float = 0.35  # a tag that is also in the caption is very likely right
     popularity_weight: float = 0.1
+    banned: frozenset[str] = frozenset()  # the user's own, lowercase, without '#'
 
 
 def rank(caption_tags: list[Tag], generated: list[Tag], relevance: dict[str, float], opts: HashtagOptions) -> list[str]:
@@ -156,7 +157,7 @@ def rank(caption_tags: list[Tag], generated: list[Tag], relevance: dict[str, flo
     chosen: list[str] = []
     for key in sorted(scores, key=lambda k: (-scores[k], k)):
         tag = Tag(key, shown[key])
-        if not is_allowed(tag, opts.allow_platform) or tag.text.lower() in (t.lower() for t in out):
+        if not is_allowed(tag, opts.allow_platform, opts.banned) or tag.text.lower() in (t.lower() for t in out):
             continue
         if " " not in key and any(key in k.split() for k in chosen):
             continue  # already said by a chosen compound (#TennisBall covers #ball)

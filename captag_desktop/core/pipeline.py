@@ -90,10 +90,13 @@ class Pipeline:
         self._decoders: dict[str, object] = {}
         self._hashtag_model = None
         self._translator = None
+        self.banned_tags: frozenset[str] = frozenset()
         self.allow_platform_tags = False
 
-    def configure(self, encoder: str | None = None, beam_size: int | None = None) -> None:
-        """Switch the encoder or the beam size between photos; models stay loaded."""
+    def configure(self, encoder: str | None = None, beam_size: int | None = None, banned_tags=None) -> None:
+        """Switch the encoder, beam size or banned hashtags between photos; models stay loaded."""
+        if banned_tags is not None:
+            self.banned_tags = frozenset(t.lower().lstrip("#") for t in banned_tags if t.strip())
         if encoder is not None and encoder != self.encoder_kind:
             self.encoder_kind, self._encoder = encoder, None
         if beam_size is not None and beam_size != self.decode.beam_size:
@@ -133,7 +136,7 @@ class Pipeline:
                 generated = model.top(relevance, count) + model.generate(state, count)
             else:  # "More ideas": a sampled set, still ordered by relevance
                 generated = model.generate(state, count + 5, temperature=1.0, seed=seed)
-        opts = HashtagOptions(count=count, allow_platform=self.allow_platform_tags)
+        opts = HashtagOptions(count=count, allow_platform=self.allow_platform_tags, banned=self.banned_tags)
         return rank(extract_keywords(caption), generated, relevance, opts)
 
     def available_languages(self) -> list[str]:

@@ -4,7 +4,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from PySide6.QtCore import QSettings, Qt
-from PySide6.QtGui import QAction, QActionGroup, QKeySequence
+from PySide6.QtGui import QAction, QKeySequence
 from PySide6.QtWidgets import QFileDialog, QLabel, QMainWindow, QMessageBox, QProgressBar, QPushButton, QSplitter
 
 from captag_desktop.core.pipeline import LANGUAGES, PhotoResult
@@ -12,6 +12,8 @@ from captag_desktop.ui.canvas import ImageCanvas
 from captag_desktop.ui.repair_tools import RepairTools
 from captag_desktop.ui.results_panel import MAX_HASHTAGS, ResultsPanel
 from captag_desktop.ui.photo_strip import PhotoStrip
+from captag_desktop.ui.publishing import Publishing
+from captag_desktop.ui.settings_menu import SettingsMenu
 from captag_desktop.ui.worker import BatchDone, DetectDone, JobRunner, RepairDone
 
 PHOTO_SUFFIXES = {".jpg", ".jpeg", ".png", ".webp", ".bmp", ".tif", ".tiff", ".gif"}
@@ -103,7 +105,11 @@ class MainWindow(QMainWindow):
         m = self.menuBar().addMenu("&File")
         self.open_action = self._action(m, "&Open…", self.open_dialog, QKeySequence.StandardKey.Open)
         self.open_folder_action = self._action(m, "Open &folder…", self.open_folder_dialog, "Ctrl+Shift+O")
-        self.export_action = self._action(m, "&Export results…", self.export_dialog, "Ctrl+E")
+        self.publishing = Publishing(self)
+        self.export_action = self._action(m, "&Export results…", self.publishing.export_dialog, "Ctrl+E")
+        self.save_copy_action = self._action(m, "Save a &copy with the caption…", self.publishing.save_copy_dialog,
+                                             "Ctrl+Shift+S")
+        self.sidecar_action = self._action(m, "Write .&xmp sidecars", self.publishing.write_sidecars, "Ctrl+Alt+X")
         m.addAction(self.repair.save_action)
         m.addSeparator()
         m.addAction(self.repair.import_mask_action)
@@ -133,46 +139,13 @@ class MainWindow(QMainWindow):
         for code, name in LANGUAGES.items():
             act = self._action(lm, f"{name} ({code})", self._languages_changed, checkable=True)
             self.lang_actions[code] = act
-        self._build_settings_menu(self.menuBar().addMenu("&Settings"))
+        self.settings_menu = SettingsMenu(self, self.menuBar().addMenu("&Settings"))
         h = self.menuBar().addMenu("&Help")
         self._action(h, "&Keyboard shortcuts", self.show_shortcuts, "F1")
         self._action(h, "&About captag", self._about)
 
-    def _build_settings_menu(self, menu) -> None:
-        from captag_desktop.core.models import ModelError, ModelStore
-
-        try:
-            has_fast = ModelStore().has("encoder-fast")
-        except ModelError:
-            has_fast = False
-        enc_menu = menu.addMenu("Caption &encoder")
-        self.encoder_group = QActionGroup(self)
-        self.encoder_actions = {}
-        for kind, label in (("quality", "&Quality (EfficientNet-Lite2)"), ("fast", "&Fast (distilled, for slow computers)")):
-            act = self._action(enc_menu, label, self._options_changed, checkable=True)
-            act.setData(kind)
-            act.setEnabled(kind == "quality" or has_fast)
-            self.encoder_group.addAction(act)
-            self.encoder_actions[kind] = act
-        beam_menu = menu.addMenu("&Beam size")
-        self.beam_group = QActionGroup(self)
-        self.beam_actions = {}
-        for size, label in ((1, "&1 (greedy, fastest)"), (3, "&3 (default)"), (5, "&5")):
-            act = self._action(beam_menu, label, self._options_changed, checkable=True)
-            self.beam_group.addAction(act)
-            self.beam_actions[size] = act
-
     def options(self) -> dict:
-        encoder = next((k for k, a in self.encoder_actions.items() if a.isChecked()), "quality")
-        beam = next((k for k, a in self.beam_actions.items() if a.isChecked()), 3)
-        return {"encoder": encoder, "beam_size": beam}
-
-    def _options_changed(self) -> None:
-        opts = self.options()
-        self.settings.setValue("caption/encoder", opts["encoder"])
-        self.settings.setValue("caption/beam_size", opts["beam_size"])
-        if self.canvas.has_image():
-            self._start(self.canvas.current_image())
+        return self.settings_menu.options()
 
     def _restore(self) -> None:
         geometry = self.settings.value("window/geometry")
@@ -183,11 +156,7 @@ class MainWindow(QMainWindow):
         state = self.settings.value("window/split")
         if state is None or not self.split.restoreState(state):
             self.split.setSizes([0, self.width() * 64 // 100, self.width() * 36 // 100])
-        encoder = str(self.settings.value("caption/encoder", "quality"))
-        act = self.encoder_actions.get(encoder)
-        (act if act is not None and act.isEnabled() else self.encoder_actions["quality"]).setChecked(True)
-        beam = int(self.settings.value("caption/beam_size", 3))
-        self.beam_actions.get(beam, self.beam_actions[3]).setChecked(True)
+        self.settings_menu.restore()
         chosen = str(self.settings.value("languages", "en")).split(",")
         for code, act in self.lang_actions.items():
             act.setChecked(code in chosen)
@@ -198,8 +167,12 @@ class MainWindow(QMainWindow):
 
     def _languages_changed(self) -> None:
         self.settings.setValue("languages", ",".join(self.languages()))
+        self.rerun()
+
+    def rerun(self) -> None:
+        """Settings changed: caption the photo on screen again with them."""
         if self.canvas.has_image():
-            self._start(self.canvas.image)
+            self._start(self.canvas.current_image())
 
     def closeEvent(self, event):
         self.settings.setValue("window/geometry", self.saveGeometry())
@@ -273,25 +246,6 @@ class MainWindow(QMainWindow):
         else:
             self.last_result = result
             self.results.show_result(result)
-
-    def export_dialog(self) -> None:
-        from captag_desktop.core.export import export_results
-
-        results = list(self.results_by_path.values())
-        if not results:
-            self.statusBar().showMessage("Nothing to export yet: open a photo first.", 5000)
-            return
-        start = str(Path(str(self.settings.value("export_dir", str(Path.home())))) / "captag-results.json")
-        path, _ = QFileDialog.getSaveFileName(self, "Export results", start, "JSON (*.json);;CSV (*.csv)")
-        if not path:
-            return
-        try:
-            export_results(results, path, self.languages())
-        except (OSError, ValueError) as exc:
-            QMessageBox.warning(self, "Export failed", f"Could not write {path}:\n{exc}")
-            return
-        self.settings.setValue("export_dir", str(Path(path).parent))
-        self.statusBar().showMessage(f"Exported {len(results)} photos to {path}.", 5000)
 
     def dragEnterEvent(self, event):
         self.canvas.dragEnterEvent(event)

@@ -9,7 +9,6 @@ from PySide6.QtGui import QAction, QActionGroup, QKeySequence, QUndoStack
 from PySide6.QtWidgets import QComboBox, QFileDialog, QLabel, QSlider, QToolBar
 
 from captag_desktop.core.masks import MaskError, coverage, load_mask, save_mask
-from captag_desktop.core.save_image import SaveError, save_image
 from captag_desktop.ui.undo_commands import MaskEdit, replace_whole_mask
 
 METHOD_LABELS = {"auto": "Best available", "model": "Trained model", "telea": "OpenCV Telea", "ns": "OpenCV Navier-Stokes"}
@@ -151,15 +150,7 @@ class RepairTools(QObject):
             self.save_to(path)
 
     def save_to(self, path: str) -> bool:
-        info = self.win.loaded
-        try:
-            save_image(self.canvas.repaired, path, original=self.win.current_path,
-                       exif=getattr(info, "exif", None), icc_profile=getattr(info, "icc_profile", None))
-        except SaveError as exc:
-            self.win.statusBar().showMessage(str(exc), 8000)
-            return False
-        self.win.statusBar().showMessage(f"Saved {path}", 5000)
-        return True
+        return self.win.publishing.save_copy_to(path, self.canvas.repaired)
 
     def export_mask(self) -> None:
         if self.canvas.mask() is None:
