@@ -205,9 +205,24 @@ def cmd_bench(args) -> int:
     return 0
 
 
+def cmd_selftest() -> int:
+    from captag_desktop.core.models import ModelError
+    from captag_desktop.core.selftest import run_selftest
+
+    try:
+        report = run_selftest()
+    except ModelError as exc:
+        print(json.dumps({"ok": False, "error": str(exc)}, ensure_ascii=False))
+        return 1
+    print(json.dumps(report, ensure_ascii=False))
+    return 0 if report["ok"] else 1
+
+
 def build_parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog="captag", description="Caption, tag and repair photos, offline.")
     p.add_argument("--version", action="version", version=f"captag {__version__}")
+    p.add_argument("--selftest", action="store_true",
+                   help="verify every model and run one photo through repair, caption, hashtags and all languages")
     sub = p.add_subparsers(dest="command", metavar="COMMAND")
 
     g = sub.add_parser("gui", help="open the desktop window (the default)")
@@ -256,6 +271,8 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
+    if args.selftest:
+        return cmd_selftest()
     if not getattr(args, "command", None):
         args = build_parser().parse_args(["gui"])
     try:

@@ -114,3 +114,25 @@ def test_caption_in_every_language(photo):
         tags = result["hashtags"][lang]
         assert tags and all(t.startswith("#") and " " not in t and not re.search("[A-Za-z]", t) for t in tags)
     assert {"hi", "ta", "te", "bn"} <= set(result["captions"])
+
+
+def test_selftest_runs_every_stage_and_language():
+    out = captag("--selftest")
+    assert out.returncode == 0, out.stdout + out.stderr
+    rep = json.loads(out.stdout)
+    assert rep["ok"] and all(rep["models"].values())
+    assert set(rep["captions"]) == {"en", "ar", "hi", "ta", "te", "bn"}
+    assert {"repair", "caption_hashtags_all_languages"} <= set(rep["stages_ms"])
+
+
+def test_selftest_names_a_damaged_model(tmp_path):
+    import os
+    import shutil
+
+    models = tmp_path / "models"
+    shutil.copytree(__import__("captag_desktop.core.models", fromlist=["x"]).models_dir(), models)
+    vocab = models / "caption_en_vocab.json"
+    vocab.write_text(vocab.read_text() + " ")
+    out = subprocess.run([sys.executable, "-m", "captag_desktop", "--selftest"], capture_output=True, text=True,
+                         timeout=300, env=dict(os.environ, CAPTAG_MODELS_DIR=str(models)))
+    assert out.returncode == 1 and "caption_en_vocab.json" in json.loads(out.stdout)["error"]
