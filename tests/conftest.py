@@ -31,3 +31,9 @@ def bad_files(tmp_path):
     truncated = tmp_path / "truncated.jpg"
     truncated.write_bytes(buf.getvalue()[: len(buf.getvalue()) // 3])
     return {"missing": tmp_path / "nope.jpg", "empty": empty, "text": text, "truncated": truncated}
+
+
+@pytest.fixture(autouse=True)
+def _private_autosave(tmp_path, monkeypatch):
+    """Windows under test autosave into the test's own folder, never the user's."""
+    monkeypatch.setenv("CAPTAG_AUTOSAVE_DIR", str(tmp_path / "autosave"))

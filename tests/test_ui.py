@@ -265,3 +265,41 @@ def test_banned_hashtags_setting_is_sent(qtbot, settings, photo):
     win.settings_menu.set_banned(["#dog", "beach"])
     assert win.options()["banned_tags"] == ["dog", "beach"]
     win.close()
+
+
+def test_every_control_has_an_accessible_name(qtbot, settings):
+    from PySide6.QtWidgets import (QAbstractButton, QAbstractSlider, QComboBox, QGraphicsView, QLineEdit,
+                                   QListWidget, QPlainTextEdit, QProgressBar)
+
+    win = MainWindow(runner=JobRunner(pipeline_factory=SlowFakePipeline), settings=settings)
+    qtbot.addWidget(win)
+    win.results.show_result(PhotoResult("x", captions={"en": "A dog", "ar": "كلب"}, hashtags={"en": ["#dog"]}))
+    kinds = (QAbstractButton, QAbstractSlider, QComboBox, QGraphicsView, QLineEdit, QListWidget, QPlainTextEdit, QProgressBar)
+    unnamed = []
+    from PySide6.QtWidgets import QWidget
+
+    from PySide6.QtWidgets import QScrollBar
+
+    for w in (w for w in win.findChildren(QWidget) if isinstance(w, kinds) and not isinstance(w, QScrollBar)
+              and not w.objectName().startswith("qt_")):  # Qt's own overflow buttons
+        text = w.text() if isinstance(w, QAbstractButton) else ""
+        if not (w.accessibleName() or text or w.toolTip()):
+            unnamed.append(f"{type(w).__name__} {w.objectName()} under {type(w.parent()).__name__}")
+    assert unnamed == []
+    win.close()
+
+
+def test_drag_out_offers_the_image_and_a_png_file(qtbot, settings, photo):
+    runner = JobRunner(pipeline_factory=SlowFakePipeline)
+    win = MainWindow(runner=runner, settings=settings)
+    qtbot.addWidget(win)
+    SlowFakePipeline.delay = 0.01
+    assert win.repair.drag_out.mime_data() is None  # no photo yet
+    with qtbot.waitSignal(runner.finished, timeout=5000):
+        win.open_paths([str(photo)])
+    mime = win.repair.drag_out.mime_data()
+    assert mime.hasImage() and mime.urls()[0].toLocalFile().endswith("-captag.png")
+    from pathlib import Path
+
+    assert Path(mime.urls()[0].toLocalFile()).stat().st_size > 0
+    win.close()

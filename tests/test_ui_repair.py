@@ -120,3 +120,33 @@ def test_detect_damage_proposes_an_undoable_mask(qtbot, win):
     assert (proposed > 0).mean() < 0.2
     win.repair.undo_action.trigger()
     assert not win.canvas.mask().any()
+
+
+def test_unsaved_mask_survives_a_crash(qtbot, tmp_path, photo):
+    from PySide6.QtCore import QSettings
+
+    from captag_desktop.ui.main_window import MainWindow
+
+    settings = QSettings(str(tmp_path / "s.ini"), QSettings.Format.IniFormat)
+    win = MainWindow(settings=settings, autosave_dir=tmp_path / "auto")
+    qtbot.addWidget(win)
+    with qtbot.waitSignal(win.runner.finished, timeout=60000):
+        win.open_paths([str(photo)])
+    mask = np.zeros(win.canvas.image.shape[:2], np.uint8)
+    mask[10:30, 5:50] = 255
+    win.repair.set_mask(mask, "Brush")
+    assert win.recovery.autosave() and not win.recovery.autosave()  # only when something changed
+    win.runner.shutdown()  # "crash": no closeEvent, so the autosave stays
+
+    again = MainWindow(settings=settings, autosave_dir=tmp_path / "auto")
+    qtbot.addWidget(again)
+    questions = []
+    with qtbot.waitSignal(again.runner.image_loaded, timeout=60000):
+        assert again.recovery.offer(ask=lambda text: questions.append(text) or True)
+    assert "photo" in questions[0] or photo.name in questions[0]
+    assert np.array_equal(again.canvas.mask(), mask)
+    again.close()  # a normal close: nothing is offered next time
+    third = MainWindow(settings=settings, autosave_dir=tmp_path / "auto")
+    qtbot.addWidget(third)
+    assert not third.recovery.offer(ask=lambda text: True)
+    third.close()

@@ -18,4 +18,6 @@ def run_gui(image: str | None = None) -> int:
     window.show()
     if image:
         window.open_paths([image])
+    else:
+        window.recovery.offer()
     return app.exec()

@@ -13,6 +13,7 @@ from captag_desktop.ui.repair_tools import RepairTools
 from captag_desktop.ui.results_panel import MAX_HASHTAGS, ResultsPanel
 from captag_desktop.ui.photo_strip import PhotoStrip
 from captag_desktop.ui.publishing import Publishing
+from captag_desktop.ui.recovery import Recovery
 from captag_desktop.ui.settings_menu import SettingsMenu
 from captag_desktop.ui.worker import BatchDone, DetectDone, JobRunner, RepairDone
 
@@ -34,7 +35,7 @@ IMAGE_FILTER = "Images (*.jpg *.jpeg *.png *.webp *.bmp *.tif *.tiff *.gif);;All
 
 
 class MainWindow(QMainWindow):
-    def __init__(self, runner: JobRunner | None = None, settings: QSettings | None = None):
+    def __init__(self, runner: JobRunner | None = None, settings: QSettings | None = None, autosave_dir=None):
         super().__init__()
         self.setWindowTitle("captag")
         self.setAcceptDrops(True)
@@ -45,6 +46,7 @@ class MainWindow(QMainWindow):
         self.last_result: PhotoResult | None = None
 
         self.canvas = ImageCanvas()
+        self.canvas.setAccessibleName("Photo: paint damage here")
         self.results = ResultsPanel()
         self.strip = PhotoStrip()
         self.strip.setVisible(False)
@@ -61,6 +63,7 @@ class MainWindow(QMainWindow):
         self.setCentralWidget(self.split)
 
         self.progress = QProgressBar()
+        self.progress.setAccessibleName("Progress of the current job")
         self.progress.setRange(0, 100)
         self.progress.setMaximumWidth(220)
         self.progress.setVisible(False)
@@ -90,6 +93,7 @@ class MainWindow(QMainWindow):
         self.runner.failed.connect(self._on_failed)
         self.runner.cancelled.connect(self._on_cancelled)
         self._restore()
+        self.recovery = Recovery(self, autosave_dir)
 
     # -- menus and settings ---------------------------------------------------
     def _action(self, menu, text, slot, shortcut=None, checkable=False) -> QAction:
@@ -175,6 +179,7 @@ class MainWindow(QMainWindow):
             self._start(self.canvas.current_image())
 
     def closeEvent(self, event):
+        self.recovery.discard()
         self.settings.setValue("window/geometry", self.saveGeometry())
         self.settings.setValue("window/split", self.split.saveState())
         self.runner.shutdown()
@@ -288,6 +293,7 @@ class MainWindow(QMainWindow):
         self.loaded = loaded
         self.canvas.set_image(rgb)
         self.repair.reset()
+        self.recovery.apply_pending(str(loaded.path))
         h, w, _ = rgb.shape
         self.setWindowTitle(f"{Path(str(loaded.path)).name} ({w}×{h}) — captag")
 

@@ -9,6 +9,7 @@ from PySide6.QtGui import QAction, QActionGroup, QKeySequence, QUndoStack
 from PySide6.QtWidgets import QComboBox, QFileDialog, QLabel, QSlider, QToolBar
 
 from captag_desktop.core.masks import MaskError, coverage, load_mask, save_mask
+from captag_desktop.ui.drag_out import DragOutButton
 from captag_desktop.ui.undo_commands import MaskEdit, replace_whole_mask
 
 METHOD_LABELS = {"auto": "Best available", "model": "Trained model", "telea": "OpenCV Telea", "ns": "OpenCV Navier-Stokes"}
@@ -82,6 +83,9 @@ class RepairTools(QObject):
         self.compare.setToolTip("Left: original, right: repaired. Hold Space to see the original.")
         self.compare.valueChanged.connect(lambda v: self.canvas.set_split(v / 100))
         self.toolbar.addWidget(self.compare)
+        self.toolbar.addSeparator()
+        self.drag_out = DragOutButton(self.canvas.current_image, lambda: self.win.current_path)
+        self.toolbar.addWidget(self.drag_out)
         self.save_action = self._act("Save repaired…", self.save_repaired, "Ctrl+S")
         self.export_mask_action = self._act("Export mask…", self.export_mask)
         self.import_mask_action = self._act("Import mask…", self.import_mask)
