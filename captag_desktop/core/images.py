@@ -67,6 +67,22 @@ def decode_image(img: Image.Image) -> np.ndarray:
     return np.ascontiguousarray(np.asarray(_to_rgb(img), dtype=np.uint8))
 
 
+_MAGIC = [(b"\x89PNG\r\n\x1a\n", "PNG"), (b"\xff\xd8\xff", "JPEG"), (b"GIF8", "GIF"), (b"II*\x00", "TIFF"),
+          (b"MM\x00*", "TIFF"), (b"BM", "BMP")]
+
+
+def _sniff(path: Path) -> str | None:
+    """The image type a file claims by its first bytes, to tell 'damaged' from 'not an image'."""
+    try:
+        with open(path, "rb") as f:
+            head = f.read(12)
+    except OSError:
+        return None
+    if head[:4] == b"RIFF" and head[8:12] == b"WEBP":
+        return "WebP"
+    return next((kind for magic, kind in _MAGIC if head.startswith(magic)), None)
+
+
 def load_image(path: str | os.PathLike) -> LoadedImage:
     """Read a photo from disk. Raises ImageLoadError with a readable message."""
     p = Path(path)
@@ -90,6 +106,9 @@ def load_image(path: str | os.PathLike) -> LoadedImage:
                 img.load()
                 rgb = decode_image(img)
     except UnidentifiedImageError:
+        kind = _sniff(p)
+        if kind:
+            raise ImageLoadError(f"the file looks like a {kind} but its data is damaged (broken header or checksum): {p}") from None
         raise ImageLoadError(f"not a supported image format: {p}") from None
     except (Image.DecompressionBombError, Image.DecompressionBombWarning):
         raise ImageLoadError(f"image is too large to open safely (over {MAX_PIXELS:,} pixels): {p}") from None
