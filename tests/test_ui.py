@@ -303,3 +303,21 @@ def test_drag_out_offers_the_image_and_a_png_file(qtbot, settings, photo):
 
     assert Path(mime.urls()[0].toLocalFile()).stat().st_size > 0
     win.close()
+
+
+def test_post_composer_styles_and_platforms(qtbot, settings):
+    win = MainWindow(runner=JobRunner(pipeline_factory=SlowFakePipeline), settings=settings)
+    qtbot.addWidget(win)
+    win.results.show_result(PhotoResult("x", captions={"en": "A black dog is running through the grass"},
+                                        hashtags={"en": ["#dog", "#grass", "#run", "#BlackDog"]}))
+    c = win.results.composer
+    c.set_choice("alt", "instagram")
+    assert c.text() == "Photo of a black dog running through the grass."
+    c.set_choice("plain", "instagram")
+    assert c.text() == "A black dog is running through the grass\n\n#dog #grass #run #BlackDog"
+    c.set_choice("social", "facebook")  # three tags, inline
+    assert c.text().endswith("#dog #grass #run") and "🐶" in c.text()
+    win.results.field("en", "hashtags").list.item(0).setCheckState(Qt.CheckState.Unchecked)
+    assert "#dog" not in c.text()  # follows the ticked tags
+    assert settings.value("post/style") == "social" and settings.value("post/platform") == "facebook"
+    win.close()

@@ -9,6 +9,7 @@ from PySide6.QtWidgets import QHBoxLayout, QLabel, QListView, QListWidget, QList
 class HashtagEditor(QWidget):
     copied = Signal(str)
     more_ideas = Signal()
+    changed = Signal()  # the ticked tags changed (count, tick, edit)
 
     def __init__(self, rtl: bool = False, parent=None):
         super().__init__(parent)
@@ -24,6 +25,7 @@ class HashtagEditor(QWidget):
         if rtl:
             self.list.setLayoutDirection(Qt.LayoutDirection.RightToLeft)
         self.list.itemChanged.connect(self._normalise)
+        self.list.itemChanged.connect(lambda _item: self.changed.emit())
         self.copy_button = QPushButton("Copy")
         self.copy_button.setToolTip("Copy the ticked hashtags, separated by spaces")
         self.copy_button.clicked.connect(self.copy)
@@ -62,6 +64,7 @@ class HashtagEditor(QWidget):
             item.setSizeHint(QSize(self.list.fontMetrics().horizontalAdvance(tag) + 40, 26))
             self.list.addItem(item)
         self.list.blockSignals(False)
+        self.changed.emit()
 
     def _normalise(self, item: QListWidgetItem) -> None:
         # An edited tag stays a hashtag: one '#', no spaces.

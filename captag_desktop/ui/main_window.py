@@ -85,6 +85,10 @@ class MainWindow(QMainWindow):
         self.results.more_ideas.connect(self.more_ideas)
         self.results.count_slider.setValue(int(self.settings.value("hashtags/count", 10)))
         self.results.count_changed.connect(lambda n: self.settings.setValue("hashtags/count", n))
+        self.results.composer.set_choice(str(self.settings.value("post/style", "plain")),
+                                         str(self.settings.value("post/platform", "instagram")))
+        self.results.composer.choice_changed.connect(
+            lambda st, pl: (self.settings.setValue("post/style", st), self.settings.setValue("post/platform", pl)))
         self._ideas_seed = 0
         self.runner.image_loaded.connect(self._on_image_loaded)
         self.runner.progress.connect(self._on_progress)

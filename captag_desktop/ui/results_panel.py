@@ -17,6 +17,7 @@ from PySide6.QtWidgets import (
 
 from captag_desktop.core.pipeline import LANGUAGES, PhotoResult
 from captag_desktop.ui.hashtag_editor import HashtagEditor
+from captag_desktop.ui.post_composer import PostComposer
 
 MAX_HASHTAGS = 30
 
@@ -100,6 +101,13 @@ class ResultsPanel(QScrollArea):
             box.setVisible(False)
             self._layout.addWidget(box)
             self._groups[lang] = (box, cap, tags)
+        self.composer = PostComposer()
+        self.composer.copied.connect(self.copied)
+        self.composer.setVisible(False)
+        self._layout.addWidget(self.composer)
+        _box, en_caption, en_tags = self._groups["en"]
+        en_tags.changed.connect(self._update_post)
+        en_caption.edit.textChanged.connect(self._update_post)
         self.copy_all_button = QPushButton("Copy all")
         self.copy_all_button.setToolTip("Copy every caption and hashtag (Ctrl+Shift+C)")
         self.copy_all_button.clicked.connect(self.copy_all)
@@ -126,6 +134,7 @@ class ResultsPanel(QScrollArea):
             cap.set_text("")
             tags.set_tags([])
         self.shown = []
+        self.composer.setVisible(False)
         self._hint.setText(message)
         self._hint.setVisible(True)
         self.copy_all_button.setEnabled(False)
@@ -140,9 +149,16 @@ class ResultsPanel(QScrollArea):
             tags.set_tags(result.hashtags.get(lang, []), self.count_slider.value())
             box.setVisible(True)
             self.shown.append(lang)
+        self.composer.setVisible("en" in result.captions)
+        self._update_post()
         self._hint.setText("\n".join(result.warnings))
         self._hint.setVisible(bool(result.warnings))
         self.copy_all_button.setEnabled(bool(result.captions))
+
+    def _update_post(self) -> None:
+        """The post follows the English caption and the ticked English tags, edits included."""
+        _box, cap, tags = self._groups["en"]
+        self.composer.set_content(cap.text(), tags.tags())
 
     def language_text(self, lang: str) -> str:
         """Caption, a blank line, hashtags: ready to paste into a post."""
