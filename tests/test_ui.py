@@ -321,3 +321,43 @@ def test_post_composer_styles_and_platforms(qtbot, settings):
     assert "#dog" not in c.text()  # follows the ticked tags
     assert settings.value("post/style") == "social" and settings.value("post/platform") == "facebook"
     win.close()
+
+
+def _rss_mb() -> float:
+    with open("/proc/self/status") as f:
+        return next(int(line.split()[1]) for line in f if line.startswith("VmRSS")) / 1024
+
+
+def test_fifty_photos_cancel_then_more_no_hang_no_stale_no_leak(qtbot, settings, tmp_path):
+    """Real models: 50 photos dropped, cancelled mid-way, then 10 more. Every result belongs to its
+    own photo, nothing hangs, and memory comes back near where it was."""
+    import gc
+
+    from PIL import Image
+
+    paths = []
+    for i in range(60):
+        p = tmp_path / f"p{i:02d}.png"
+        Image.fromarray(np.full((64, 80, 3), (i * 4) % 256, np.uint8)).save(p)
+        paths.append(str(p))
+    win = MainWindow(settings=settings)
+    qtbot.addWidget(win)
+    with qtbot.waitSignal(win.runner.finished, timeout=120000):  # warm up: models loaded once
+        win.open_paths(paths[:2])
+    gc.collect()
+    baseline = _rss_mb()
+    win.open_paths(paths[:50])
+    qtbot.waitUntil(lambda: len(win.results_by_path) >= 8, timeout=120000)
+    with qtbot.waitSignal(win.runner.cancelled, timeout=30000):
+        win.cancel()
+    done_before = set(win.results_by_path)
+    assert len(done_before) < 50
+    with qtbot.waitSignal(win.runner.finished, timeout=120000) as finished:
+        win.open_paths(paths[50:])
+    assert finished.args[0].total == 10 and finished.args[0].failed == 0
+    assert set(paths[50:]) <= set(win.results_by_path)
+    for path, result in win.results_by_path.items():
+        assert result.image == path and result.captions["en"]
+    gc.collect()
+    assert _rss_mb() - baseline < 150, (baseline, _rss_mb())
+    win.close()
