@@ -60,8 +60,8 @@ def cmd_caption(args) -> int:
     from captag_desktop.core.pipeline import PhotoResult, Pipeline, drive
 
     try:
-        decode = DecodeOptions(beam_size=args.beam_size, length_penalty=args.length_penalty)
-        pipeline = Pipeline(encoder=args.encoder, decode=decode)
+        decode = DecodeOptions(beam_size=args.beam_size, length_penalty=args.length_penalty or 0.6)
+        pipeline = Pipeline(encoder=args.encoder, decode=decode, model_length_penalty=args.length_penalty is None)
         pipeline.warm_up()
     except (ModelError, ValueError) as exc:
         print(f"captag: {exc}", file=sys.stderr)
@@ -236,7 +236,8 @@ def build_parser() -> argparse.ArgumentParser:
     c.add_argument("--json", action="store_true", help="one JSON object per line on stdout")
     c.add_argument("--encoder", choices=["quality", "fast"], default="quality")
     c.add_argument("--beam-size", type=_positive_int(1, 10), default=3, help="1 = greedy")
-    c.add_argument("--length-penalty", type=float, default=0.6)
+    c.add_argument("--length-penalty", type=float, default=None,
+                   help="GNMT alpha for every language (default: each caption model's own, from its card)")
     c.set_defaults(func=cmd_caption)
 
     m = sub.add_parser("models", help="list models and verify their hashes, or install a translation pack")

@@ -52,7 +52,8 @@ def main(argv=None):
     metrics = {k: v for k, v in report.items() if k != "examples"}
     manifest = json.loads((MODELS_DIR / "manifest.json").read_text())
     entry = next(m for m in manifest["models"] if m["name"] == f"caption-{own.lang}-init")
-    update_entry(dict(entry, metrics_dev=metrics), MODELS_DIR)
+    update_entry(dict(entry, metrics_dev=metrics,
+                      decode={"beam_size": own.beam_size, "length_penalty": own.length_penalty}), MODELS_DIR)
     command = "python -m training.build_captioner " + " ".join(a for a in argv if a != "--skip-train")
     (MODELS_DIR / card).write_text(caption_card(run, command.strip(), TITLES[own.lang], own.lang), encoding="utf-8")
     print(json.dumps(metrics))

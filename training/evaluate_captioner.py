@@ -48,12 +48,15 @@ def main(argv=None):
     ap.add_argument("--split", default="dev", choices=["dev", "train"])
     ap.add_argument("--encoder", default="quality", choices=["quality", "fast"])
     ap.add_argument("--beam-size", type=int, default=3)
-    ap.add_argument("--length-penalty", type=float, default=0.6)
+    ap.add_argument("--length-penalty", type=float, default=None, help="default: the model's own (manifest 'decode')")
     ap.add_argument("--models-dir", type=Path, default=None)
     ap.add_argument("--limit", type=int, default=0)
     ap.add_argument("--lang", default="en", choices=["en", "ar"])
     ap.add_argument("--out", type=Path, default=None, help="write the report JSON here")
     args = ap.parse_args(argv)
+    if args.length_penalty is None:
+        entry = ModelStore(args.models_dir).entry(f"caption-{args.lang}-init").raw
+        args.length_penalty = entry.get("decode", {}).get("length_penalty", 0.6)
     opts = DecodeOptions(beam_size=args.beam_size, length_penalty=args.length_penalty)
     report = evaluate(args.data, args.split, opts, args.encoder, args.models_dir, args.limit, args.lang)
     text = json.dumps(report, indent=1, ensure_ascii=False)

@@ -31,6 +31,8 @@ class CaptionDecoder:
         self.layers, self.heads = cfg["n_layers"], cfg["n_heads"]
         self.head_dim = cfg["d_model"] // cfg["n_heads"]
         self.max_len = cfg["max_len"]
+        # the length penalty chosen on the dev split for this model (its card says which)
+        self.length_penalty = store.entry(f"caption-{lang}-init").raw.get("decode", {}).get("length_penalty")
         self.banned = (self.vocab.pad_id, self.vocab.bos_id, self.vocab.stoi[UNK])
 
     def _step(self, tokens: np.ndarray, position: int, state: tuple):

@@ -82,10 +82,11 @@ class Pipeline:
     """Loads each model once, on first use, and reuses it for every photo."""
 
     def __init__(self, store: ModelStore | None = None, encoder: str = "quality",
-                 decode: DecodeOptions = DecodeOptions()):
+                 decode: DecodeOptions = DecodeOptions(), model_length_penalty: bool = True):
         self.store = store or ModelStore()
         self.encoder_kind = encoder
         self.decode = decode
+        self.model_length_penalty = model_length_penalty  # each caption model's tuned alpha, unless overridden
         self._encoder = None
         self._decoders: dict[str, object] = {}
         self._hashtag_model = None
@@ -115,6 +116,10 @@ class Pipeline:
 
             self._decoders[lang] = CaptionDecoder(self.store, lang)
         return self._decoders[lang]
+
+    def decode_for(self, decoder) -> DecodeOptions:
+        lp = decoder.length_penalty if self.model_length_penalty and decoder.length_penalty is not None else None
+        return self.decode if lp is None else DecodeOptions(self.decode.beam_size, lp)
 
     def hashtag_model(self):
         """The generative hashtag model, or None when it is not bundled (extraction only)."""
@@ -171,7 +176,7 @@ class Pipeline:
         result.timings_ms["encode"] = (time.perf_counter() - t0) * 1000
         yield Progress("caption", 0.3, "Writing the English caption…")
         t = time.perf_counter()
-        english = self.decoder("en").caption(features, self.decode)
+        english = self.decoder("en").caption(features, self.decode_for(self.decoder("en")))
         result.timings_ms["caption_en"] = (time.perf_counter() - t) * 1000
         tags_en: list[str] = []
         if n_hashtags > 0:
@@ -190,7 +195,7 @@ class Pipeline:
             yield Progress("translate", 0.5 + 0.45 * i / len(others), f"Writing the {name} caption…")
             t = time.perf_counter()
             if self.store.has(f"caption-{lang}-step"):
-                result.captions[lang] = self.decoder(lang).caption(features, self.decode)
+                result.captions[lang] = self.decoder(lang).caption(features, self.decode_for(self.decoder(lang)))
                 result.engines[lang] = "native captioner"
             elif lang in CAPTION_LANGS:
                 rendering = self.translator.caption(english, lang)
