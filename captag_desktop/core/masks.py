@@ -4,6 +4,7 @@ Models that want another convention convert inside their own adapter."""
 from __future__ import annotations
 
 import os
+import warnings
 
 import numpy as np
 from PIL import Image
@@ -31,11 +32,15 @@ def normalize_mask(mask: np.ndarray) -> np.ndarray:
 def load_mask(path: str | os.PathLike, shape: tuple[int, int] | None = None) -> np.ndarray:
     """Read a mask PNG (255 = damaged). If shape is given, the sizes must match."""
     try:
-        with Image.open(path) as img:
-            img.load()
-            arr = np.asarray(img.convert("LA") if img.mode in ("P", "LA", "PA") else img)
+        with warnings.catch_warnings():
+            warnings.simplefilter("error", Image.DecompressionBombWarning)
+            with Image.open(path) as img:
+                img.load()
+                arr = np.asarray(img.convert("LA") if img.mode in ("P", "LA", "PA") else img)
     except FileNotFoundError:
         raise MaskError(f"mask not found: {path}") from None
+    except (Image.DecompressionBombError, Image.DecompressionBombWarning):
+        raise MaskError(f"mask is too large to open safely: {path}") from None
     except (OSError, SyntaxError, ValueError) as exc:
         raise MaskError(f"mask is not a readable image: {path} ({exc})") from None
     if arr.ndim == 3 and arr.shape[2] == 2:  # L + alpha: painted where opaque and bright
