@@ -5,7 +5,7 @@ PY := $(VENV)/bin/python
 PIP := $(PY) -m pip --disable-pip-version-check
 ARGS ?=
 
-.PHONY: run test install install-dev train-captioner bench package clean screenshot
+.PHONY: run test install install-dev train-captioner bench package dist dist-test clean screenshot
 
 $(PY):
 	$(PYTHON) -m venv $(VENV)
@@ -34,9 +34,18 @@ train-captioner: install-dev
 bench: install
 	$(VENV)/bin/captag bench --json
 
-package: install-dev
+# One-folder desktop app in dist/captag/ (no torch), then its self-test: every model, one photo
+# through repair -> caption -> hashtags -> all languages.
+dist: install
 	$(PIP) install -q -e ".[package]"
-	$(VENV)/bin/pyinstaller --noconfirm build.spec
+	$(VENV)/bin/pyinstaller --noconfirm --log-level WARN build.spec
+	$(MAKE) dist-test
+
+dist-test:
+	QT_QPA_PLATFORM=offscreen dist/captag/captag --selftest > dist/selftest.json
+	du -sh dist/captag | tee dist/size.txt
+
+package: dist
 
 clean:
 	rm -rf build dist .pytest_cache

@@ -16,19 +16,48 @@ from captag_desktop.core import preprocess
 from captag_desktop.core.beam_search import DecodeOptions
 from training import distill_encoder, evaluate_captioner
 from training.manifest_tool import MODELS_DIR, update_entry
-from training.student_encoder import STAGES, StudentEncoder
+from training.student_encoder import INPUT_SIZE, STUDENT_BACKBONE, StudentEncoder
 
 FILE = "encoder_fast.onnx"
 CARD = "encoder-fast.md"
 
 
 def export_student(ckpt: Path, path: Path) -> None:
-    student = StudentEncoder()
+    student = StudentEncoder(pretrained=False)
     student.load_state_dict(torch.load(ckpt, map_location="cpu", weights_only=True)["state_dict"])
     student.eval()
     dummy = torch.zeros(1, 3, preprocess.ENCODER_SIZE, preprocess.ENCODER_SIZE)
     torch.onnx.export(student, (dummy,), str(path), input_names=["pixels"], output_names=["features"],
                       dynamic_axes={"pixels": {0: "batch"}, "features": {0: "batch"}}, opset_version=17, dynamo=False)
+
+
+def student_features(ckpt: Path, data: Path) -> Path:
+    """The student's region features for the train and dev photos, for fine-tuning the decoder."""
+    from training.extract_features import extract
+    from training.flickr8k import read_split
+
+    student = StudentEncoder(pretrained=False)
+    student.load_state_dict(torch.load(ckpt, map_location="cpu", weights_only=True)["state_dict"])
+    names = read_split(data, "train") + read_split(data, "dev")
+    return extract(data, Path(".cache/features"), "student", names, model=student)
+
+
+def finetune_decoder(features: Path, init: Path, out: Path, minutes: float, data: Path) -> None:
+    """Briefly adapt the English decoder to the student's features, then export it as caption-en-fast."""
+    from training.export_captioner import DATA_NOTES, export_decoder, load_decoder, quantize_int8
+    from training.train_captioner import main as train_main
+
+    train_main(["--init", str(init), "--features", str(features), "--out", str(out), "--data", str(data),
+                "--epochs", "3", "--lr", "1e-4", "--time-limit", str(minutes)])
+    files = {part: MODELS_DIR / f"caption_en_fast_{part}.onnx" for part in ("init", "step")}
+    export_decoder(load_decoder(out / "best.pt"), files["init"], files["step"])
+    cfg = torch.load(out / "best.pt", map_location="cpu", weights_only=True)["config"]
+    for part, path in files.items():
+        quantize_int8(path)
+        update_entry({"name": f"caption-en-fast-{part}", "task": f"caption-decoder-{part}", "file": path.name,
+                      "config": cfg, "weights": "int8 dynamic (MatMul)", "card": CARD,
+                      "license": "Apache-2.0 (weights trained by captag)",
+                      "source": DATA_NOTES["en"] + "; fine-tuned on encoder-fast features"}, MODELS_DIR)
 
 
 def card(run: Path, command: str, quality: dict, fast: dict, bench: dict | None) -> str:
@@ -39,8 +68,9 @@ def card(run: Path, command: str, quality: dict, fast: dict, bench: dict | None)
         ("License", "Apache-2.0 weights trained by captag; teacher EfficientNet-Lite2 (Apache-2.0, ImageNet)."),
         ("Command", f"`{command}`"),
         ("Training time", f"{s['train_seconds'] / 60:.1f} min, {s['steps']} steps, on 2 CPU cores"),
-        ("Architecture", f"4x4 stride-4 stem, depthwise-separable stages {STAGES}, 1x1 projection to the teacher's "
-                         "1280 channels; no classifier at run time"),
+        ("Architecture", f"photo average-pooled to {INPUT_SIZE}px; MBConv (depthwise-separable) blocks initialised from "
+                         f"{STUDENT_BACKBONE} (ImageNet, Apache-2.0, PyPI); 1x1 adapter 320->352; the teacher's frozen "
+                         "1x1 head to 1280 channels; bilinear 4x4->7x7. No classifier at run time."),
         ("Parameters", f"{s['parameters']:,}"),
         ("MACs per photo", f"{s['student_macs'] / 1e6:.1f}M vs the teacher's {s['teacher_macs'] / 1e6:.1f}M "
                            f"({s['teacher_macs'] / s['student_macs']:.1f}x fewer)"),
@@ -69,6 +99,9 @@ def main(argv=None):
     ap = argparse.ArgumentParser(description=__doc__)
     ap.add_argument("--skip-train", action="store_true")
     ap.add_argument("--limit-eval", type=int, default=0, help="dev photos to caption (0 = all)")
+    ap.add_argument("--finetune-minutes", type=float, default=0,
+                    help="then adapt the English decoder to the student's features (0 = use it as is)")
+    ap.add_argument("--decoder", default="runs/cap1_scst/best.pt", help="the bundled English decoder's checkpoint")
     own, rest = ap.parse_known_args(argv)
     dargs = distill_encoder.parser().parse_args(rest)
     run = Path(dargs.out)
@@ -81,6 +114,10 @@ def main(argv=None):
                   "preprocessing": {"resize": [preprocess.ENCODER_SIZE, preprocess.ENCODER_SIZE],
                                     "scale": f"(x - {preprocess.PIXEL_MEAN}) / {preprocess.PIXEL_STD}",
                                     "layout": "NCHW RGB float32"}}, MODELS_DIR)
+    if own.finetune_minutes > 0:
+        feats = student_features(run / "best.pt", Path(dargs.data))
+        finetune_decoder(feats, Path(own.decoder), run.with_name(run.name + "_decoder"), own.finetune_minutes,
+                         Path(dargs.data))
     opts = DecodeOptions(3, 0.6)
     reports = {kind: evaluate_captioner.evaluate(Path(dargs.data), "dev", opts, kind, limit=own.limit_eval)
                for kind in ("quality", "fast")}

@@ -1,8 +1,11 @@
 """Distil the EfficientNet-Lite2 encoder into the small student (training/student_encoder.py).
 
-Loss (Hinton et al. 2015; Romero et al. 2015): mean squared error between the student's and
-the teacher's 7x7x1280 region features (what the caption decoder attends to) plus
-T^2 * KL(teacher || student) on ImageNet logits softened with temperature T. The teacher's
+Loss: feature distillation on the teacher's 7x7x1280 region features (what the caption decoder
+attends to) plus T^2 * KL(teacher || student) on ImageNet logits softened with temperature T
+(Hinton et al. 2015). The features are ReLU6 outputs, so the feature term is the partial L2 of
+Heo et al. 2019 on the student's pre-activation: where the teacher is 0 only a positive student
+value is penalised, where it is 6 only a smaller one, elsewhere the squared difference; a
+plain MSE after the ReLU6 gives no gradient where the student is wrongly clipped. The teacher's
 features come from the cache of training/extract_features.py and its logits from its own
 classifier on them, so the teacher never runs here. Augmentation: horizontal flips, with
 the teacher's feature map flipped to match. Time-bounded; the best dev checkpoint is kept.
@@ -45,13 +48,32 @@ def flip_features(f: torch.Tensor, grid: int = 7) -> torch.Tensor:
     return f.view(b, grid, grid, c).flip(2).reshape(b, n, c)
 
 
+def partial_l2(pre: torch.Tensor, target: torch.Tensor, top: float = 6.0) -> torch.Tensor:
+    diff = torch.where(target <= 0, F.relu(pre), torch.where(target >= top, F.relu(top - pre), pre - target))
+    return (diff ** 2).mean()
+
+
 def distill_loss(student, pixels, t_feats, t_logits, temperature: float, kl_weight: float):
-    s_feats = student(pixels)
-    mse = F.mse_loss(s_feats, t_feats)
+    pre = student.preactivation(pixels)
+    s_feats = F.relu6(pre)
+    mse = partial_l2(pre, t_feats)
     s_logp = F.log_softmax(student.logits(s_feats) / temperature, -1)
     t_p = F.softmax(t_logits / temperature, -1)
     kl = F.kl_div(s_logp, t_p, reduction="batchmean") * temperature**2
     return mse + kl_weight * kl, mse.item(), kl.item()
+
+
+@torch.no_grad()
+def match_teacher_scale(student, backbone, photos) -> None:
+    """Start the adapter's output at the mean and spread of the teacher's last-block output per
+    channel, so the frozen head receives inputs on the scale it was trained for."""
+    b = backbone.eval()
+    x = b._swish(b._bn0(b._conv_stem(to_pixels(photos))))
+    for block in b._blocks:
+        x = block(x)
+    bn = student.adapter[-1]
+    bn.bias.copy_(x.mean((0, 2, 3)))
+    bn.weight.copy_(x.std((0, 2, 3)))
 
 
 @torch.no_grad()
@@ -77,14 +99,17 @@ def train(args) -> dict:
     dev_photos = np.stack([load_image(image_path(data, n)).rgb for n in dev_names])
     t_train = np.asarray(feats[[rows[n] for n in train_names]])
     t_dev = np.asarray(feats[[rows[n] for n in dev_names]])
-    fc = load_encoder(args.teacher).backbone._fc.eval()  # the teacher's ImageNet classifier
+    teacher = load_encoder(args.teacher)
+    fc = teacher.backbone._fc.eval()  # the teacher's ImageNet classifier
     student = StudentEncoder()
     student.classifier.load_state_dict(fc.state_dict())  # same class space from the start
-    teacher_macs = conv_flops(load_encoder(args.teacher))
+    student.load_teacher_head(teacher.backbone)
+    match_teacher_scale(student, teacher.backbone, photos[:64])
+    teacher_macs = conv_flops(teacher)
     log.info("student %d params, %.1fM MACs (teacher %.1fM); %d train / %d dev photos",
              sum(p.numel() for p in student.parameters()), conv_flops(student) / 1e6, teacher_macs / 1e6,
              len(photos), len(dev_photos))
-    opt = torch.optim.AdamW(student.parameters(), lr=args.lr, weight_decay=args.weight_decay)
+    opt = torch.optim.AdamW([p for p in student.parameters() if p.requires_grad], lr=args.lr, weight_decay=args.weight_decay)
     best, history, step, start = None, [], 0, time.time()
     budget = args.minutes * 60
     epoch = 0
@@ -122,7 +147,8 @@ def train(args) -> dict:
             torch.save({"state_dict": student.state_dict(), "report": rep, "args": vars(args)}, out / "best.pt")
         (out / "history.json").write_text(json.dumps(history, indent=1))
     summary = {"best_dev": best, "train_seconds": round(time.time() - start), "steps": step,
-               "parameters": sum(p.numel() for m in (student.body, student.head) for p in m.parameters()),
+               "parameters": student.trainable_parameters(),
+               "frozen_head_parameters": sum(p.numel() for p in student.head.parameters()),
                "student_macs": conv_flops(student), "teacher_macs": teacher_macs}
     (out / "train_summary.json").write_text(json.dumps(summary, indent=1))
     return summary

@@ -23,7 +23,8 @@ from training.metrics import caption_report
 def evaluate(data: Path, split: str, opts: DecodeOptions, encoder: str = "quality", models_dir: Path | None = None,
              limit: int = 0, lang: str = "en") -> dict:
     store = ModelStore(models_dir)
-    enc, dec = Encoder(store, encoder), CaptionDecoder(store, lang)
+    variant = "fast" if encoder == "fast" and store.has(f"caption-{lang}-fast-step") else ""
+    enc, dec = Encoder(store, encoder), CaptionDecoder(store, lang, variant)
     names = read_split(data, split)[: limit or None]
     captions = read_captions(data, lang)
     hyps, times, examples = {}, [], []
@@ -37,7 +38,7 @@ def evaluate(data: Path, split: str, opts: DecodeOptions, encoder: str = "qualit
             examples.append({"image": n, "caption": text, "reference": captions[n][0]})
     refs = {n: [tokenize(c, lang) for c in captions[n]] for n in names}
     report = caption_report(hyps, refs)
-    report.update(split=split, lang=lang, encoder=encoder, beam_size=opts.beam_size, length_penalty=opts.length_penalty,
+    report.update(split=split, lang=lang, encoder=encoder, decoder=f"caption-{lang}{'-' + variant if variant else ''}", beam_size=opts.beam_size, length_penalty=opts.length_penalty,
                   median_caption_ms=round(statistics.median(times), 1), examples=examples)
     return report
 

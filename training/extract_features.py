@@ -22,13 +22,15 @@ from training.flickr8k import DEFAULT_ROOT, image_path, read_split
 log = logging.getLogger("extract")
 
 
-def extract(root: Path, out_dir: Path, encoder: str, names: list[str], batch: int = 32) -> Path:
+def extract(root: Path, out_dir: Path, encoder: str, names: list[str], batch: int = 32, model=None) -> Path:
+    """Features of `names` under out_dir/<encoder>.npy. A given `model` (e.g. the distilled student) is always
+    re-run, since its weights may have changed; the pretrained encoders are cached."""
     out_dir.mkdir(parents=True, exist_ok=True)
     npy, meta = out_dir / f"{encoder}.npy", out_dir / f"{encoder}.json"
-    if meta.exists() and json.loads(meta.read_text())["names"] == names:
+    if model is None and meta.exists() and json.loads(meta.read_text())["names"] == names:
         log.info("features already cached at %s", npy)
         return npy
-    model = load_encoder(encoder)
+    model = model.eval() if model is not None else load_encoder(encoder)
     probe = model(torch.from_numpy(encoder_batch([np.zeros((224, 224, 3), np.uint8)])))
     shape = (len(names), probe.shape[1], probe.shape[2])
     mm = np.lib.format.open_memmap(str(npy) + ".part", mode="w+", dtype=np.float16, shape=shape)

@@ -81,12 +81,19 @@ def train(args) -> dict:
     captions = read_captions(Path(args.data), args.lang)
     train_names = [n for n in read_split(Path(args.data), "train") if n in rows]
     dev_names = [n for n in read_split(Path(args.data), "dev") if n in rows][: args.dev_limit or None]
-    vocab = Vocab.build((c for n in train_names for c in captions[n]), args.min_count, args.lang)
+    if args.init:  # fine-tune an existing decoder (e.g. on the Fast encoder's features): same vocabulary
+        ckpt = torch.load(args.init, map_location="cpu", weights_only=True)
+        vocab = Vocab.load(Path(args.init).parent / "vocab.json")
+        cfg = DecoderConfig(**ckpt["config"])
+        model = CaptionDecoder(cfg)
+        model.load_state_dict(ckpt["state_dict"])
+    else:
+        vocab = Vocab.build((c for n in train_names for c in captions[n]), args.min_count, args.lang)
+        cfg = DecoderConfig(vocab_size=len(vocab), feat_dim=feats_mem.shape[2], n_regions=feats_mem.shape[1],
+                            d_model=args.d_model, n_heads=args.heads, n_layers=args.layers, d_ff=args.d_model * 4,
+                            max_len=args.max_len, dropout=args.dropout)
+        model = CaptionDecoder(cfg)
     vocab.save(out / "vocab.json")
-    cfg = DecoderConfig(vocab_size=len(vocab), feat_dim=feats_mem.shape[2], n_regions=feats_mem.shape[1],
-                        d_model=args.d_model, n_heads=args.heads, n_layers=args.layers, d_ff=args.d_model * 4,
-                        max_len=args.max_len, dropout=args.dropout)
-    model = CaptionDecoder(cfg)
     log.info("vocab %d, params %d, train images %d, dev images %d", len(vocab), count_parameters(model), len(train_names), len(dev_names))
     g_rows, g_toks, g_valid = make_groups(train_names, captions, rows, vocab, args.max_len)
     steps_per_epoch = math.ceil(len(g_rows) / args.batch)
@@ -140,6 +147,7 @@ def train(args) -> dict:
 def parser() -> argparse.ArgumentParser:
     ap = run_parser(__doc__, "runs/captioner", seed=13)
     ap.add_argument("--lang", choices=["en", "ar"], default="en", help="caption language (Flickr8k has both)")
+    ap.add_argument("--init", default=None, help="start from this checkpoint (its vocab.json alongside)")
     ap.add_argument("--epochs", type=int, default=20)
     ap.add_argument("--time-limit", type=float, default=60.0, help="minutes")
     ap.add_argument("--batch", type=int, default=16, help="images per step (all their captions)")

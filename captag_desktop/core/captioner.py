@@ -23,16 +23,18 @@ class Encoder:
 
 
 class CaptionDecoder:
-    def __init__(self, store: ModelStore, lang: str = "en"):
-        self.init = store.session(f"caption-{lang}-init")
-        self.step_sess = store.session(f"caption-{lang}-step")
+    def __init__(self, store: ModelStore, lang: str = "en", variant: str = ""):
+        """variant "fast": the decoder fine-tuned on the Fast encoder's features (same vocabulary)."""
+        name = f"caption-{lang}-{variant}" if variant else f"caption-{lang}"
+        self.init = store.session(f"{name}-init")
+        self.step_sess = store.session(f"{name}-step")
         self.vocab = Vocab.from_json(store.read_json(f"caption-{lang}-vocab"))
-        cfg = store.entry(f"caption-{lang}-init").raw["config"]
+        cfg = store.entry(f"{name}-init").raw["config"]
         self.layers, self.heads = cfg["n_layers"], cfg["n_heads"]
         self.head_dim = cfg["d_model"] // cfg["n_heads"]
         self.max_len = cfg["max_len"]
         # the length penalty chosen on the dev split for this model (its card says which)
-        self.length_penalty = store.entry(f"caption-{lang}-init").raw.get("decode", {}).get("length_penalty")
+        self.length_penalty = store.entry(f"{name}-init").raw.get("decode", {}).get("length_penalty")
         self.banned = (self.vocab.pad_id, self.vocab.bos_id, self.vocab.stoi[UNK])
 
     def _step(self, tokens: np.ndarray, position: int, state: tuple):

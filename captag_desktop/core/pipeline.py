@@ -111,11 +111,13 @@ class Pipeline:
         return self._encoder
 
     def decoder(self, lang: str):
-        if lang not in self._decoders:
+        """The caption decoder for a language; with the Fast encoder, its fine-tuned twin if bundled."""
+        variant = "fast" if self.encoder_kind == "fast" and self.store.has(f"caption-{lang}-fast-step") else ""
+        if (lang, variant) not in self._decoders:
             from captag_desktop.core.captioner import CaptionDecoder
 
-            self._decoders[lang] = CaptionDecoder(self.store, lang)
-        return self._decoders[lang]
+            self._decoders[(lang, variant)] = CaptionDecoder(self.store, lang, variant)
+        return self._decoders[(lang, variant)]
 
     def decode_for(self, decoder) -> DecodeOptions:
         lp = decoder.length_penalty if self.model_length_penalty and decoder.length_penalty is not None else None

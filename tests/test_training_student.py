@@ -1,0 +1,65 @@
+"""The Fast encoder's distillation on tiny data, its ONNX export, and the loss on ReLU6 features;
+plus the Arabic decoder's training path."""
+import json
+
+import numpy as np
+import pytest
+
+torch = pytest.importorskip("torch")
+
+from training import distill_encoder, extract_features, train_captioner  # noqa: E402
+from training.distill_encoder import flip_features, partial_l2  # noqa: E402
+from training.flickr8k import DEFAULT_ROOT  # noqa: E402
+
+needs_data = pytest.mark.skipif(not DEFAULT_ROOT.exists(), reason="needs ../shared/datasets")
+
+
+def test_partial_l2_penalises_only_wrong_sides_of_the_clip():
+    pre = torch.tensor([-1.0, 2.0, 7.0, 3.0, 5.0])
+    target = torch.tensor([0.0, 0.0, 6.0, 1.0, 6.0])
+    # -1 vs 0: fine; 2 vs 0: 2^2; 7 vs 6: fine; 3 vs 1: 2^2; 5 vs 6: 1^2
+    assert partial_l2(pre, target).item() == pytest.approx((4 + 4 + 1) / 5)
+
+
+def test_flip_features_mirrors_columns():
+    f = torch.arange(49.0).view(1, 49, 1)
+    flipped = flip_features(f).view(7, 7)
+    assert flipped[0].tolist() == list(range(6, -1, -1)) and flipped[6, 0].item() == 48
+
+
+@pytest.fixture(scope="module")
+def teacher_features(tmp_path_factory):
+    root = tmp_path_factory.mktemp("distill")
+    extract_features.main(["--encoder", "efficientnet-lite2", "--out", str(root / "f"), "--limit", "6"])
+    return root
+
+
+@needs_data
+def test_distillation_runs_and_exports(teacher_features, tmp_path):
+    import onnxruntime as ort
+
+    from training.build_fast_encoder import export_student
+
+    run = tmp_path / "student"
+    summary = distill_encoder.train(distill_encoder.parser().parse_args([
+        "--features", str(teacher_features / "f" / "efficientnet-lite2.npy"), "--out", str(run), "--limit", "6",
+        "--dev-limit", "6", "--minutes", "0.05", "--batch", "3"]))
+    assert summary["student_macs"] * 5 <= summary["teacher_macs"]
+    assert (run / "best.pt").exists() and json.loads((run / "history.json").read_text())
+    export_student(run / "best.pt", tmp_path / "fast.onnx")
+    sess = ort.InferenceSession(str(tmp_path / "fast.onnx"), providers=["CPUExecutionProvider"])
+    x = np.random.default_rng(0).normal(size=(2, 3, 224, 224)).astype(np.float32)
+    out = sess.run(None, {"pixels": x})[0]
+    assert out.shape == (2, 49, 1280) and out.min() >= 0 and out.max() <= 6
+
+
+@needs_data
+def test_arabic_decoder_trains_on_normalised_words(teacher_features, tmp_path):
+    run = tmp_path / "ar"
+    train_captioner.train(train_captioner.parser().parse_args([
+        "--lang", "ar", "--features", str(teacher_features / "f" / "efficientnet-lite2.npy"), "--out", str(run),
+        "--epochs", "1", "--d-model", "32", "--heads", "2", "--layers", "1", "--min-count", "1", "--batch", "4",
+        "--max-len", "12"]))
+    vocab = json.loads((run / "vocab.json").read_text(encoding="utf-8"))
+    assert vocab["lang"] == "ar" and "ة" not in "".join(vocab["words"][4:])  # folded to ه for training
+    assert any("ة" in v for v in vocab["display"].values())  # shown as people write it
