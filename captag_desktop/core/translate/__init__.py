@@ -21,7 +21,10 @@ _CAMEL = re.compile(r"[A-Z]?[a-z]+|[A-Z]+(?![a-z])")
 def translate_caption(text: str, lang: str) -> Rendering:
     if lang not in CAPTION_LANGS:
         raise ValueError(f"no offline translator for '{lang}'")
-    return realise(parse(text), lang)
+    skipped: list[str] = []
+    out = realise(parse(text, skipped), lang)
+    out.missing = sorted(set(out.missing) | set(skipped))
+    return out
 
 
 def _tag_word(word: str, lex: dict, lang: str) -> tuple[str, str] | None:

@@ -87,7 +87,7 @@ def english() -> EnglishLexicon:
 
 def units(caption: str) -> list[str]:
     """Lowercase words, with known multi-word units ("in front of", "soccer ball") merged."""
-    words = re.findall(r"[a-z]+(?:-[a-z]+)?", caption.lower())
+    words = re.findall(r"[a-z]+(?:-[a-z]+)?", re.sub(r"\bt shirt", "t-shirt", caption.lower()))
     lex, out, i = english(), [], 0
     while i < len(words):
         for m in lex.multi:
@@ -104,6 +104,7 @@ def units(caption: str) -> list[str]:
 class _Parser:
     def __init__(self, tokens: list[str]):
         self.t, self.i, self.lex = tokens, 0, english()
+        self.skipped: list[str] = []  # words it could not place: left out, and reported
 
     def peek(self, k: int = 0) -> str | None:
         return self.t[self.i + k] if self.i + k < len(self.t) else None
@@ -176,6 +177,11 @@ class _Parser:
             save = self.i
             prep = self.take()
             inner = self.noun_phrase(allow_attach=prep == "of")
+            if inner is None and prep == "in" and self.is_adjective(self.peek()):  # "a player in white"
+                colours = []
+                while self.is_adjective(self.peek()) or (colours and self.peek() == "and"):
+                    colours.append(self.take())
+                inner = NounPhrase("clothing", adjectives=colours)
             # only clothing-like "in"/"with" phrases attach to a noun; "on a bench" belongs to the verb
             if inner is None or (prep not in ("of", "wearing") and not self._attaches(prep, inner)):
                 self.i = save
@@ -237,17 +243,24 @@ class _Parser:
                 self.take()
                 np_ = self.noun_phrase()
                 if np_ is None:
-                    self.i = save + 1  # a dangling preposition ("jumps over")
+                    self.i = save + 1  # a dangling preposition ("jumps over"): dropped, reported
+                    self.skipped.append(word)
                     continue
                 clause.phrases.append((word, np_))
+            elif word in AUX and not clause.verbs:
+                # "a man in a red kayak is riding a wave": the phrase stays a place phrase of the clause
+                self.take()
+                clause.plural = AUX[word] or clause.plural
+                if self.verb_lemma(self.peek()) is not None and self.peek() not in self.lex.preps:
+                    clause.verbs.append(self.verb_lemma(self.take()))
             elif word in self.lex.adverbs:
                 clause.adverbs.append(self.take())
             elif clause.obj is None and clause.verbs and self.is_noun_phrase_start(0):
                 clause.obj = self.noun_phrase()
                 if clause.obj is None:
-                    self.take()
+                    self.skipped.append(self.take())
             else:
-                self.take()  # an unknown word: skipped, reported by the caller
+                self.skipped.append(self.take())
 
 
 _IRREGULAR_PLURALS = {"people": "people", "children": "child", "men": "man", "women": "woman", "feet": "foot",
@@ -259,16 +272,19 @@ _CARRIED = {"backpack", "hair", "collar", "harness", "leash", "ball", "stick", "
             "umbrella", "flag", "guitar", "board", "skateboard", "surfboard", "snowboard", "bat", "rope", "tongue"}
 
 
-def parse(caption: str) -> list[Clause]:
-    """Clauses of an English caption; words the parser cannot place are skipped."""
+def parse(caption: str, skipped: list[str] | None = None) -> list[Clause]:
+    """Clauses of an English caption; words the parser cannot place are left out and, if a
+    `skipped` list is given, added to it."""
     p = _Parser(units(caption))
     clauses = []
     while p.peek() is not None:
         c = p.clause()
         if c is None:
-            p.take()
+            p.skipped.append(p.take())
             continue
         clauses.append(c)
         if p.peek() in CLAUSE_JOINERS:
             p.take()
+    if skipped is not None:
+        skipped += p.skipped
     return clauses
