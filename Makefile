@@ -52,4 +52,5 @@ clean:
 
 # A real window under Xvfb (Debian package xvfb), saved as docs/screenshot.png.
 screenshot: install
-	xvfb-run -a -s "-screen 0 1400x900x24" $(PY) docs/make_screenshot.py $(PHOTO) docs/screenshot.png $(MASK)
+	xvfb-run -a -s "-screen 0 1500x2000x24" $(PY) docs/make_screenshot.py $(PHOTO) docs/screenshot.png $(MASK)
+	xvfb-run -a -s "-screen 0 1500x2000x24" $(PY) docs/make_screenshot.py $(PHOTO) docs/screenshot-languages.png $(MASK) en,ar,hi,ta,te,bn 1960

@@ -1,32 +1,43 @@
-"""Open the real window on a photo, wait for the caption, and save a screenshot.
+"""Open the real window on a photo, repair the masked damage, wait for the captions in every
+chosen language, and save a screenshot.
 
-    xvfb-run -s "-screen 0 1400x900x24" .venv/bin/python docs/make_screenshot.py PHOTO docs/screenshot.png [MASK]
+    xvfb-run -s "-screen 0 1500x2000x24" .venv/bin/python docs/make_screenshot.py PHOTO OUT.png [MASK] [LANGS] [HEIGHT]
+
+LANGS: comma-separated, default en,ar,hi,ta,te,bn. Uses a throw-away settings file.
 """
 import sys
+import tempfile
 
-from PySide6.QtCore import QTimer
+from PySide6.QtCore import QSettings, QTimer
 from PySide6.QtWidgets import QApplication
 
 from captag_desktop.ui.fonts import register_bundled_fonts
 from captag_desktop.ui.main_window import MainWindow
+from captag_desktop.ui.worker import RepairDone
 
 
-def main(photo: str, out: str, mask: str | None = None) -> int:
+def main(photo: str, out: str, mask: str | None = None, langs: str = "en,ar,hi,ta,te,bn", height: str = "920") -> int:
     app = QApplication(sys.argv[:1])
     register_bundled_fonts()
-    win = MainWindow()
-    win.resize(1280, 800)
+    settings = QSettings(tempfile.mktemp(suffix=".ini"), QSettings.Format.IniFormat)
+    settings.setValue("languages", langs)
+    settings.setValue("post/style", "social")
+    win = MainWindow(settings=settings)
+    win.resize(1480, int(height))
     win.show()
-    state = {"captioned": False}
+    state = {"captions": 0, "repaired": False}
 
     def finished(result):
-        if state["captioned"]:
+        if isinstance(result, RepairDone):
+            state["repaired"] = True
             return
-        state["captioned"] = True
-        if mask:
+        state["captions"] += 1
+        if mask and not state["repaired"] and state["captions"] == 1:
             win.repair.import_mask_from(mask)
-            win.repair.brush_action.trigger()
-        QTimer.singleShot(800, grab)
+            win.repair.repair()  # the window re-captions the repaired photo when it is done
+            return
+        win.repair.compare.setValue(45)
+        QTimer.singleShot(1000, grab)
 
     def grab():
         app.primaryScreen().grabWindow(0, win.x(), win.y(), win.frameGeometry().width(),
@@ -34,11 +45,11 @@ def main(photo: str, out: str, mask: str | None = None) -> int:
         app.quit()
 
     win.runner.finished.connect(finished)
-    win.runner.failed.connect(finished)
+    win.runner.failed.connect(lambda msg: (print(msg), grab()))
     win.open_paths([photo])
-    QTimer.singleShot(60000, app.quit)
+    QTimer.singleShot(90000, app.quit)
     return app.exec()
 
 
 if __name__ == "__main__":
-    sys.exit(main(*sys.argv[1:4]))
+    sys.exit(main(*sys.argv[1:6]))
