@@ -60,21 +60,36 @@ def finetune_decoder(features: Path, init: Path, out: Path, minutes: float, data
                       "source": DATA_NOTES["en"] + "; fine-tuned on encoder-fast features"}, MODELS_DIR)
 
 
-def card(run: Path, command: str, quality: dict, fast: dict, bench: dict | None) -> str:
+def training_chain(run: Path) -> dict:
+    """This run's summary, with the time and steps of any runs it continued (best.pt args 'init')."""
     s = json.loads((run / "train_summary.json").read_text())
+    init = torch.load(run / "best.pt", map_location="cpu", weights_only=True).get("args", {}).get("init")
+    if init and "total_train_seconds" not in s:
+        before = training_chain(Path(init).parent)
+        s["continued_from"] = init
+        s["total_train_seconds"] = s["train_seconds"] + before.get("total_train_seconds", before["train_seconds"])
+        s["total_steps"] = s["steps"] + before.get("total_steps", before["steps"])
+    return s
+
+
+def card(run: Path, command: str, quality: dict, fast: dict, bench: dict | None) -> str:
+    s = training_chain(run)
     rows = [
         ("Data", "Flickr8k train split photos (6,000, 224x224), horizontal flips; teacher features cached by "
                  "`training/extract_features.py`. Hodosh, Young & Hockenmaier 2013, research use."),
         ("License", "Apache-2.0 weights trained by captag; teacher EfficientNet-Lite2 (Apache-2.0, ImageNet)."),
         ("Command", f"`{command}`"),
-        ("Training time", f"{s['train_seconds'] / 60:.1f} min, {s['steps']} steps, on 2 CPU cores"),
+        ("Training time", f"{s.get('total_train_seconds', s['train_seconds']) / 60:.1f} min, "
+                          f"{s.get('total_steps', s['steps'])} steps of 48 photos, on 2 CPU cores"
+                          + (f" (continued from `{s['continued_from']}`)" if "continued_from" in s else "")),
         ("Architecture", f"photo average-pooled to {INPUT_SIZE}px; MBConv (depthwise-separable) blocks initialised from "
                          f"{STUDENT_BACKBONE} (ImageNet, Apache-2.0, PyPI); 1x1 adapter 320->352; the teacher's frozen "
                          "1x1 head to 1280 channels; bilinear 4x4->7x7. No classifier at run time."),
         ("Parameters", f"{s['parameters']:,}"),
         ("MACs per photo", f"{s['student_macs'] / 1e6:.1f}M vs the teacher's {s['teacher_macs'] / 1e6:.1f}M "
                            f"({s['teacher_macs'] / s['student_macs']:.1f}x fewer)"),
-        ("Loss", "feature MSE + 0.5 x T^2 KL(teacher || student), T = 4, on ImageNet logits"),
+        ("Loss", "partial L2 on the pre-ReLU6 features (Heo et al. 2019) + 0.5 x T^2 KL(teacher || student), T = 4, "
+                 "on ImageNet logits"),
         ("Dev feature fit", f"MSE {s['best_dev']['dev_feature_mse']}, pooled cosine {s['best_dev']['dev_pooled_cosine']}"),
     ]
     keys = ["BLEU-1", "BLEU-4", "CIDEr-D", "most_common_caption_share", "median_caption_ms"]

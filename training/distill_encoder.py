@@ -104,7 +104,10 @@ def train(args) -> dict:
     student = StudentEncoder()
     student.classifier.load_state_dict(fc.state_dict())  # same class space from the start
     student.load_teacher_head(teacher.backbone)
-    match_teacher_scale(student, teacher.backbone, photos[:64])
+    if args.init:  # continue an earlier run (its adapter already matches the teacher's scale)
+        student.load_state_dict(torch.load(args.init, map_location="cpu", weights_only=True)["state_dict"])
+    else:
+        match_teacher_scale(student, teacher.backbone, photos[:64])
     teacher_macs = conv_flops(teacher)
     log.info("student %d params, %.1fM MACs (teacher %.1fM); %d train / %d dev photos",
              sum(p.numel() for p in student.parameters()), conv_flops(student) / 1e6, teacher_macs / 1e6,
@@ -150,6 +153,12 @@ def train(args) -> dict:
                "parameters": student.trainable_parameters(),
                "frozen_head_parameters": sum(p.numel() for p in student.head.parameters()),
                "student_macs": conv_flops(student), "teacher_macs": teacher_macs}
+    if args.init:  # the whole chain's training time, for the model card
+        earlier = Path(args.init).parent / "train_summary.json"
+        before = json.loads(earlier.read_text()) if earlier.exists() else {}
+        summary["continued_from"] = str(args.init)
+        summary["total_train_seconds"] = summary["train_seconds"] + before.get("total_train_seconds", before.get("train_seconds", 0))
+        summary["total_steps"] = step + before.get("total_steps", before.get("steps", 0))
     (out / "train_summary.json").write_text(json.dumps(summary, indent=1))
     return summary
 
@@ -159,6 +168,7 @@ def parser():
     ap.add_argument("--teacher", default="efficientnet-lite2")
     ap.add_argument("--cache", default=".cache/train_photos_224.npy", help="train photos as one uint8 array")
     ap.add_argument("--minutes", type=float, default=30)
+    ap.add_argument("--init", default=None, help="continue from this checkpoint")
     ap.add_argument("--batch", type=int, default=48)
     ap.add_argument("--lr", type=float, default=3e-3)
     ap.add_argument("--weight-decay", type=float, default=1e-4)
