@@ -193,6 +193,8 @@ class JobRunner(QObject):
             self._token.cancel()
 
     def shutdown(self) -> None:
+        """Stop the worker thread. A job stops at its next cancel point, but loading a model cannot be
+        interrupted, so wait for it: destroying a running QThread would crash the app."""
         self.cancel()
         self._thread.quit()
-        self._thread.wait(5000)
+        self._thread.wait(120000)
