@@ -31,12 +31,16 @@ def peak_rss_mb() -> float:
 
 
 def _caption_times(pipeline: Pipeline, photos, runs: int) -> dict:
+    from captag_desktop.core.preprocess import encoder_input
+
     enc, dec = pipeline.encoder(), pipeline.decoder("en")
     rows = []
     for p in photos:
         feats = enc(p)
-        rows.append({"encode_ms": median_ms(lambda: enc(p), runs),
-                     "decode_ms": median_ms(lambda: dec.caption(feats, pipeline.decode), runs)})
+        pixels = encoder_input(p)
+        rows.append({"encode_ms": median_ms(lambda: enc(p), runs),  # resize + normalise + network
+                     "encoder_net_ms": median_ms(lambda: enc.session.run(["features"], {"pixels": pixels}), runs),
+                     "decode_ms": median_ms(lambda: dec.caption(feats, pipeline.decode_for(dec)), runs)})
     out = {k: statistics.median(r[k] for r in rows) for k in rows[0]}
     out["caption_total_ms"] = round(out["encode_ms"] + out["decode_ms"], 2)
     return out
@@ -63,8 +67,11 @@ def run_bench(images: list[str], runs: int = 20, encoder: str = "both", beam_siz
     for kind in kinds:
         report["encoders"][kind].update(_caption_times(pipelines[kind], photos, runs))
     if len(kinds) == 2:
-        q, f = (report["encoders"][k]["encode_ms"] for k in ("quality", "fast"))
+        # the networks' ratio; the resize and normalisation before them are the same code for both
+        q, f = (report["encoders"][k]["encoder_net_ms"] for k in ("quality", "fast"))
         report["fast_encoder_speedup"] = round(q / f, 2)
+        q, f = (report["encoders"][k]["encode_ms"] for k in ("quality", "fast"))
+        report["fast_encode_speedup_with_preprocessing"] = round(q / f, 2)
     report.update(report["encoders"][kinds[0]])  # the chosen encoder's numbers at the top level
     pipeline = pipelines[kinds[0]]
     feats = pipeline.encoder()(photos[0])
