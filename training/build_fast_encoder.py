@@ -104,7 +104,7 @@ def card(run: Path, command: str, quality: dict, fast: dict, bench: dict | None)
     lines += [f"| {k} | {quality[k]} | {fast[k]} |" for k in keys]
     drop = 1 - fast["CIDEr-D"] / quality["CIDEr-D"]
     lines += ["", f"CIDEr-D drop: {drop:.1%} relative to Quality. Reproduce with "
-              "`python -m training.evaluate_captioner --encoder fast` (and `--encoder quality`)."]
+              "`python -m training.evaluate_captioner --encoder fast --length-penalty 0.6` (and `--encoder quality`)."]
     if bench:
         pre = bench["with_preprocessing"]
         lines += ["", f"Encoder network time, medians in one `captag bench --json` run: Quality {bench['quality']} ms, "
