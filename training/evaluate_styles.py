@@ -48,7 +48,7 @@ def llm_rewriter(threads: int = 2):
         for plain, post in FEW_SHOT:
             messages += [{"role": "user", "content": plain}, {"role": "assistant", "content": post}]
         messages.append({"role": "user", "content": caption})
-        ids = tok.apply_chat_template(messages, add_generation_prompt=True, return_tensors="pt")
+        ids = tok.apply_chat_template(messages, add_generation_prompt=True, return_tensors="pt", return_dict=True)["input_ids"]
         with torch.no_grad():
             out = model.generate(ids, max_new_tokens=32, do_sample=False, pad_token_id=tok.eos_token_id)
         return tok.decode(out[0, ids.shape[1]:], skip_special_tokens=True).strip().split("\n")[0]
