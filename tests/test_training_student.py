@@ -41,6 +41,7 @@ def test_distillation_runs_and_exports(teacher_features, tmp_path):
     from training.build_fast_encoder import export_student
 
     run = tmp_path / "student"
+    run.mkdir()
     summary = distill_encoder.train(distill_encoder.parser().parse_args([
         "--features", str(teacher_features / "f" / "efficientnet-lite2.npy"), "--out", str(run), "--limit", "6",
         "--dev-limit", "6", "--minutes", "0.05", "--batch", "3"]))
