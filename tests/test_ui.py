@@ -36,6 +36,14 @@ def settings(tmp_path):
     yield s
 
 
+def fake_window(qtbot, settings) -> MainWindow:
+    """A window whose worker runs the quick fake pipeline."""
+    SlowFakePipeline.delay = 0.01
+    win = MainWindow(runner=JobRunner(pipeline_factory=SlowFakePipeline), settings=settings)
+    qtbot.addWidget(win)
+    return win
+
+
 def drop(widget, path):
     mime = QMimeData()
     mime.setUrls([QUrl.fromLocalFile(str(path))])
@@ -152,10 +160,8 @@ def test_hashtag_chips_toggle_edit_count_and_copy(qtbot, settings):
 
 
 def test_more_ideas_requests_a_new_seed(qtbot, settings, photo):
-    runner = JobRunner(pipeline_factory=SlowFakePipeline)
-    win = MainWindow(runner=runner, settings=settings)
-    qtbot.addWidget(win)
-    SlowFakePipeline.delay = 0.01
+    win = fake_window(qtbot, settings)
+    runner = win.runner
     with qtbot.waitSignal(runner.finished, timeout=5000):
         win.open_paths([str(photo)])
     seeds = []
@@ -167,10 +173,8 @@ def test_more_ideas_requests_a_new_seed(qtbot, settings, photo):
 
 
 def test_encoder_and_beam_settings_are_remembered_and_sent(qtbot, settings, photo):
-    runner = JobRunner(pipeline_factory=SlowFakePipeline)
-    win = MainWindow(runner=runner, settings=settings)
-    qtbot.addWidget(win)
-    SlowFakePipeline.delay = 0.01
+    win = fake_window(qtbot, settings)
+    runner = win.runner
     sent = []
     real_submit = runner.submit
     runner.submit = lambda *a: (sent.append(a[-1]), real_submit(*a))[1]
@@ -193,10 +197,8 @@ def test_batch_folder_lists_failures_and_switches_instantly(qtbot, settings, tmp
     for i, shade in enumerate((30, 140, 220)):
         Image.fromarray(np.full((40, 50, 3), shade, np.uint8)).save(folder / f"p{i}.png")
     (folder / "broken.jpg").write_text("not a photo")
-    runner = JobRunner(pipeline_factory=SlowFakePipeline)
-    win = MainWindow(runner=runner, settings=settings)
-    qtbot.addWidget(win)
-    SlowFakePipeline.delay = 0.01
+    win = fake_window(qtbot, settings)
+    runner = win.runner
     with qtbot.waitSignal(runner.finished, timeout=10000) as done:
         win.open_paths([str(folder)])
     assert done.args[0].total == 4 and done.args[0].failed == 1
@@ -242,10 +244,8 @@ def test_save_copy_with_caption_and_sidecars_never_touch_the_original(qtbot, set
     photo = tmp_path / "beach.jpg"
     Image.fromarray(np.full((40, 50, 3), 200, np.uint8)).save(photo)
     before = hashlib.sha256(photo.read_bytes()).hexdigest()
-    runner = JobRunner(pipeline_factory=SlowFakePipeline)
-    win = MainWindow(runner=runner, settings=settings)
-    qtbot.addWidget(win)
-    SlowFakePipeline.delay = 0.01
+    win = fake_window(qtbot, settings)
+    runner = win.runner
     with qtbot.waitSignal(runner.finished, timeout=5000):
         win.open_paths([str(photo)])
     assert not win.publishing.save_copy_to(str(photo))  # refuses the original
@@ -290,10 +290,8 @@ def test_every_control_has_an_accessible_name(qtbot, settings):
 
 
 def test_drag_out_offers_the_image_and_a_png_file(qtbot, settings, photo):
-    runner = JobRunner(pipeline_factory=SlowFakePipeline)
-    win = MainWindow(runner=runner, settings=settings)
-    qtbot.addWidget(win)
-    SlowFakePipeline.delay = 0.01
+    win = fake_window(qtbot, settings)
+    runner = win.runner
     assert win.repair.drag_out.mime_data() is None  # no photo yet
     with qtbot.waitSignal(runner.finished, timeout=5000):
         win.open_paths([str(photo)])

@@ -20,7 +20,8 @@ from pathlib import Path
 import torch
 from torch import nn
 
-from captag_desktop.core.translate.pack import PACK_FILES, sha256_of
+from captag_desktop.core.models import file_sha256 as sha256_of
+from captag_desktop.core.translate.pack import PACK_FILES
 from training.run_utils import MethodAsModule
 
 OPSET = 17

@@ -7,8 +7,6 @@ batched greedy decode; a single text can use beam search instead.
 """
 from __future__ import annotations
 
-import hashlib
-from pathlib import Path
 
 import numpy as np
 
@@ -18,14 +16,6 @@ from captag_desktop.core.models import ModelStore
 PACK_FILES = ("encoder.onnx", "decoder_init.onnx", "decoder_step.onnx", "tokenizer.json")
 PACK_MODELS = {"translation-encoder": "encoder.onnx", "translation-decoder-init": "decoder_init.onnx",
                "translation-decoder-step": "decoder_step.onnx", "translation-tokenizer": "tokenizer.json"}
-
-
-def sha256_of(path: Path) -> str:
-    h = hashlib.sha256()
-    with open(path, "rb") as f:
-        for block in iter(lambda: f.read(1 << 20), b""):
-            h.update(block)
-    return h.hexdigest()
 
 
 class TranslationPack:
