@@ -95,3 +95,8 @@ def test_hashtags_have_no_spaces_and_the_right_script(lang):
 
 def test_arabic_hashtag_puts_the_adjective_after_the_noun():
     assert translate_hashtag("#BlackDog", "ar") == "#كلب_أسود"
+
+
+def test_hindi_hashtag_adjective_agrees_with_a_feminine_noun():
+    assert translate_hashtag("#LittleGirl", "hi") == "#छोटी_लड़की"
+    assert translate_hashtag("#LittleBoy", "hi") == "#छोटा_लड़का"

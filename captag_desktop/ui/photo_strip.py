@@ -29,6 +29,8 @@ class PhotoStrip(QListWidget):
         self.setAccessibleName("Opened photos")
         self.setIconSize(QSize(THUMB, THUMB))
         self.setMinimumWidth(170)
+        self.setTextElideMode(Qt.TextElideMode.ElideMiddle)  # long camera file names stay readable
+        self.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
         self.currentItemChanged.connect(lambda cur, _prev: cur is not None and self.photo_chosen.emit(cur.data(Qt.ItemDataRole.UserRole)))
 
     def paths(self) -> list[str]:

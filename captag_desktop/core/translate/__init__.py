@@ -27,20 +27,20 @@ def translate_caption(text: str, lang: str) -> Rendering:
     return out
 
 
-def _tag_word(word: str, lex: dict, lang: str) -> tuple[str, str] | None:
-    """(kind, translation) of one English tag word."""
+def _tag_word(word: str, lex: dict, lang: str) -> tuple[str, str, dict] | None:
+    """(kind, translation, lexicon entry) of one English tag word."""
     en = english()
     candidates = [word, en.lemma.get(word, word)]
     if word.endswith("s"):
         candidates.append(word[:-1])
     for w in candidates:
         if w in lex.get("nouns", {}):
-            return "noun", lex["nouns"][w]["sg"]
+            return "noun", lex["nouns"][w]["sg"], lex["nouns"][w]
         if w in lex.get("verbs", {}) and lex["verbs"][w].get("tag"):
-            return "verb", lex["verbs"][w]["tag"]
+            return "verb", lex["verbs"][w]["tag"], lex["verbs"][w]
         if w in lex.get("adjectives", {}):
             entry = lex["adjectives"][w]
-            return "adj", entry.get("form") or entry.get("m")
+            return "adj", entry.get("form") or entry.get("m"), entry
     return None
 
 
@@ -48,16 +48,20 @@ def translate_hashtag(tag: str, lang: str) -> str | None:
     """'#BlackDog' -> '#काला_कुत्ता'; None when a word is not in the lexicon."""
     lex = lexicon(lang)
     body = tag.lstrip("#")
-    whole = lex.get("nouns", {}).get(body.lower().replace("_", " "))
+    words = _CAMEL.findall(body)
+    whole = lex.get("nouns", {}).get(" ".join(words).lower())  # "#SoccerBall" -> the lexicon's "soccer ball"
     if whole is not None:
         pieces = [whole["sg"]]
     else:
-        found = [_tag_word(w.lower(), lex, lang) for w in _CAMEL.findall(body)]
+        found = [_tag_word(w.lower(), lex, lang) for w in words]
         if not found or any(f is None for f in found):
             return None
         if lang == "ar":  # Arabic adjectives follow the noun
             found = [f for f in found if f[0] != "adj"] + [f for f in found if f[0] == "adj"]
-        pieces = [text for _kind, text in found]
+        head = next((entry for kind, _t, entry in reversed(found) if kind == "noun"), {})
+        if lang == "hi" and head.get("gender") == "f":  # #छोटी_लड़की: the adjective agrees
+            found = [(k, e.get("f", t) if k == "adj" else t, e) for k, t, e in found]
+        pieces = [text for _kind, text, _entry in found]
     return "#" + "_".join("_".join(p.split()) for p in pieces if p)
 
 
