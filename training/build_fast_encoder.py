@@ -22,10 +22,14 @@ FILE = "encoder_fast.onnx"
 CARD = "encoder-fast.md"
 
 
-def export_student(ckpt: Path, path: Path) -> None:
+def load_student(ckpt: Path) -> StudentEncoder:
     student = StudentEncoder(pretrained=False)
     student.load_state_dict(torch.load(ckpt, map_location="cpu", weights_only=True)["state_dict"])
-    student.eval()
+    return student.eval()
+
+
+def export_student(ckpt: Path, path: Path) -> None:
+    student = load_student(ckpt)
     dummy = torch.zeros(1, 3, preprocess.ENCODER_SIZE, preprocess.ENCODER_SIZE)
     torch.onnx.export(student, (dummy,), str(path), input_names=["pixels"], output_names=["features"],
                       dynamic_axes={"pixels": {0: "batch"}, "features": {0: "batch"}}, opset_version=17, dynamo=False)
@@ -36,10 +40,8 @@ def student_features(ckpt: Path, data: Path) -> Path:
     from training.extract_features import extract
     from training.flickr8k import read_split
 
-    student = StudentEncoder(pretrained=False)
-    student.load_state_dict(torch.load(ckpt, map_location="cpu", weights_only=True)["state_dict"])
     names = read_split(data, "train") + read_split(data, "dev")
-    return extract(data, Path(".cache/features"), "student", names, model=student)
+    return extract(data, Path(".cache/features"), "student", names, model=load_student(ckpt))
 
 
 def finetune_decoder(features: Path, init: Path, out: Path, minutes: float, data: Path) -> None:

@@ -9,22 +9,17 @@ from __future__ import annotations
 
 import argparse
 import json
-import re
 import statistics
 import time
 from collections import Counter
 from pathlib import Path
 
-from captag_desktop.core.hashtags import lemma_of
+from captag_desktop.core.hashtags import lemma_of, tag_words
 from captag_desktop.core.images import load_image
 from captag_desktop.core.pipeline import Pipeline
 from captag_desktop.core.resources import word_list
 from captag_desktop.core.text import tokenize
 from training.flickr8k import DEFAULT_ROOT, image_path, read_captions, read_split
-
-
-def tag_words(tag: str) -> list[str]:
-    return [w.lower() for w in re.findall(r"[A-Z]?[a-z]+|[A-Z]+(?![a-z])", tag.lstrip("#"))]
 
 
 def shared_content_words(caps: list[str], normalise) -> set[str]:

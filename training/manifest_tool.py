@@ -6,6 +6,7 @@ from pathlib import Path
 
 from captag_desktop.core.atomic import write_text_atomic
 from captag_desktop.core.models import file_sha256 as sha256_of
+from captag_desktop.core.models import register_entries
 
 MODELS_DIR = Path(__file__).resolve().parents[1] / "models"
 
@@ -32,15 +33,11 @@ def write_json_atomic(path: Path, data) -> None:
 
 def update_entry(entry: dict, models_dir: Path = MODELS_DIR) -> dict:
     """Insert or replace the manifest entry with entry['name'], filling hash/size/io."""
-    manifest_path = models_dir / "manifest.json"
-    manifest = json.loads(manifest_path.read_text()) if manifest_path.exists() else {"version": 1, "models": []}
     path = models_dir / entry["file"]
     entry = dict(entry, sha256=sha256_of(path), size=path.stat().st_size)
     if path.suffix == ".onnx":
         entry["inputs"], entry["outputs"] = onnx_io(path)
-    manifest["models"] = [m for m in manifest["models"] if m["name"] != entry["name"]] + [entry]
-    manifest["models"].sort(key=lambda m: m["name"])
-    write_json_atomic(manifest_path, manifest)
+    register_entries([entry], models_dir)
     return entry
 
 

@@ -6,6 +6,7 @@ One rule for word forms: nouns are singular (#dog), verbs take their -ing form
 """
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from functools import lru_cache
 
@@ -14,6 +15,12 @@ from nltk.tokenize import TreebankWordTokenizer
 from captag_desktop.core.resources import resources_dir, word_list
 
 _tokenizer = TreebankWordTokenizer()
+_CAMEL = re.compile(r"[A-Z]?[a-z]+|[A-Z]+(?![a-z])")
+
+
+def tag_words(tag: str) -> list[str]:
+    """'#GoldenRetriever' -> ['golden', 'retriever']; '#BMXRace' -> ['bmx', 'race']."""
+    return [w.lower() for w in _CAMEL.findall(tag.lstrip("#"))]
 
 
 @dataclass(frozen=True)

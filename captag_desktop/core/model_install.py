@@ -11,8 +11,8 @@ import re
 import shutil
 from pathlib import Path
 
-from captag_desktop.core.atomic import atomic_path, write_text_atomic
-from captag_desktop.core.models import ModelError, file_sha256, models_dir
+from captag_desktop.core.atomic import atomic_path
+from captag_desktop.core.models import ModelError, file_sha256, models_dir, register_entries
 from captag_desktop.core.translate.pack import PACK_FILES, PACK_MODELS
 
 
@@ -54,9 +54,5 @@ def install_pack(src: Path, target: Path | None = None) -> list[dict]:
     for e in entries:
         path = target / e["file"]
         e.update(sha256=file_sha256(path), size=path.stat().st_size)
-    manifest_path = target / "manifest.json"
-    manifest = json.loads(manifest_path.read_text(encoding="utf-8"))
-    names = {e["name"] for e in entries}
-    manifest["models"] = sorted([m for m in manifest["models"] if m["name"] not in names] + entries, key=lambda m: m["name"])
-    write_text_atomic(manifest_path, json.dumps(manifest, indent=2, ensure_ascii=False) + "\n")
+    register_entries(entries, target)
     return entries

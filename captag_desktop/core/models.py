@@ -46,6 +46,18 @@ def models_dir() -> Path:
     return DEFAULT_MODELS_DIR
 
 
+def register_entries(entries: list[dict], directory: Path | None = None) -> None:
+    """Insert or replace manifest entries by name (kept sorted), written atomically."""
+    from captag_desktop.core.atomic import write_text_atomic
+
+    path = Path(directory or models_dir()) / "manifest.json"
+    manifest = json.loads(path.read_text(encoding="utf-8")) if path.exists() else {"version": 1, "models": []}
+    names = {e["name"] for e in entries}
+    manifest["models"] = sorted([m for m in manifest["models"] if m["name"] not in names] + list(entries),
+                                key=lambda m: m["name"])
+    write_text_atomic(path, json.dumps(manifest, indent=2, ensure_ascii=False) + "\n")
+
+
 def file_sha256(path: Path) -> str:
     h = hashlib.sha256()
     with open(path, "rb") as f:

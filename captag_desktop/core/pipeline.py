@@ -178,7 +178,8 @@ class Pipeline:
         result.timings_ms["encode"] = (time.perf_counter() - t0) * 1000
         yield Progress("caption", 0.3, "Writing the English caption…")
         t = time.perf_counter()
-        english = self.decoder("en").caption(features, self.decode_for(self.decoder("en")))
+        decoder_en = self.decoder("en")
+        english = decoder_en.caption(features, self.decode_for(decoder_en))
         result.timings_ms["caption_en"] = (time.perf_counter() - t) * 1000
         tags_en: list[str] = []
         if n_hashtags > 0:

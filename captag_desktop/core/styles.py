@@ -13,6 +13,7 @@ import hashlib
 import re
 from dataclasses import dataclass
 
+from captag_desktop.core.hashtags import tag_words
 from captag_desktop.core.translate.parse import english, parse
 
 STYLES = ("plain", "social", "alt")
@@ -106,7 +107,7 @@ def new_nouns(rewrite: str, caption: str, hashtags: list[str]) -> set[str]:
     allowed = caption_nouns(caption) | {lex.lemma.get(w, w) for w in re.findall(r"[a-z]+", caption.lower())}
     allowed |= _FRAME_WORDS
     for t in hashtags:
-        allowed.update(w.lower() for w in re.findall(r"[A-Z]?[a-z]+", t.lstrip("#")))
+        allowed.update(tag_words(t))
         allowed.add(t.lstrip("#").lower())
     found = set()
     for w in re.findall(r"[a-z]+", rewrite.lower()):

@@ -54,6 +54,14 @@ class _Worker(QObject):
         self._repairers: dict = {}
         self._detector = None
 
+    def _configured(self, options: dict | None) -> Pipeline:
+        """The pipeline (made on first use, models loaded once) with this job's settings."""
+        if self._pipeline is None:
+            self._pipeline = self._factory()
+        if options:
+            self._pipeline.configure(**options)
+        return self._pipeline
+
     def _describe(self, job_id, token, source, langs, n_hashtags, hashtag_seed=None, options=None):
         if isinstance(source, np.ndarray):
             rgb, name = source, ""
@@ -66,10 +74,7 @@ class _Worker(QObject):
             raise Cancelled()
         if self._pipeline is None:
             self.progress.emit(job_id, 0.02, "Loading models…")
-            self._pipeline = self._factory()
-        if options:
-            self._pipeline.configure(**options)
-        job = self._pipeline.describe(rgb, name, langs, n_hashtags, hashtag_seed)
+        job = self._configured(options).describe(rgb, name, langs, n_hashtags, hashtag_seed)
         return drive(job, token, lambda p: self.progress.emit(job_id, p.fraction, p.message))
 
     def _batch(self, job_id, token, paths, langs, n_hashtags, options=None):
@@ -83,11 +88,7 @@ class _Worker(QObject):
             self.progress.emit(job_id, i / len(paths), f"Photo {i + 1} of {len(paths)}: {path}")
             try:
                 rgb = load_image(path).rgb
-                if self._pipeline is None:
-                    self._pipeline = self._factory()
-                if options:
-                    self._pipeline.configure(**options)
-                result = drive(self._pipeline.describe(rgb, str(path), langs, n_hashtags), token)
+                result = drive(self._configured(options).describe(rgb, str(path), langs, n_hashtags), token)
             except (ImageLoadError, ModelError, ValueError) as exc:
                 result, failed = PhotoResult(image=str(path), error=str(exc)), failed + 1
             self.item_done.emit(job_id, i, result)

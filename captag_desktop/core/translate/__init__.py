@@ -7,15 +7,14 @@ its lexicon are left out and reported, never passed through in English.
 """
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass
 
+from captag_desktop.core.hashtags import tag_words
 from captag_desktop.core.translate.parse import english, parse
 from captag_desktop.core.translate.realize import Rendering, lexicon, realise
 
 CAPTION_LANGS = ("hi", "ta", "te", "bn")  # written from the English caption
 TAG_LANGS = ("ar",) + CAPTION_LANGS  # hashtags translated from the English ones
-_CAMEL = re.compile(r"[A-Z]?[a-z]+|[A-Z]+(?![a-z])")
 
 
 def translate_caption(text: str, lang: str) -> Rendering:
@@ -47,13 +46,12 @@ def _tag_word(word: str, lex: dict, lang: str) -> tuple[str, str, dict] | None:
 def translate_hashtag(tag: str, lang: str) -> str | None:
     """'#BlackDog' -> '#काला_कुत्ता'; None when a word is not in the lexicon."""
     lex = lexicon(lang)
-    body = tag.lstrip("#")
-    words = _CAMEL.findall(body)
-    whole = lex.get("nouns", {}).get(" ".join(words).lower())  # "#SoccerBall" -> the lexicon's "soccer ball"
+    words = tag_words(tag)
+    whole = lex.get("nouns", {}).get(" ".join(words))  # "#SoccerBall" -> the lexicon's "soccer ball"
     if whole is not None:
         pieces = [whole["sg"]]
     else:
-        found = [_tag_word(w.lower(), lex, lang) for w in words]
+        found = [_tag_word(w, lex, lang) for w in words]
         if not found or any(f is None for f in found):
             return None
         if lang == "ar":  # Arabic adjectives follow the noun

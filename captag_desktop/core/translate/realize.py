@@ -72,8 +72,7 @@ class Realiser:
         det = np_.det
         if det is None or det == "the" or (det == "a" and in_phrase):
             return ""  # these languages have no definite article; "a" is dropped inside phrases
-        human = entry.get("cls") == "h" or entry.get("cls") in _HUMAN
-        if human and f"{det}_h" in self.lex["words"]:
+        if entry.get("cls") in _HUMAN and f"{det}_h" in self.lex["words"]:
             return self.lex["words"][f"{det}_h"]
         return self.word(det)
 
@@ -101,7 +100,8 @@ class Realiser:
         return text
 
     def template(self, template: str, np_: NounPhrase, in_phrase: bool = True) -> str:
-        slot = (_SLOT.search(template) or re.match("()", "")).group(1) or "sg"
+        found = _SLOT.search(template)
+        slot = found.group(1) if found else "sg"
         return _SLOT.sub(lambda _m: self.noun_phrase(np_, slot, in_phrase), template)
 
     def attached(self, prep: str, inner: NounPhrase, head_entry: dict, head_oblique: bool) -> str:
