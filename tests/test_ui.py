@@ -357,5 +357,6 @@ def test_fifty_photos_cancel_then_more_no_hang_no_stale_no_leak(qtbot, settings,
     for path, result in win.results_by_path.items():
         assert result.image == path and result.captions["en"]
     gc.collect()
+    print(f"\nRSS after warm-up {baseline:.0f} MB, after 50 + cancel + 10 photos {_rss_mb():.0f} MB")  # shown with -s
     assert _rss_mb() - baseline < 150, (baseline, _rss_mb())
     win.close()
