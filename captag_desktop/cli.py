@@ -105,27 +105,40 @@ def cmd_models(args) -> int:
         return 2
     rows, all_ok = [], True
     for name, e in sorted(store.entries.items()):
+        if e.optional and not store.path(name).exists():
+            rows.append({"name": name, "task": e.task, "file": e.file, "size": e.size, "license": e.license,
+                         "sha256_ok": None, "installed": False})
+            continue
         ok = store.verify(name)
         all_ok &= ok
-        rows.append({"name": name, "task": e.task, "file": e.file, "size": e.size, "license": e.license, "sha256_ok": ok})
+        rows.append({"name": name, "task": e.task, "file": e.file, "size": e.size, "license": e.license, "sha256_ok": ok,
+                     "installed": True})
     if args.json:
         for r in rows:
             print(json.dumps(r))
     else:
         print(f"{'name':<22} {'task':<22} {'size':>9}  {'sha256':<8} license")
         for r in rows:
-            print(f"{r['name']:<22} {r['task']:<22} {r['size'] / 1e6:>7.2f}MB  {'ok' if r['sha256_ok'] else 'BAD':<8} {r['license']}")
+            state = "optional, not installed" if not r["installed"] else ("ok" if r["sha256_ok"] else "BAD")
+            print(f"{r['name']:<22} {r['task']:<22} {r['size'] / 1e6:>7.2f}MB  {state:<8} {r['license']}")
     return 0 if all_ok else 1
 
 
 def _install_pack(path) -> int:
-    from captag_desktop.core.model_install import install_pack
+    from pathlib import Path
+
+    from captag_desktop.core.model_install import install_optional_file, install_pack
     from captag_desktop.core.models import ModelError
 
     if not path:
-        print("captag: models install needs the pack folder: captag models install DIR", file=sys.stderr)
+        print("captag: models install needs a translation pack folder or a model file: captag models install PATH",
+              file=sys.stderr)
         return 2
     try:
+        if Path(path).is_file():
+            entry = install_optional_file(path)
+            print(f"installed {entry['name']} from {path}")
+            return 0
         entries = install_pack(path)
     except (ModelError, OSError) as exc:
         print(f"captag: {exc}", file=sys.stderr)
@@ -242,7 +255,8 @@ def build_parser() -> argparse.ArgumentParser:
 
     m = sub.add_parser("models", help="list models and verify their hashes, or install a translation pack")
     m.add_argument("action", nargs="?", choices=["list", "install"], default="list")
-    m.add_argument("path", nargs="?", help="install: a folder made by training/export_translation.py")
+    m.add_argument("path", nargs="?", help="install: a folder made by training/export_translation.py, or an optional "
+                                           "model file the manifest lists (e.g. the Social LLM's .gguf)")
     m.add_argument("--json", action="store_true")
     m.set_defaults(func=cmd_models)
 

@@ -23,8 +23,9 @@ CARD = "encoder-fast.md"
 
 
 def load_student(ckpt: Path) -> StudentEncoder:
-    student = StudentEncoder(pretrained=False)
-    student.load_state_dict(torch.load(ckpt, map_location="cpu", weights_only=True)["state_dict"])
+    saved = torch.load(ckpt, map_location="cpu", weights_only=True)
+    student = StudentEncoder(pretrained=False, blocks=saved.get("args", {}).get("blocks", BLOCKS))
+    student.load_state_dict(saved["state_dict"])
     return student.eval()
 
 
@@ -76,6 +77,8 @@ def training_chain(run: Path) -> dict:
 
 def card(run: Path, command: str, quality: dict, fast: dict, bench: dict | None) -> str:
     s = training_chain(run)
+    student = load_student(run / "best.pt")
+    width = student.adapter[0].in_channels
     rows = [
         ("Data", "Flickr8k train split photos (6,000, 224x224), horizontal flips; teacher features cached by "
                  "`training/extract_features.py`. Hodosh, Young & Hockenmaier 2013, research use."),
@@ -84,9 +87,9 @@ def card(run: Path, command: str, quality: dict, fast: dict, bench: dict | None)
         ("Training time", f"{s.get('total_train_seconds', s['train_seconds']) / 60:.1f} min, "
                           f"{s.get('total_steps', s['steps'])} steps of 48 photos, on 2 CPU cores"
                           + (f" (continued from `{s['continued_from']}`)" if "continued_from" in s else "")),
-        ("Architecture", f"photo average-pooled to {INPUT_SIZE}px; the first {BLOCKS} MBConv (depthwise-separable) blocks "
-                         f"of {STUDENT_BACKBONE} (ImageNet, Apache-2.0, PyPI) as initialisation, ending in a 7x7x80 map; "
-                         "per-region adapter (1x1 convs 80->352->352); the teacher's frozen 1x1 head (conv+BN+ReLU6) to "
+        ("Architecture", f"photo average-pooled to {INPUT_SIZE}px; the first {len(student.blocks)} MBConv (depthwise-separable) "
+                         f"blocks of {STUDENT_BACKBONE} (ImageNet, Apache-2.0, PyPI) as initialisation, ending in a 7x7x{width} "
+                         f"map; per-region adapter (1x1 convs {width}->352->352); the teacher's frozen 1x1 head (conv+BN+ReLU6) to "
                          "1280 channels. No classifier at run time. Decoder: the English decoder fine-tuned on these "
                          "features (caption-en-fast, int8)."),
         ("Parameters", f"{s['parameters']:,}"),

@@ -30,7 +30,7 @@ from training.encoder_model import load_encoder
 from training.extract_features import load_features
 from training.flickr8k import image_path, read_split
 from training.run_utils import run_main, run_parser, seed_everything
-from training.student_encoder import StudentEncoder, conv_flops
+from training.student_encoder import BLOCKS, StudentEncoder, conv_flops
 from training.train_repair import load_photos
 
 log = logging.getLogger("distill")
@@ -101,7 +101,7 @@ def train(args) -> dict:
     t_dev = np.asarray(feats[[rows[n] for n in dev_names]])
     teacher = load_encoder(args.teacher)
     fc = teacher.backbone._fc.eval()  # the teacher's ImageNet classifier
-    student = StudentEncoder()
+    student = StudentEncoder(blocks=args.blocks)
     student.classifier.load_state_dict(fc.state_dict())  # same class space from the start
     student.load_teacher_head(teacher.backbone)
     if args.init:  # continue an earlier run (its adapter already matches the teacher's scale)
@@ -170,6 +170,7 @@ def parser():
     ap.add_argument("--minutes", type=float, default=30)
     ap.add_argument("--init", default=None, help="continue from this checkpoint")
     ap.add_argument("--batch", type=int, default=48)
+    ap.add_argument("--blocks", type=int, default=BLOCKS, help="Lite0 blocks the student keeps (8-11 stay at 7x7)")
     ap.add_argument("--lr", type=float, default=3e-3)
     ap.add_argument("--weight-decay", type=float, default=1e-4)
     ap.add_argument("--temperature", type=float, default=4.0)

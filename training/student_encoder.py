@@ -23,7 +23,8 @@ from torch import nn
 
 STUDENT_BACKBONE = "efficientnet-lite0"
 INPUT_SIZE = 112
-BLOCKS = 8  # Lite0 blocks kept: through the 80-channel stage, at 7x7 for a 112px input
+BLOCKS = 8  # default Lite0 blocks kept: through the 80-channel stage, at 7x7 for a 112px input;
+# 11 adds the 112-channel stage, still at 7x7 (stride 16)
 
 
 def _lite0(pretrained: bool):
@@ -37,12 +38,12 @@ def _lite0(pretrained: bool):
 
 class StudentEncoder(nn.Module):
     def __init__(self, feat_dim: int = 1280, teacher_channels: int = 352, grid: int = 7, num_classes: int = 1000,
-                 pretrained: bool = True):
+                 pretrained: bool = True, blocks: int = BLOCKS):
         super().__init__()
         b = _lite0(pretrained)
         self.stem = nn.Sequential(b._conv_stem, b._bn0, b._swish)
-        self.blocks = nn.ModuleList(b._blocks[:BLOCKS])
-        width = b._blocks[BLOCKS - 1]._project_conv.out_channels
+        self.blocks = nn.ModuleList(b._blocks[:blocks])
+        width = b._blocks[blocks - 1]._project_conv.out_channels
         self.adapter = nn.Sequential(nn.Conv2d(width, teacher_channels, 1, bias=False), nn.BatchNorm2d(teacher_channels),
                                      nn.ReLU6(), nn.Conv2d(teacher_channels, teacher_channels, 1, bias=False),
                                      nn.BatchNorm2d(teacher_channels))

@@ -56,3 +56,20 @@ def install_pack(src: Path, target: Path | None = None) -> list[dict]:
         e.update(sha256=file_sha256(path), size=path.stat().st_size)
     register_entries(entries, target)
     return entries
+
+
+def install_optional_file(src: Path, target: Path | None = None) -> dict:
+    """Copy a file into place for the optional manifest entry whose sha256 it matches
+    (e.g. the Social LLM's GGUF); anything else is refused and nothing is written."""
+    from captag_desktop.core.models import ModelStore
+
+    src, target = Path(src), Path(target) if target else models_dir()
+    digest = file_sha256(src)
+    store = ModelStore(target)
+    for entry in store.entries.values():
+        if entry.optional and entry.sha256 == digest:
+            with atomic_path(target / entry.file) as tmp:
+                shutil.copyfile(src, tmp)
+            return entry.raw
+    names = ", ".join(e.name for e in store.entries.values() if e.optional) or "none"
+    raise ModelError(f"{src.name} is not a model captag knows (its sha256 matches no optional model; optional: {names})")

@@ -25,6 +25,11 @@ class ModelEntry:
     license: str
     raw: dict
 
+    @property
+    def optional(self) -> bool:
+        """An add-on the user installs later (e.g. the Social LLM); the app works without its file."""
+        return bool(self.raw.get("optional"))
+
     @classmethod
     def from_dict(cls, d: dict) -> "ModelEntry":
         try:
@@ -92,6 +97,10 @@ class ModelStore:
 
     def has(self, name: str) -> bool:
         return name in self.entries
+
+    def installed(self, name: str) -> bool:
+        """The model is listed and its file is present and intact."""
+        return self.has(name) and self.verify(name)
 
     def path(self, name: str) -> Path:
         return self.dir / self.entry(name).file

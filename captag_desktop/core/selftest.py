@@ -33,8 +33,10 @@ def run_selftest(store: ModelStore | None = None) -> dict:
 
     store = store or ModelStore()
     report: dict = {"models": {}, "stages_ms": {}}
-    bad = [name for name in sorted(store.entries) if not store.verify(name)]
-    report["models"] = {name: name not in bad for name in sorted(store.entries)}
+    required = sorted(n for n, e in store.entries.items() if not e.optional)
+    bad = [name for name in required if not store.verify(name)]
+    report["models"] = {name: name not in bad for name in required}
+    report["optional_models"] = {n: store.installed(n) for n, e in sorted(store.entries.items()) if e.optional}
     if bad:
         raise ModelError(f"damaged or missing model files: {', '.join(store.entry(n).file for n in bad)}")
     rgb, mask = test_photo()

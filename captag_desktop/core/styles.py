@@ -101,6 +101,13 @@ def social(caption: str, emoji: bool = True, variant: int | None = None) -> str:
     return _tidy(out)
 
 
+_EMOJI_RE = re.compile("[\U0001F000-\U0001FAFF\u2600-\u27BF\uFE0F\u200D]+")
+
+
+def strip_emoji(text: str) -> str:
+    return _tidy(_EMOJI_RE.sub("", text))
+
+
 def new_nouns(rewrite: str, caption: str, hashtags: list[str]) -> set[str]:
     """Nouns in a rewrite that neither the caption nor the hashtags contain (the entity guard)."""
     lex = english()
@@ -123,12 +130,18 @@ def _place(body: str, tags: list[str], p: Platform) -> str:
     return f"{body}\n\n{' '.join(tags)}" if p.hashtags == "end" else f"{body} {' '.join(tags)}"
 
 
-def compose(caption: str, hashtags: list[str], style: str = "plain", platform: str = "instagram") -> str:
-    """The text a creator pastes: styled caption plus hashtags placed as the platform expects."""
+def compose(caption: str, hashtags: list[str], style: str = "plain", platform: str = "instagram",
+            social_body: str | None = None) -> str:
+    """The text a creator pastes: styled caption plus hashtags placed as the platform expects.
+    `social_body` is a Social sentence already written (by the LLM engine); else the template's."""
     p = PLATFORMS[platform]
     if style == "alt":
         return alt_text(caption)  # accessible text never carries hashtags or emoji
-    body = social(caption, emoji=p.emoji) if style == "social" else _tidy(caption)
+    if style == "social":
+        body = social(caption, emoji=p.emoji) if social_body is None else (
+            social_body if p.emoji else strip_emoji(social_body))
+    else:
+        body = _tidy(caption)
     tags = list(hashtags[: p.max_hashtags]) if p.hashtags != "none" else []
     text = _place(body, tags, p)
     while len(text) > p.max_chars and tags:  # drop tags from the end before cutting words

@@ -15,6 +15,7 @@ from captag_desktop.ui.photo_strip import PhotoStrip
 from captag_desktop.ui.publishing import Publishing
 from captag_desktop.ui.recovery import Recovery
 from captag_desktop.ui.settings_menu import SettingsMenu
+from captag_desktop.ui.social_engine import SocialEngine, installed_engine
 from captag_desktop.ui.worker import BatchDone, DetectDone, JobRunner, RepairDone
 
 PHOTO_SUFFIXES = {".jpg", ".jpeg", ".png", ".webp", ".bmp", ".tif", ".tiff", ".gif"}
@@ -35,7 +36,9 @@ IMAGE_FILTER = "Images (*.jpg *.jpeg *.png *.webp *.bmp *.tif *.tiff *.gif);;All
 
 
 class MainWindow(QMainWindow):
-    def __init__(self, runner: JobRunner | None = None, settings: QSettings | None = None, autosave_dir=None):
+    def __init__(self, runner: JobRunner | None = None, settings: QSettings | None = None, autosave_dir=None,
+                 social_engine: SocialEngine | None | bool = True):
+        """social_engine: True = use the Social LLM if it is installed; None/False = never; or an engine."""
         super().__init__()
         self.setWindowTitle("captag")
         self.setAcceptDrops(True)
@@ -89,6 +92,10 @@ class MainWindow(QMainWindow):
                                          str(self.settings.value("post/platform", "instagram")))
         self.results.composer.choice_changed.connect(
             lambda st, pl: (self.settings.setValue("post/style", st), self.settings.setValue("post/platform", pl)))
+        self.social_engine = installed_engine(self) if social_engine is True else (social_engine or None)
+        if self.social_engine is not None:
+            self.results.composer.enable_llm(self.social_engine, self.settings.value("post/llm", True, type=bool))
+            self.results.composer.llm_changed.connect(lambda on: self.settings.setValue("post/llm", on))
         self._ideas_seed = 0
         self.runner.image_loaded.connect(self._on_image_loaded)
         self.runner.progress.connect(self._on_progress)
@@ -187,6 +194,8 @@ class MainWindow(QMainWindow):
         self.settings.setValue("window/geometry", self.saveGeometry())
         self.settings.setValue("window/split", self.split.saveState())
         self.runner.shutdown()
+        if self.social_engine is not None:
+            self.social_engine.shutdown()
         super().closeEvent(event)
 
     # -- opening photos --------------------------------------------------------

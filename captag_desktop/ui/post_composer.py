@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from PySide6.QtCore import Signal
 from PySide6.QtGui import QGuiApplication
-from PySide6.QtWidgets import QComboBox, QGroupBox, QHBoxLayout, QPlainTextEdit, QPushButton, QVBoxLayout
+from PySide6.QtWidgets import QCheckBox, QComboBox, QGroupBox, QHBoxLayout, QLabel, QPlainTextEdit, QPushButton, QVBoxLayout
 
 from captag_desktop.core.styles import PLATFORMS, compose
 
@@ -14,6 +14,7 @@ STYLE_LABELS = {"plain": "Plain", "social": "Social", "alt": "Alt text"}
 class PostComposer(QGroupBox):
     copied = Signal(str)
     choice_changed = Signal(str, str)  # style, platform
+    llm_changed = Signal(bool)
 
     def __init__(self, parent=None):
         super().__init__("Post (English)", parent)
@@ -31,17 +32,67 @@ class PostComposer(QGroupBox):
         self.copy_button = QPushButton("Copy post")
         self.copy_button.setToolTip("Copy the post text, hashtags placed for the platform")
         self.copy_button.clicked.connect(self.copy)
+        # shown only when the optional Social LLM is installed (enable_llm)
+        self.llm_toggle = QCheckBox("Local AI rewrite")
+        self.llm_toggle.setAccessibleName("Rewrite the Social caption with the local AI model")
+        self.llm_toggle.setToolTip("Social style only: SmolLM2, on this computer. A rewrite that names anything "
+                                   "the caption and hashtags do not is replaced by the template.")
+        self.llm_toggle.setVisible(False)
+        self.llm_note = QLabel("")
+        self.llm_note.setAccessibleName("Which engine wrote the Social caption")
+        self.llm_note.setWordWrap(True)
+        self.llm_note.setVisible(False)
         row = QHBoxLayout()
         row.addWidget(self.style)
         row.addWidget(self.platform)
+        row.addWidget(self.llm_toggle)
         row.addStretch(1)
         row.addWidget(self.copy_button)
         lay = QVBoxLayout(self)
         lay.addLayout(row)
         lay.addWidget(self.preview)
+        lay.addWidget(self.llm_note)
         self._caption, self._tags = "", []
+        self._engine = None
+        self._rewrites: dict = {}  # (caption, top tags) -> SocialText
         self.style.currentIndexChanged.connect(self._changed)
         self.platform.currentIndexChanged.connect(self._changed)
+        self.llm_toggle.toggled.connect(self._changed)
+
+    def enable_llm(self, engine, on: bool = True) -> None:
+        """Offer the Local AI rewrite (the model is installed); `engine` is a SocialEngine."""
+        self._engine = engine
+        engine.finished.connect(self._on_rewrite)
+        self.llm_toggle.setChecked(on)
+        self.llm_toggle.setVisible(True)
+        self.refresh()
+
+    def _llm_key(self):
+        return (self._caption, tuple(self._tags[:5]))
+
+    def _social_body(self) -> str | None:
+        """The LLM's sentence for the current content, asking for it when it is not known yet."""
+        if self._engine is None or not self.llm_toggle.isChecked() or self.style.currentData() != "social":
+            self.llm_note.setVisible(False)
+            return None
+        key = self._llm_key()
+        done = self._rewrites.get(key)
+        if done is None:
+            self._engine.request(key, self._caption, list(self._tags), True)
+            self._show_note("Rewriting with the local AI model…")
+            return None
+        self._show_note("Written by the local AI model (SmolLM2)." if done.engine == "llm"
+                        else f"Template used: {done.note}.")
+        return done.text if done.engine == "llm" else None
+
+    def _show_note(self, text: str) -> None:
+        self.llm_note.setText(text)
+        self.llm_note.setVisible(True)
+
+    def _on_rewrite(self, key, result) -> None:
+        self._rewrites[key] = result
+        if key == self._llm_key():
+            self.refresh()
 
     def set_choice(self, style: str, platform: str) -> None:
         self.style.setCurrentIndex(max(0, self.style.findData(style)))
@@ -52,12 +103,15 @@ class PostComposer(QGroupBox):
         self.refresh()
 
     def refresh(self) -> None:
-        text = compose(self._caption, self._tags, self.style.currentData(), self.platform.currentData()) if self._caption else ""
+        body = self._social_body() if self._caption else None
+        text = compose(self._caption, self._tags, self.style.currentData(), self.platform.currentData(),
+                       social_body=body) if self._caption else ""
         self.preview.setPlainText(text)
 
     def _changed(self) -> None:
         self.refresh()
         self.choice_changed.emit(self.style.currentData(), self.platform.currentData())
+        self.llm_changed.emit(self.llm_toggle.isChecked())
 
     def text(self) -> str:
         return self.preview.toPlainText().strip()
