@@ -45,3 +45,23 @@ def test_relevance_orders_tags():
 def test_tags_have_no_spaces():
     for t in extract_keywords("A little girl in a pink dress climbs the wooden stairs of a play house"):
         assert t.text.startswith("#") and " " not in t.text
+
+
+def test_caption_adjective_noun_pairs_become_compounds():
+    from captag_desktop.core.hashtags import caption_tags
+
+    texts = [t.text for t in caption_tags("A black dog is running through the tall grass")]
+    assert "#BlackDog" in texts and "#TallGrass" in texts and "#running" in texts
+
+
+def test_compound_needs_every_word_and_tail_prefers_specific_tags():
+    from captag_desktop.core.hashtags import tag_chance
+
+    words = {"dog": 0.9, "brown": 0.1, "black": 0.8}
+    assert tag_chance("brown dog", words, {}) < tag_chance("dog", words, {}) < 1
+    assert tag_chance("black dog", words, {}) > tag_chance("brown dog", words, {})
+    tags = [Tag(k, "#" + k.replace(" ", "")) for k in ("man", "person", "frisbee", "dog")]
+    words = {"dog": 0.9, "man": 0.5, "person": 0.45, "frisbee": 0.44}
+    out = rank([], tags, {}, HashtagOptions(count=4, head=1), words)
+    assert out[0] == "#dog"  # the likeliest leads
+    assert out.index("#frisbee") < out.index("#man")  # then the specific tag before the generic ones

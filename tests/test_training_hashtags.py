@@ -58,3 +58,23 @@ def test_generation_is_unique_seeded_and_bounded(exported):
     assert greedy == gen.generate(state, count=5), "greedy is deterministic"
     a = gen.generate(state, count=5, temperature=1.0, seed=3)
     assert a == gen.generate(state, count=5, temperature=1.0, seed=3), "same seed, same ideas"
+
+
+def test_word_relevance_trains_exports_and_reads_in_the_app(exported, tmp_path):
+    from captag_desktop.core.hashtag_model import WordRelevance, word_descriptor
+    from training import train_hashtag_words
+
+    run, models = exported
+    features = run.parent / "f" / "efficientnet-lite0.npy"
+    out = tmp_path / "words"
+    summary = train_hashtag_words.train(train_hashtag_words.parser().parse_args([
+        "--features", str(features), "--out", str(out), "--epochs", "2", "--min-images", "1", "--hidden", "16",
+        "--limit", "8"]))
+    assert summary["words"] > 3 and 0 <= summary["best_dev_word_precision_at_5"] <= 1
+    train_hashtag_words.install(out, models)
+    model = WordRelevance(ModelStore(models))
+    feats = np.random.default_rng(2).normal(size=(1, 49, 1280)).astype(np.float32)
+    probs = model(feats)
+    assert list(probs) == model.words and all(0 <= p <= 1 for p in probs.values())
+    assert word_descriptor(feats).shape == (1, 2560)
+    assert HashtagModel(ModelStore(models)).word_probs(feats) == probs

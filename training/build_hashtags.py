@@ -1,4 +1,5 @@
-"""One command: train the hashtag GRU -> ONNX -> dev evaluation (app path) -> manifest + card.
+"""One command: train the hashtag GRU and the word-relevance model -> ONNX -> dev evaluation
+(app path) -> manifest + card.
 
     python -m training.build_hashtags [train_hashtags options]
 
@@ -11,7 +12,7 @@ import json
 import sys
 from pathlib import Path
 
-from training import evaluate_hashtags, export_hashtags, train_hashtags
+from training import evaluate_hashtags, export_hashtags, train_hashtag_words, train_hashtags
 from training.manifest_tool import MODELS_DIR
 from training.model_card import hashtag_card
 
@@ -20,14 +21,17 @@ def main(argv=None):
     argv = list(sys.argv[1:] if argv is None else argv)
     args = train_hashtags.parser().parse_args(argv)
     run = Path(args.out)
+    words_run = Path(train_hashtag_words.parser().parse_args([]).out)
     if "--skip-train" not in argv:
         train_hashtags.main(argv)
+        train_hashtag_words.main(["--threads", str(args.threads), "--features", args.features, "--data", args.data])
     export_hashtags.export_all(run, MODELS_DIR)
+    train_hashtag_words.install(words_run, MODELS_DIR)
     report = evaluate_hashtags.evaluate(Path(args.data), "dev")
     (run / "eval_dev.json").write_text(json.dumps(report, indent=1, ensure_ascii=False))
     export_hashtags.export_all(run, MODELS_DIR, {k: v for k, v in report.items() if k != "examples"})
     command = ("python -m training.build_hashtags " + " ".join(a for a in argv if a != "--skip-train")).strip()
-    (MODELS_DIR / "hashtags-en.md").write_text(hashtag_card(run, run / "eval_dev.json", command), encoding="utf-8")
+    (MODELS_DIR / "hashtags-en.md").write_text(hashtag_card(run, run / "eval_dev.json", command, words_run), encoding="utf-8")
     print(json.dumps({k: v for k, v in report.items() if k != "examples"}))
 
 

@@ -106,14 +106,23 @@ def repair_card(inpaint_run: Path, detect_run: Path, eval_path: Path, command: s
         "build decided whether to bundle it.", ""])
 
 
-def hashtag_card(run: Path, eval_path: Path, command: str) -> str:
+HASHTAG_DESIGN = (
+    "A GRU conditioned on the pooled EfficientNet-Lite2 image embedding writes hashtags one at a time, and a multi-label "
+    "head on the same embedding scores its 891 tags. A word-relevance MLP (hashtag-words) on the mean and max of the "
+    "region features gives, per content word (nouns, verbs, adjectives), the chance that people describing the photo use "
+    "it. The app pools the caption's keywords (nouns singular, verbs as -ing, compounds and adjective + noun pairs in "
+    "CamelCase), the 150 most relevant tags and the GRU's tags; dedupes; drops unsafe and platform filler tags; scores "
+    "each tag by the chance that all its words apply (so #BrownDog needs brown as much as dog), plus a bonus when the "
+    "caption says it and a wordfreq popularity prior. The 5 likeliest lead; the rest put specific tags before generic "
+    "ones from the next 35 likeliest.")
+
+
+def hashtag_card(run: Path, eval_path: Path, command: str, words_run: Path) -> str:
     summ, ev = _json(Path(run) / "train_summary.json"), _json(eval_path)
+    words = _json(Path(words_run) / "words_summary.json")
     metrics = [(k, str(v)) for k, v in ev.items() if k not in ("examples", "split")]
     lines = [
-        "# Hashtag generator (hashtag-init, hashtag-step)", "",
-        "A GRU conditioned on the pooled EfficientNet-Lite2 image embedding writes hashtags one at a time; the app merges "
-        "them with keywords extracted from the caption (nouns singular, verbs as -ing, noun compounds in CamelCase), "
-        "dedupes, filters unsafe and platform filler tags, and ranks with a wordfreq popularity prior.", "",
+        "# Hashtag models (hashtag-init, hashtag-step, hashtag-words)", "", HASHTAG_DESIGN, "",
         "## Facts", _table([
             ("Data", "Flickr8k train split: per photo, the caption keywords shared by at least 2 of its 5 captions. "
                      "Research use (Hodosh et al. 2013)."),
@@ -122,6 +131,8 @@ def hashtag_card(run: Path, eval_path: Path, command: str) -> str:
             ("Command", f"`{command}`"),
             ("Training time", f"{summ['train_seconds'] / 60:.1f} min ({summ['epochs']} epochs) on 2 CPU cores"),
             ("Parameters", f"{summ['parameters']:,}; {summ['tags']} tags"),
+            ("Word model", f"{words['parameters']:,} parameters, {words['words']} words, trained in "
+                           f"{words['train_seconds']:.0f} s; dev single-word P@5 {words['best_dev_word_precision_at_5']}"),
         ]), "",
         f"## Dev split ({ev['images']} photos), full app path (encoder -> caption -> tags)", _table(metrics), "",
         "Reproduce with `python -m training.evaluate_hashtags --split dev`.", "",

@@ -16,6 +16,25 @@ def image_embedding(features: np.ndarray) -> np.ndarray:
     return features.astype(np.float32).mean(axis=1)
 
 
+def word_descriptor(features: np.ndarray) -> np.ndarray:
+    """Region features (B, N, C) -> mean and max over regions (B, 2C): the word-relevance input.
+    The max keeps small things (a ball, a hat) that the mean washes out."""
+    f = features.astype(np.float32)
+    return np.concatenate([f.mean(axis=1), f.max(axis=1)], axis=1)
+
+
+class WordRelevance:
+    """P(a content word is used by >= 2 of 5 people describing the photo), per lemma."""
+
+    def __init__(self, store: ModelStore):
+        self.session = store.session("hashtag-words")
+        self.words = store.read_json("hashtag-words-vocab")
+
+    def __call__(self, features: np.ndarray) -> dict[str, float]:
+        (probs,) = self.session.run(None, {"descriptor": word_descriptor(features)})
+        return dict(zip(self.words, probs[0].tolist()))
+
+
 class HashtagModel:
     def __init__(self, store: ModelStore):
         self.init = store.session("hashtag-init")
@@ -24,6 +43,11 @@ class HashtagModel:
         self.tags = [Tag(k, d) for k, d in zip(tags["tags"], tags["display"])]
         self._by_key = {t.key: t for t in self.tags}
         self.max_tags = store.entry("hashtag-init").raw["config"]["max_tags"]
+        self._words = WordRelevance(store) if store.has("hashtag-words") else None
+
+    def word_probs(self, features: np.ndarray) -> dict[str, float]:
+        """Per content word, the chance people would use it for this photo ({} without the word model)."""
+        return self._words(features) if self._words is not None else {}
 
     def relevance(self, features: np.ndarray) -> tuple[dict[str, float], tuple]:
         """Per-tag probability that people would use it for this photo, plus the GRU's start state."""

@@ -115,6 +115,21 @@ def extract_keywords(caption: str) -> list[Tag]:
     return tags
 
 
+def caption_tags(caption: str) -> list[Tag]:
+    """Keywords, plus each adjective + noun the caption pairs ("black dog" -> #BlackDog)."""
+    lex = lexicon()
+    tags = extract_keywords(caption)
+    keys = {t.key for t in tags}
+    words = [w.lower() for w in _tokenizer.tokenize(caption) if w.isalpha()]
+    for a, b in zip(words, words[1:]):
+        if lex.pos.get(a) == "ADJ" and lex.pos.get(b) == "NOUN":
+            tag = tag_for_words([a, b])
+            if tag is not None and tag.key not in keys:
+                tags.append(tag)
+                keys.add(tag.key)
+    return tags
+
+
 def is_allowed(tag: Tag, allow_platform: bool = False, user_banned: frozenset[str] = frozenset()) -> bool:
     banned = word_list("banned_tags.txt") | user_banned
     words = set(tag.words) | {tag.text[1:].lower()}
@@ -137,39 +152,53 @@ def popularity(word: str) -> float:
 class HashtagOptions:
     count: int = 10
     allow_platform: bool = False
-    caption_weight: float = 0.35  # a tag that is also in the caption is very likely right
-    popularity_weight: float = 0.1
+    caption_weight: float = 0.2  # a tag that is also in the caption is more likely right
+    popularity_weight: float = 0.05  # among equally likely tags, the ones people search for
+    head: int = 5  # the most likely tags first; after them, specific tags before generic ones
+    specific_weight: float = 1.2
+    tail_pool: int = 35
     banned: frozenset[str] = frozenset()  # the user's own, lowercase, without '#'
 
 
-def rank(caption_tags: list[Tag], generated: list[Tag], relevance: dict[str, float], opts: HashtagOptions) -> list[str]:
-    """Merge caption keywords and generated tags, dedupe by lemma key, drop unsafe and
-    filler tags, and sort by image relevance + caption agreement + popularity."""
+def tag_chance(key: str, words: dict[str, float], relevance: dict[str, float]) -> float:
+    """P(every word of the tag is one people use for this photo), words taken as independent:
+    #BrownDog needs "brown" as much as "dog". Words the word model lacks fall back to half the
+    tag model's relevance."""
+    p = 1.0
+    for w in key.split():
+        p *= words.get(w, 0.5 * relevance.get(w, 0.0))
+    return p
+
+
+def _popularity(key: str) -> float:
+    parts = key.split()
+    return sum(popularity(w) for w in parts) / len(parts)
+
+
+def rank(caption_tags: list[Tag], generated: list[Tag], relevance: dict[str, float], opts: HashtagOptions,
+         words: dict[str, float] | None = None) -> list[str]:
+    """Merge caption tags and generated tags, dedupe by lemma key, drop unsafe and filler tags.
+    The first `head` are the likeliest (word model, caption agreement, popularity prior); the rest
+    favour specific tags (#SoccerBall) over generic ones (#man) that every photo would get."""
+    words = words or {}
     shown: dict[str, str] = {}
-    scores: dict[str, float] = {}
-    for rank_pos, tag in enumerate(generated):
+    for tag in generated:
         shown.setdefault(tag.key, tag.text)
-        # Without a relevance model, the GRU's own order is the evidence.
-        scores[tag.key] = relevance.get(tag.key, 0.5 - 0.02 * rank_pos)
-    for pos, tag in enumerate(caption_tags):
-        if tag.key not in scores:
-            scores[tag.key] = relevance.get(tag.key, 0.0)
-        # Earlier caption words are usually the subject: a small positional bonus.
-        scores[tag.key] += opts.caption_weight * (1.0 - 0.03 * pos)
+    in_caption = set()
+    for tag in caption_tags:
         shown[tag.key] = tag.text if " " in tag.key or tag.key not in shown else shown[tag.key]
-    for key in scores:
-        words = key.split()
-        scores[key] += opts.popularity_weight * sum(popularity(w) for w in words) / len(words)
+        in_caption.add(tag.key)
+    allowed = [k for k in shown if is_allowed(Tag(k, shown[k]), opts.allow_platform, opts.banned)]
+    score = {k: tag_chance(k, words, relevance) + opts.caption_weight * (k in in_caption)
+             + opts.popularity_weight * _popularity(k) for k in allowed}
+    order = sorted(allowed, key=lambda k: (-score[k], k))
+    # the tail: the plausible tags (a few times the count), specific ones first
+    head, tail = order[: opts.head], order[opts.head: opts.head + opts.tail_pool]
+    tail.sort(key=lambda k: (-(score[k] - opts.specific_weight * _popularity(k)), k))
     out: list[str] = []
-    chosen: list[str] = []
-    for key in sorted(scores, key=lambda k: (-scores[k], k)):
-        tag = Tag(key, shown[key])
-        if not is_allowed(tag, opts.allow_platform, opts.banned) or tag.text.lower() in (t.lower() for t in out):
-            continue
-        if " " not in key and any(key in k.split() for k in chosen):
-            continue  # already said by a chosen compound (#TennisBall covers #ball)
-        chosen.append(key)
-        out.append(tag.text)
+    for key in head + tail:
+        if shown[key].lower() not in (t.lower() for t in out):
+            out.append(shown[key])
         if len(out) == opts.count:
             break
     return out

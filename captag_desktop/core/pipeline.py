@@ -133,18 +133,19 @@ class Pipeline:
 
     def hashtags(self, features: np.ndarray, caption: str, count: int, seed: int | None = None) -> list[str]:
         """Caption keywords + generated tags, merged and ranked. A seed samples new ideas."""
-        from captag_desktop.core.hashtags import HashtagOptions, extract_keywords, rank
+        from captag_desktop.core.hashtags import HashtagOptions, caption_tags, rank
 
         model = self.hashtag_model()
-        generated, relevance = [], {}
+        generated, relevance, words = [], {}, {}
         if model is not None:
             relevance, state = model.relevance(features)
+            words = model.word_probs(features)
             if seed is None:  # the default set: the most relevant tags plus what the GRU writes
-                generated = model.top(relevance, count) + model.generate(state, count)
+                generated = model.top(relevance, max(150, count)) + model.generate(state, count)
             else:  # "More ideas": a sampled set, still ordered by relevance
                 generated = model.generate(state, count + 5, temperature=1.0, seed=seed)
         opts = HashtagOptions(count=count, allow_platform=self.allow_platform_tags, banned=self.banned_tags)
-        return rank(extract_keywords(caption), generated, relevance, opts)
+        return rank(caption_tags(caption), generated, relevance, opts, words)
 
     def available_languages(self) -> list[str]:
         from captag_desktop.core.translate import CAPTION_LANGS

@@ -26,11 +26,12 @@ MAX_CHARS = 160
 PROMPT_TAGS = 5  # the hashtags the LLM sees, and so the only ones its rewrite may draw on
 SYSTEM = ("Rewrite the photo caption as one short, upbeat social media sentence. Use only the things named in "
           "the caption and hashtags. Do not add people, animals or objects. No hashtags.")
+# The examples add no noun of their own, so the model learns to restyle, not to invent.
 FEW_SHOT = [
-    ("A brown dog is running on the beach", "#dog #beach #running", "Beach zoomies with my brown dog! 🐶"),
-    ("A man is riding a bike down a dirt road", "#bike #DirtRoad #riding", "Dusty trails and two wheels on a dirt road 🚲"),
-    ("Two girls are playing in the snow", "#snow #girl #playing", "Snow day fun for these two girls! ❄️"),
-    ("A woman is sitting on a bench", "#bench #woman #sitting", "Taking a moment on the bench ☀️"),
+    ("A brown dog is running on the beach", "#dog #beach #running", "Look at this brown dog run on the beach! 🐶"),
+    ("A man is riding a bike down a dirt road", "#bike #DirtRoad #riding", "Cruising down a dirt road on my bike! 🚲"),
+    ("Two girls are playing in the snow", "#snow #girl #playing", "Two happy girls having fun in the snow! ❄️"),
+    ("A woman is sitting on a bench", "#bench #woman #sitting", "Taking it slow on a bench ✨"),
 ]
 
 Generate = Callable[[str, list[str]], str]

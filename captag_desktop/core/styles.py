@@ -33,6 +33,8 @@ OPENERS = ["{sentence}{excl} {emoji}", "Caught in the moment: {lower}{excl} {emo
 
 # the fixed framing words of the templates ("moment", "joy", "day") describe no entity
 _FRAME_WORDS = set(re.findall(r"[a-z]+", " ".join(OPENERS).lower()))
+# nor do these mood words a social post uses; anything that could be seen in a photo is not here
+_FRAME_WORDS |= {"fun", "time", "vibes", "vibe", "mood", "adventure", "adventures", "life", "moments", "memories"}
 
 
 @dataclass(frozen=True)

@@ -1,0 +1,152 @@
+"""Train the hashtag word-relevance model and export it to ONNX (models/hashtag_words.onnx).
+
+For every content word (nouns, verbs and adjectives, lemmatised by the app's rule) it predicts
+the probability that at least 2 of a photo's 5 human captions use it: the same definition the
+hashtag evaluation scores. The app ranks a tag by the chance that any of its words is such a
+word, so #BlackDog can win on "black" as well as on "dog".
+
+An MLP on the mean and max of the encoder's region features (core.hashtag_model.word_descriptor),
+standardised inside the graph. About a minute on one CPU thread.
+
+    python -m training.train_hashtag_words [--epochs 10]
+"""
+from __future__ import annotations
+
+import json
+import logging
+import time
+from collections import Counter
+from pathlib import Path
+
+import numpy as np
+import torch
+import torch.nn.functional as F
+from torch import nn
+
+from captag_desktop.core.hashtag_model import word_descriptor
+from captag_desktop.core.hashtags import lemma_of
+from training.evaluate_hashtags import shared_content_words
+from training.extract_features import load_features
+from training.flickr8k import read_captions, read_split
+from training.manifest_tool import MODELS_DIR, update_entry
+from training.run_utils import run_main, run_parser, seed_everything
+
+log = logging.getLogger("hashtag_words")
+FILE, VOCAB_FILE = "hashtag_words.onnx", "hashtag_words.json"
+
+
+class WordRelevance(nn.Module):
+    def __init__(self, in_dim: int, n_words: int, hidden: int, dropout: float):
+        super().__init__()
+        self.register_buffer("mean", torch.zeros(in_dim))
+        self.register_buffer("std", torch.ones(in_dim))
+        self.net = nn.Sequential(nn.Dropout(dropout), nn.Linear(in_dim, hidden), nn.GELU(), nn.Dropout(dropout),
+                                 nn.Linear(hidden, n_words))
+
+    def forward(self, x):
+        return self.net((x - self.mean) / self.std)
+
+
+def descriptors(feats, rows: dict[str, int], names: list[str]) -> torch.Tensor:
+    out = [word_descriptor(np.asarray(feats[[rows[n] for n in names[i:i + 500]]])) for i in range(0, len(names), 500)]
+    return torch.from_numpy(np.concatenate(out))
+
+
+def targets(names, captions, vocab: list[str]) -> torch.Tensor:
+    index = {w: i for i, w in enumerate(vocab)}
+    y = torch.zeros(len(names), len(vocab))
+    for i, n in enumerate(names):
+        for w in shared_content_words(captions[n], lemma_of):
+            if w in index:
+                y[i, index[w]] = 1.0
+    return y
+
+
+def precision_at_5(probs: torch.Tensor, y: torch.Tensor) -> float:
+    return float(y.gather(1, probs.topk(5, dim=1).indices).mean())
+
+
+def train(args) -> dict:
+    seed_everything(args.seed)
+    torch.set_num_threads(args.threads)
+    out = Path(args.out)
+    data = Path(args.data)
+    captions = read_captions(data, "en")
+    feats, rows = load_features(Path(args.features))
+    train_names = [n for n in read_split(data, "train") if n in rows][: args.limit or None]
+    dev_names = [n for n in read_split(data, "dev") if n in rows][: args.limit or None]
+    df = Counter(w for n in train_names for w in shared_content_words(captions[n], lemma_of))
+    vocab = sorted(w for w, c in df.items() if c >= args.min_images and w.isalpha())
+    x, y = descriptors(feats, rows, train_names), targets(train_names, captions, vocab)
+    xd, yd = descriptors(feats, rows, dev_names), targets(dev_names, captions, vocab)
+    model = WordRelevance(x.shape[1], len(vocab), args.hidden, args.dropout)
+    model.mean.copy_(x.mean(0))
+    model.std.copy_(x.std(0) + 1e-5)
+    opt = torch.optim.AdamW(model.parameters(), lr=args.lr, weight_decay=args.weight_decay)
+    best, best_state, history, start = -1.0, None, [], time.time()
+    for epoch in range(1, args.epochs + 1):
+        model.train()
+        perm = torch.randperm(len(x))
+        for b in range(0, len(perm), args.batch):
+            i = perm[b:b + args.batch]
+            loss = F.binary_cross_entropy_with_logits(model(x[i]), y[i])
+            opt.zero_grad(set_to_none=True)
+            loss.backward()
+            opt.step()
+        model.eval()
+        with torch.no_grad():
+            p5 = precision_at_5(torch.sigmoid(model(xd)), yd)
+        history.append({"epoch": epoch, "loss": round(loss.item(), 4), "dev_word_precision_at_5": round(p5, 4)})
+        log.info("epoch %d loss %.4f dev word P@5 %.4f", epoch, loss.item(), p5)
+        if p5 > best:  # dev P@5 of single words picks the epoch
+            best, best_state = p5, {k: v.clone() for k, v in model.state_dict().items()}
+    model.load_state_dict(best_state)
+    model.eval()
+    out.mkdir(parents=True, exist_ok=True)
+    export(model, vocab, out, x.shape[1])
+    summary = {"words": len(vocab), "parameters": sum(p.numel() for p in model.parameters()),
+               "train_seconds": round(time.time() - start, 1), "best_dev_word_precision_at_5": round(best, 4),
+               "history": history}
+    (out / "words_summary.json").write_text(json.dumps(summary, indent=1))
+    return {k: v for k, v in summary.items() if k != "history"}
+
+
+def export(model: WordRelevance, vocab: list[str], out: Path, in_dim: int) -> None:
+    onnx_path = out / FILE
+    graph = nn.Sequential(model, nn.Sigmoid())
+    torch.onnx.export(graph, (torch.zeros(1, in_dim),), str(onnx_path), input_names=["descriptor"],
+                      output_names=["probs"], dynamic_axes={"descriptor": {0: "batch"}, "probs": {0: "batch"}},
+                      opset_version=17, dynamo=False)
+    (out / VOCAB_FILE).write_text(json.dumps(vocab))
+
+
+def install(run: Path, models_dir: Path = MODELS_DIR) -> list[dict]:
+    """Copy the exported model into models/ and register it."""
+    common = {"license": "Apache-2.0 (weights trained by captag)", "card": "hashtags-en.md",
+              "source": "Flickr8k train split; targets: content words shared by >= 2 of 5 captions"}
+    entries = []
+    for name, file, task in (("hashtag-words", FILE, "hashtag-word-relevance"),
+                             ("hashtag-words-vocab", VOCAB_FILE, "vocabulary")):
+        (models_dir / file).write_bytes((run / file).read_bytes())
+        extra = {"preprocessing": {"descriptor": "mean and max over regions of the encoder features"}} if task != "vocabulary" else {}
+        entries.append(update_entry({"name": name, "task": task, "file": file, **common, **extra}, models_dir))
+    return entries
+
+
+def parser():
+    ap = run_parser(__doc__, "runs/hashtag_words", seed=7)
+    ap.add_argument("--epochs", type=int, default=10)
+    ap.add_argument("--batch", type=int, default=64)
+    ap.add_argument("--lr", type=float, default=1e-3)
+    ap.add_argument("--weight-decay", type=float, default=0.05)
+    ap.add_argument("--hidden", type=int, default=512)
+    ap.add_argument("--dropout", type=float, default=0.5)
+    ap.add_argument("--min-images", type=int, default=5, help="a word must be a target for this many train photos")
+    ap.add_argument("--limit", type=int, default=0, help="first N photos of each split (tests)")
+    return ap
+
+
+main = run_main(parser, train)
+
+if __name__ == "__main__":
+    main()
