@@ -37,7 +37,7 @@ def main(photo: str, out: str, mask: str | None = None, langs: str = "en,ar,hi,t
             win.repair.repair()  # the window re-captions the repaired photo when it is done
             return
         win.repair.compare.setValue(45)
-        QTimer.singleShot(1000, grab)
+        QTimer.singleShot(4000 if win.social_engine else 1000, grab)  # the local AI rewrite takes a moment
 
     def grab():
         app.primaryScreen().grabWindow(0, win.x(), win.y(), win.frameGeometry().width(),

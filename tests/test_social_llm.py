@@ -52,6 +52,7 @@ def test_a_crashing_runtime_costs_nothing():
 def test_without_an_engine_the_template_writes_social():
     assert social_text(CAPTION, TAGS, None).text == social(CAPTION)
     assert clean('  "Fun day! #dog"  \n') == "Fun day!"
+    assert clean("A dog in the grass! Look at him go. Wow") == "A dog in the grass!"  # one sentence
 
 
 def test_compose_uses_the_llm_sentence_and_the_platform_emoji_policy():

