@@ -27,12 +27,20 @@ def test_kept_rewrite_gets_the_captions_emoji_not_the_llms():
     ("🐶🐶🐶", "nothing usable"),
     ("Grass " * 40, "longer than"),
     ("A black dog and his gun in the grass", "unsafe"),
+    ("A gorgeous black dog in the grass", "looks"),
+    ("A man and his black dog in the grass", "people the caption does not: man"),
 ])
 def test_guard_falls_back_to_the_template_and_says_why(rewrite, reason):
     out = social_text(CAPTION, TAGS, lambda c, t: rewrite)
     assert out.engine == "template"
     assert out.text == social(CAPTION)
     assert reason in out.note
+
+
+def test_people_come_from_the_caption_not_the_hashtags():
+    caption = "A girl in a pink dress is walking down a sidewalk"
+    assert "woman" in guard("A woman in a pink dress on the sidewalk!", caption, ["#woman", "#sidewalk"])
+    assert guard("A girl in a pink dress strolling down the sidewalk!", caption, ["#woman"]) == ""
 
 
 def test_only_the_hashtags_the_llm_saw_license_a_noun():

@@ -36,6 +36,12 @@ FEW_SHOT = [
 
 Generate = Callable[[str, list[str]], str]
 
+# Who is in the photo is the caption's claim alone (hashtags are guesses): a rewrite may not turn
+# "a girl" into "a woman". Nor may it judge how a person looks.
+PEOPLE = frozenset("man men woman women girl girls boy boys child children kid kids person people baby babies lady "
+                   "ladies guy guys toddler teenager teen adult friend friends family mother father mom dad couple".split())
+LOOKS = frozenset("beautiful pretty handsome gorgeous sexy hot ugly fat skinny attractive unattractive".split())
+
 
 @dataclass(frozen=True)
 class SocialText:
@@ -74,9 +80,14 @@ def guard(text: str, caption: str, hashtags: list[str]) -> str:
         return "the LLM wrote nothing usable"
     if len(text) > MAX_CHARS:
         return f"the LLM's sentence was longer than {MAX_CHARS} characters"
-    unsafe = set(re.findall(r"[a-z]+", text.lower())) & word_list("banned_tags.txt")
-    if unsafe:
+    words = set(re.findall(r"[a-z]+", text.lower()))
+    if words & word_list("banned_tags.txt"):
         return "the LLM used an unsafe word"
+    if words & LOOKS:
+        return "the LLM judged someone's looks (" + ", ".join(sorted(words & LOOKS)) + ")"
+    people = (words & PEOPLE) - set(re.findall(r"[a-z]+", caption.lower()))
+    if people:
+        return "the LLM named people the caption does not: " + ", ".join(sorted(people))
     invented = new_nouns(text, caption, hashtags[:PROMPT_TAGS])
     if invented:
         return "the LLM added things the photo's caption does not mention: " + ", ".join(sorted(invented))
@@ -107,12 +118,20 @@ class LlmRewriter:
         self._llm = Llama(model_path=str(model_path), n_ctx=1024, n_threads=threads, verbose=False, seed=0)
         self._lock = threading.Lock()
         self.metadata = dict(self._llm.metadata)
+        # Steer away from judging looks at the source (the guard still checks): every spelling
+        # of those words that is a single token gets a large negative bias.
+        self._bias = {}
+        for word in LOOKS:
+            for form in (word, " " + word, word.capitalize(), " " + word.capitalize()):
+                ids = self._llm.tokenize(form.encode(), add_bos=False, special=False)
+                if len(ids) == 1:
+                    self._bias[ids[0]] = -100.0
         self.parameters = int(self._llm._model.n_params())
 
     def __call__(self, caption: str, hashtags: list[str]) -> str:
         with self._lock:
             out = self._llm.create_chat_completion(messages=prompt_messages(caption, hashtags), max_tokens=32,
-                                                   temperature=0.0, stop=["\n"])
+                                                   temperature=0.0, stop=["\n"], logit_bias=self._bias)
         return out["choices"][0]["message"]["content"] or ""
 
 
