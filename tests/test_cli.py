@@ -1,12 +1,17 @@
 """End-to-end CLI runs with the bundled models, in a subprocess like a user would."""
 import json
+import os
 import subprocess
 import sys
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parents[1]
 
 
-def captag(*args, timeout=300):
+def captag(*args, timeout=300, env_extra=None):
+    env = dict(os.environ, **(env_extra or {}))
     return subprocess.run([sys.executable, "-m", "captag_desktop", *map(str, args)],
-                          capture_output=True, text=True, timeout=timeout)
+                          capture_output=True, text=True, timeout=timeout, env=env)
 
 
 def test_caption_json_contract(photo, bad_files):
@@ -59,8 +64,22 @@ def test_models_lists_and_verifies():
     out = captag("models", "--json")
     assert out.returncode == 0, out.stdout + out.stderr
     rows = [json.loads(line) for line in out.stdout.splitlines()]
-    assert rows and all(r["sha256_ok"] for r in rows)
+    installed = [r for r in rows if r["installed"]]
+    assert installed and all(r["sha256_ok"] for r in installed)
     assert {"name", "task", "size", "license"} <= set(rows[0])
+    # an optional add-on that is not installed is listed as such, not as damaged
+    assert all(r["sha256_ok"] is None and r["name"] == "social-llm" for r in rows if not r["installed"])
+
+
+def test_models_without_the_optional_llm_file(tmp_path):
+    import shutil
+
+    models = tmp_path / "models"
+    shutil.copytree(REPO / "models", models, ignore=shutil.ignore_patterns("llm", "*.onnx"))
+    out = captag("models", "--json", env_extra={"CAPTAG_MODELS_DIR": str(models)})
+    rows = {r["name"]: r for r in map(json.loads, out.stdout.splitlines())}
+    assert rows["social-llm"]["installed"] is False and rows["social-llm"]["sha256_ok"] is None
+    assert rows["encoder-quality"]["sha256_ok"] is False and out.returncode == 1  # a missing bundled model is damage
 
 
 def test_models_detects_tampering(tmp_path):
