@@ -67,19 +67,57 @@ def cmd_caption(args) -> int:
         print(f"captag: {exc}", file=sys.stderr)
         return 2
     failed = False
+    rewriter = _post_rewriter(args, pipeline)
     for path in args.images:
         try:
             rgb = load_image(path).rgb
             result = drive(pipeline.describe(rgb, path, args.lang, args.hashtags))
         except (ImageLoadError, ModelError) as exc:
             result, failed = PhotoResult(image=path, error=str(exc)), True
+        post = _post(args, result, rewriter)
         if args.json:
-            print(json.dumps(result.to_json(), ensure_ascii=False), flush=True)
+            print(json.dumps(dict(result.to_json(), **({"post": post} if post else {})), ensure_ascii=False), flush=True)
         else:
             _print_human(result)
+            if post:
+                print(f"  [post: {post['style']}, {post['platform']}, {post['engine']}] {post['text']}")
         for w in result.warnings:
             print(f"captag: warning: {path}: {w}", file=sys.stderr)
     return 1 if failed else 0
+
+
+def _post_rewriter(args, pipeline):
+    """The Social LLM when --post social asks for it and it is installed; else None (template)."""
+    if args.post != "social":
+        return None
+    from captag_desktop.core.social_llm import llm_installed, load_rewriter
+
+    if not llm_installed(pipeline.store):
+        return None
+    try:
+        return load_rewriter(pipeline.store)
+    except Exception as exc:  # a broken add-on costs only the LLM, never the captions
+        print(f"captag: warning: the Social LLM could not be loaded ({exc}); using the template", file=sys.stderr)
+        return None
+
+
+def _post(args, result, rewriter) -> dict | None:
+    """The English post text in the chosen style and platform preset, and which engine wrote it."""
+    if not args.post or "en" not in result.captions:
+        return None
+    from captag_desktop.core.social_llm import social_text
+    from captag_desktop.core.styles import compose
+
+    caption, tags = result.captions["en"], result.hashtags.get("en", [])
+    engine, note, body = "template", "", None
+    if args.post == "social":
+        written = social_text(caption, tags, rewriter)
+        engine, note = written.engine, written.note
+        body = written.text if written.engine == "llm" else None
+    text = compose(caption, tags, args.post, args.platform, social_body=body)
+    if args.post != "social":
+        engine = "captioner"
+    return {"style": args.post, "platform": args.platform, "text": text, "engine": engine, "note": note}
 
 
 def _print_human(result) -> None:
@@ -248,6 +286,12 @@ def build_parser() -> argparse.ArgumentParser:
     c.add_argument("--hashtags", type=_positive_int(0, 30), default=10, metavar="N", help="hashtags per language (0-30)")
     c.add_argument("--json", action="store_true", help="one JSON object per line on stdout")
     c.add_argument("--encoder", choices=["quality", "fast"], default="quality")
+    from captag_desktop.core.styles import PLATFORMS, STYLES
+
+    c.add_argument("--post", choices=STYLES, default=None,
+                   help="also write the English post text in this style (social uses the local LLM when installed)")
+    c.add_argument("--platform", choices=list(PLATFORMS), default="instagram",
+                   help="with --post: where the hashtags go, how many, emoji")
     c.add_argument("--beam-size", type=_positive_int(1, 10), default=3, help="1 = greedy")
     c.add_argument("--length-penalty", type=float, default=None,
                    help="GNMT alpha for every language (default: each caption model's own, from its card)")

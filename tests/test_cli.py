@@ -155,3 +155,16 @@ def test_selftest_names_a_damaged_model(tmp_path):
     out = subprocess.run([sys.executable, "-m", "captag_desktop", "--selftest"], capture_output=True, text=True,
                          timeout=300, env=dict(os.environ, CAPTAG_MODELS_DIR=str(models)))
     assert out.returncode == 1 and "caption_en_vocab.json" in json.loads(out.stdout)["error"]
+
+
+def test_caption_writes_a_post_in_the_chosen_style_and_platform(photo):
+    out = captag("caption", photo, "--json", "--post", "social", "--platform", "whatsapp")
+    assert out.returncode == 0, out.stderr
+    post = json.loads(out.stdout)["post"]
+    assert post["style"] == "social" and post["platform"] == "whatsapp" and post["engine"] in ("llm", "template")
+    assert post["text"] and "#" not in post["text"]  # WhatsApp takes no hashtags
+    if post["engine"] == "template" and post["note"]:
+        assert "LLM" in post["note"]  # the LLM ran and its rewrite was refused: the reason is given
+    alt = json.loads(captag("caption", photo, "--json", "--post", "alt").stdout)["post"]
+    assert alt["text"].startswith("Photo of") and alt["engine"] == "captioner"
+    assert "post" not in json.loads(captag("caption", photo, "--json").stdout)
