@@ -155,10 +155,10 @@ def cmd_models(args) -> int:
         for r in rows:
             print(json.dumps(r))
     else:
-        print(f"{'name':<22} {'task':<22} {'size':>9}  {'sha256':<8} license")
+        print(f"{'name':<22} {'task':<24} {'size':>9}  {'sha256':<23} license")
         for r in rows:
             state = "optional, not installed" if not r["installed"] else ("ok" if r["sha256_ok"] else "BAD")
-            print(f"{r['name']:<22} {r['task']:<22} {r['size'] / 1e6:>7.2f}MB  {state:<8} {r['license']}")
+            print(f"{r['name']:<22} {r['task']:<24} {r['size'] / 1e6:>7.2f}MB  {state:<23} {r['license']}")
     return 0 if all_ok else 1
 
 
@@ -176,6 +176,11 @@ def _install_pack(path) -> int:
         if Path(path).is_file():
             entry = install_optional_file(path)
             print(f"installed {entry['name']} from {path}")
+            from captag_desktop.core.social_llm import LLM_MODEL, llm_runtime_available
+
+            if entry["name"] == LLM_MODEL and not llm_runtime_available():
+                print("captag: note: this captag has no llama.cpp runtime, so the Local AI rewrite stays off; "
+                      "from source, `make install-llm` installs it", file=sys.stderr)
             return 0
         entries = install_pack(path)
     except (ModelError, OSError) as exc:
@@ -338,6 +343,11 @@ def main(argv: list[str] | None = None) -> int:
         return args.func(args)
     except KeyboardInterrupt:
         return 130
+    except BrokenPipeError:  # the reader left (`captag models | head`): stop quietly
+        import os
+
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return 0
 
 
 if __name__ == "__main__":

@@ -60,6 +60,7 @@ def test_compound_needs_every_word_and_tail_prefers_specific_tags():
     words = {"dog": 0.9, "brown": 0.1, "black": 0.8}
     assert tag_chance("brown dog", words, {}) < tag_chance("dog", words, {}) < 1
     assert tag_chance("black dog", words, {}) > tag_chance("brown dog", words, {})
+    assert tag_chance("jungle gym", words, {"jungle gym": 0.4}) == 0.4  # words unknown to the word model
     tags = [Tag(k, "#" + k.replace(" ", "")) for k in ("man", "person", "frisbee", "dog")]
     words = {"dog": 0.9, "man": 0.5, "person": 0.45, "frisbee": 0.44}
     out = rank([], tags, {}, HashtagOptions(count=4, head=1), words)

@@ -37,6 +37,11 @@ def test_guard_falls_back_to_the_template_and_says_why(rewrite, reason):
     assert reason in out.note
 
 
+def test_the_captions_own_words_are_never_judged():
+    assert guard("A man enjoying a hot dog at the park!", "A man is eating a hot dog", ["#park"]) == ""
+    assert "looks" in guard("A hot man eating at the park!", "A man is eating at the park", [])
+
+
 def test_people_come_from_the_caption_not_the_hashtags():
     caption = "A girl in a pink dress is walking down a sidewalk"
     assert "woman" in guard("A woman in a pink dress on the sidewalk!", caption, ["#woman", "#sidewalk"])
@@ -61,6 +66,7 @@ def test_without_an_engine_the_template_writes_social():
     assert social_text(CAPTION, TAGS, None).text == social(CAPTION)
     assert clean('  "Fun day! #dog"  \n') == "Fun day!"
     assert clean("A dog in the grass! Look at him go. Wow") == "A dog in the grass!"  # one sentence
+    assert clean('"Look at this dog!" she said.') == "Look at this dog! she said."
 
 
 def test_compose_uses_the_llm_sentence_and_the_platform_emoji_policy():

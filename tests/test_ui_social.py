@@ -75,3 +75,40 @@ def test_model_that_fails_to_load_leaves_the_template(qtbot, settings):
     qtbot.waitUntil(lambda: "could not be loaded" in composer.llm_note.text(), timeout=5000)
     assert composer.text().startswith(social(CAPTION))
     win.close()
+
+
+def test_superseded_requests_are_skipped_and_shutdown_waits_for_one_rewrite(qtbot):
+    import time
+
+    calls = []
+
+    def slow(caption, tags):
+        calls.append(caption)
+        time.sleep(0.2)
+        return caption + "!"
+
+    engine = SocialEngine(lambda: slow)
+    got = []
+    engine.finished.connect(lambda key, result: got.append(key))
+    for i in range(10):  # typing: each keystroke is a new caption
+        engine.request(i, f"A dog {i}", ["#dog"], True)
+    qtbot.waitUntil(lambda: got == [9], timeout=5000)
+    assert calls[-1] == "A dog 9" and len(calls) <= 2  # at most the one already running, then the newest
+    engine.request(10, "A dog 10", [], True)
+    engine.request(11, "A dog 11", [], True)
+    engine.shutdown()  # queued work is dropped; returns after the running rewrite at most
+    assert len(calls) <= 4 and 11 not in got
+
+
+def test_typing_in_the_caption_asks_the_llm_once(qtbot, settings):
+    calls = []
+    engine = SocialEngine(lambda: (lambda caption, tags: calls.append(caption) or "Zoomies in the grass!"))
+    win = window(qtbot, settings, engine)
+    qtbot.waitUntil(lambda: len(calls) == 1, timeout=5000)
+    field = win.results.field("en")
+    for n in range(1, 7):
+        field.set_text(CAPTION + " today"[:n])
+    qtbot.waitUntil(lambda: len(calls) == 2, timeout=5000)
+    qtbot.wait(600)
+    assert calls == [CAPTION, CAPTION + " today"]  # one request after the pause, not one per key
+    win.close()

@@ -19,6 +19,7 @@ import time
 from collections import Counter
 from pathlib import Path
 
+from captag_desktop.core.atomic import write_text_atomic
 from captag_desktop.core.models import ModelStore
 from captag_desktop.core.social_llm import load_rewriter, social_text
 from captag_desktop.core.styles import alt_text, new_nouns, social
@@ -78,7 +79,7 @@ def main(argv=None):
                       llm_threads=args.threads, llm_load_s=round(load_s, 2),
                       llm_median_s=round(statistics.median(times), 3), llm_p90_s=round(sorted(times)[int(0.9 * len(times))], 3),
                       llm_fallback_rate=round(fallbacks / len(rows), 3), llm_fallback_reasons=dict(reasons.most_common()))
-    Path(args.out).with_suffix(".json").write_text(json.dumps({"report": report, "rows": rows}, indent=1, ensure_ascii=False))
+    write_text_atomic(Path(args.out).with_suffix(".json"), json.dumps({"report": report, "rows": rows}, indent=1, ensure_ascii=False))
     lines = ["# Caption styles on dev photos", "",
              f"Produced by `python -m training.evaluate_styles{' --llm' if args.llm else ''}` on the first {len(rows)} "
              "dev-split photos (plain caption from the bundled captioner; not cherry-picked).", "",
@@ -87,9 +88,9 @@ def main(argv=None):
     for r in rows[:20]:
         extra = (f" {r['llm_raw']} | {r['llm_social'] if r['llm_kept'] else 'template: ' + r['note']} |") if rewrite else ""
         lines.append(f"| {r['image']} | {r['plain']} | {r['social']} | {r['alt']} |{extra}")
-    Path(args.out).write_text("\n".join(lines) + "\n", encoding="utf-8")
+    write_text_atomic(Path(args.out), "\n".join(lines) + "\n")
     if rewrite is not None and args.card:
-        args.card.write_text(llm_card(report, rewrite), encoding="utf-8")
+        write_text_atomic(args.card, llm_card(report, rewrite))
     print(json.dumps(report))
 
 
@@ -109,7 +110,8 @@ def llm_card(report: dict, rewrite) -> str:
         ("Prompt", f"system instruction + {len(FEW_SHOT)} examples whose rewrites add no noun, then the caption and "
                    f"its top {PROMPT_TAGS} hashtags; greedy decoding, one line, at most 32 tokens"),
         ("Guard", f"the rewrite is dropped for the template when it names a noun that the caption and those "
-                  f"{PROMPT_TAGS} hashtags lack, uses a banned word, is empty or longer than {MAX_CHARS} characters; "
+                  f"{PROMPT_TAGS} hashtags lack, names people the caption does not, judges looks (also steered "
+                  f"away by a logit bias), uses a banned word, is empty or longer than {MAX_CHARS} characters; "
                   "the app says which engine wrote the text and why"),
         ("Command", f"`python -m training.evaluate_styles --llm --limit {report['photos']} --threads "
                     f"{report['llm_threads']}` (also writes docs/caption_styles.md)"),

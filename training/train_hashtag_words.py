@@ -2,8 +2,8 @@
 
 For every content word (nouns, verbs and adjectives, lemmatised by the app's rule) it predicts
 the probability that at least 2 of a photo's 5 human captions use it: the same definition the
-hashtag evaluation scores. The app ranks a tag by the chance that any of its words is such a
-word, so #BlackDog can win on "black" as well as on "dog".
+hashtag evaluation scores. The app ranks a tag by the chance that all of its words are such
+words (core.hashtags.tag_chance), so #BrownDog needs "brown" as much as "dog".
 
 An MLP on the mean and max of the encoder's region features (core.hashtag_model.word_descriptor),
 standardised inside the graph. About a minute on one CPU thread.
@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import json
 import logging
+import shutil
 import time
 from collections import Counter
 from pathlib import Path
@@ -23,6 +24,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
+from captag_desktop.core.atomic import atomic_path, write_text_atomic
 from captag_desktop.core.hashtag_model import word_descriptor
 from captag_desktop.core.hashtags import lemma_of
 from training.evaluate_hashtags import shared_content_words
@@ -107,7 +109,7 @@ def train(args) -> dict:
     summary = {"words": len(vocab), "parameters": sum(p.numel() for p in model.parameters()),
                "train_seconds": round(time.time() - start, 1), "best_dev_word_precision_at_5": round(best, 4),
                "history": history}
-    (out / "words_summary.json").write_text(json.dumps(summary, indent=1))
+    write_text_atomic(out / "words_summary.json", json.dumps(summary, indent=1))
     return {k: v for k, v in summary.items() if k != "history"}
 
 
@@ -117,7 +119,7 @@ def export(model: WordRelevance, vocab: list[str], out: Path, in_dim: int) -> No
     torch.onnx.export(graph, (torch.zeros(1, in_dim),), str(onnx_path), input_names=["descriptor"],
                       output_names=["probs"], dynamic_axes={"descriptor": {0: "batch"}, "probs": {0: "batch"}},
                       opset_version=17, dynamo=False)
-    (out / VOCAB_FILE).write_text(json.dumps(vocab))
+    write_text_atomic(out / VOCAB_FILE, json.dumps(vocab))
 
 
 def install(run: Path, models_dir: Path = MODELS_DIR) -> list[dict]:
@@ -127,7 +129,8 @@ def install(run: Path, models_dir: Path = MODELS_DIR) -> list[dict]:
     entries = []
     for name, file, task in (("hashtag-words", FILE, "hashtag-word-relevance"),
                              ("hashtag-words-vocab", VOCAB_FILE, "vocabulary")):
-        (models_dir / file).write_bytes((run / file).read_bytes())
+        with atomic_path(models_dir / file) as tmp:
+            shutil.copyfile(run / file, tmp)
         extra = {"preprocessing": {"descriptor": "mean and max over regions of the encoder features"}} if task != "vocabulary" else {}
         entries.append(update_entry({"name": name, "task": task, "file": file, **common, **extra}, models_dir))
     return entries

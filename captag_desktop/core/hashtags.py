@@ -163,11 +163,13 @@ class HashtagOptions:
 def tag_chance(key: str, words: dict[str, float], relevance: dict[str, float]) -> float:
     """P(every word of the tag is one people use for this photo), words taken as independent:
     #BrownDog needs "brown" as much as "dog". Words the word model lacks fall back to half the
-    tag model's relevance."""
-    p = 1.0
+    tag model's relevance; a compound with such a word (#JungleGym) also has the tag model's own
+    relevance for the whole tag."""
+    p, known = 1.0, True
     for w in key.split():
+        known &= w in words
         p *= words.get(w, 0.5 * relevance.get(w, 0.0))
-    return p
+    return p if known else max(p, relevance.get(key, 0.0))
 
 
 def _popularity(key: str) -> float:

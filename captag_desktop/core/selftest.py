@@ -37,6 +37,9 @@ def run_selftest(store: ModelStore | None = None) -> dict:
     bad = [name for name in required if not store.verify(name)]
     report["models"] = {name: name not in bad for name in required}
     report["optional_models"] = {n: store.installed(n) for n, e in sorted(store.entries.items()) if e.optional}
+    from captag_desktop.core.social_llm import llm_runtime_available
+
+    report["llm_runtime"] = llm_runtime_available()  # the Social LLM needs it as well as its model file
     if bad:
         raise ModelError(f"damaged or missing model files: {', '.join(store.entry(n).file for n in bad)}")
     rgb, mask = test_photo()

@@ -48,6 +48,7 @@ class SocialText:
     text: str
     engine: str  # "llm" or "template"
     note: str = ""  # why the template was used instead of the LLM ("" when the LLM's text was kept)
+    retry: bool = False  # the LLM could not run (not a judgement of its text): worth asking again later
 
 
 def llm_runtime_available() -> bool:
@@ -71,7 +72,7 @@ def clean(raw: str) -> str:
     line = next((ln for ln in raw.strip().splitlines() if ln.strip()), "")
     line = strip_emoji(re.sub(r"#\w+", "", line))
     line = re.split(r"(?<=[.!?])\s+(?=[A-Z])", line.strip())[0]
-    return re.sub(r"\s+", " ", line).strip().strip('"').strip()
+    return re.sub(r"\s+", " ", line.replace('"', "")).strip()
 
 
 def guard(text: str, caption: str, hashtags: list[str]) -> str:
@@ -83,9 +84,11 @@ def guard(text: str, caption: str, hashtags: list[str]) -> str:
     words = set(re.findall(r"[a-z]+", text.lower()))
     if words & word_list("banned_tags.txt"):
         return "the LLM used an unsafe word"
-    if words & LOOKS:
-        return "the LLM judged someone's looks (" + ", ".join(sorted(words & LOOKS)) + ")"
-    people = (words & PEOPLE) - set(re.findall(r"[a-z]+", caption.lower()))
+    said = set(re.findall(r"[a-z]+", caption.lower()))
+    looks = (words & LOOKS) - said  # "a hot dog" in the caption may stay hot
+    if looks:
+        return "the LLM judged someone's looks (" + ", ".join(sorted(looks)) + ")"
+    people = (words & PEOPLE) - said
     if people:
         return "the LLM named people the caption does not: " + ", ".join(sorted(people))
     invented = new_nouns(text, caption, hashtags[:PROMPT_TAGS])
@@ -102,7 +105,7 @@ def social_text(caption: str, hashtags: list[str], generate: Generate | None, em
     try:
         text = clean(generate(caption, hashtags))
     except Exception as exc:  # a runtime failure must never cost the creator their caption
-        return SocialText(template, "template", f"the LLM failed ({exc})")
+        return SocialText(template, "template", f"the LLM failed ({exc})", retry=True)
     reason = guard(text, caption, hashtags)
     if reason:
         return SocialText(template, "template", reason)
@@ -120,18 +123,20 @@ class LlmRewriter:
         self.metadata = dict(self._llm.metadata)
         # Steer away from judging looks at the source (the guard still checks): every spelling
         # of those words that is a single token gets a large negative bias.
-        self._bias = {}
+        self._look_tokens: dict[str, list[int]] = {}
         for word in LOOKS:
             for form in (word, " " + word, word.capitalize(), " " + word.capitalize()):
                 ids = self._llm.tokenize(form.encode(), add_bos=False, special=False)
                 if len(ids) == 1:
-                    self._bias[ids[0]] = -100.0
+                    self._look_tokens.setdefault(word, []).append(ids[0])
         self.parameters = int(self._llm._model.n_params())
 
     def __call__(self, caption: str, hashtags: list[str]) -> str:
+        said = set(re.findall(r"[a-z]+", caption.lower()))  # the caption's own words stay allowed
+        bias = {t: -100.0 for w, ids in self._look_tokens.items() if w not in said for t in ids}
         with self._lock:
             out = self._llm.create_chat_completion(messages=prompt_messages(caption, hashtags), max_tokens=32,
-                                                   temperature=0.0, stop=["\n"], logit_bias=self._bias)
+                                                   temperature=0.0, stop=["\n"], logit_bias=bias)
         return out["choices"][0]["message"]["content"] or ""
 
 

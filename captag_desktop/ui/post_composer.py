@@ -2,7 +2,7 @@
 Alt text) and a platform preset (where hashtags go, length, emoji)."""
 from __future__ import annotations
 
-from PySide6.QtCore import Signal
+from PySide6.QtCore import QTimer, Signal
 from PySide6.QtGui import QGuiApplication
 from PySide6.QtWidgets import QCheckBox, QComboBox, QGroupBox, QHBoxLayout, QLabel, QPlainTextEdit, QPushButton, QVBoxLayout
 
@@ -55,6 +55,10 @@ class PostComposer(QGroupBox):
         self._caption, self._tags = "", []
         self._engine = None
         self._rewrites: dict = {}  # (caption, top tags) -> SocialText
+        self._debounce = QTimer(self)
+        self._debounce.setSingleShot(True)
+        self._debounce.setInterval(400)
+        self._debounce.timeout.connect(self._send_request)
         self.style.currentIndexChanged.connect(self._changed)
         self.platform.currentIndexChanged.connect(self._changed)
         self.llm_toggle.toggled.connect(self._changed)
@@ -78,21 +82,29 @@ class PostComposer(QGroupBox):
         key = self._llm_key()
         done = self._rewrites.get(key)
         if done is None:
-            self._engine.request(key, self._caption, list(self._tags), True)
+            self._debounce.start()  # restarted by every edit: typing asks once, after a pause
             self._show_note("Rewriting with the local AI model…")
             return None
         self._show_note("Written by the local AI model (SmolLM2)." if done.engine == "llm"
                         else f"Template used: {done.note}.")
         return done.text if done.engine == "llm" else None
 
+    def _send_request(self) -> None:
+        if self._engine is not None and self._caption and self._llm_key() not in self._rewrites:
+            self._engine.request(self._llm_key(), self._caption, list(self._tags), True)
+
     def _show_note(self, text: str) -> None:
         self.llm_note.setText(text)
         self.llm_note.setVisible(True)
 
     def _on_rewrite(self, key, result) -> None:
+        if key != self._llm_key():
+            return
+        if result.retry:  # a failure of the moment (runtime, loading): show it, ask again next time
+            self._show_note(f"Template used: {result.note}.")
+            return
         self._rewrites[key] = result
-        if key == self._llm_key():
-            self.refresh()
+        self.refresh()
 
     def set_choice(self, style: str, platform: str) -> None:
         self.style.setCurrentIndex(max(0, self.style.findData(style)))
@@ -103,6 +115,8 @@ class PostComposer(QGroupBox):
         self.refresh()
 
     def refresh(self) -> None:
+        if not self._caption:
+            self.llm_note.setVisible(False)
         body = self._social_body() if self._caption else None
         text = compose(self._caption, self._tags, self.style.currentData(), self.platform.currentData(),
                        social_body=body) if self._caption else ""
