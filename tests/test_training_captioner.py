@@ -88,3 +88,23 @@ def test_scst_runs_and_keeps_best_checkpoint(tiny_run):
     assert (out / "best.pt").exists()
     reloaded = export_captioner.load_decoder(out / "best.pt")
     assert reloaded.config.vocab_size == export_captioner.load_decoder(run / "best.pt").config.vocab_size
+
+
+def test_teacher_captions_join_the_fine_tuning_targets(tiny_run):
+    from training import teacher_captions
+
+    root, run, _, _ = tiny_run
+    features = root / "features" / "efficientnet-lite0.npy"
+    caps = teacher_captions.teacher_captions(features, DEFAULT_ROOT, limit=3)  # the bundled English decoder
+    assert len(caps) == 3 and all(len(c) == 1 and len(c[0].split()) >= 3 for c in caps.values())
+    extra = root / "teacher.json"
+    extra.write_text(json.dumps(caps))
+    out = root / "kd"
+    train_captioner.train(train_captioner.parser().parse_args([
+        "--init", str(run / "best.pt"), "--features", str(features), "--out", str(out), "--epochs", "1",
+        "--batch", "8", "--extra-captions", str(extra)]))
+    assert (out / "best.pt").exists()
+    names = list(caps)
+    groups = train_captioner.make_groups(names, {n: ["a dog", "a cat"] + caps[n] for n in names},
+                                         {n: i for i, n in enumerate(names)}, train_captioner.Vocab.load(run / "vocab.json"), 12)
+    assert groups[2].sum() == 3 * len(names)  # every human caption and the teacher's are targets

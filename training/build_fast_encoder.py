@@ -45,13 +45,17 @@ def student_features(ckpt: Path, data: Path) -> Path:
     return extract(data, Path(".cache/features"), "student", names, model=load_student(ckpt))
 
 
-def finetune_decoder(features: Path, init: Path, out: Path, minutes: float, data: Path) -> None:
-    """Briefly adapt the English decoder to the student's features, then export it as caption-en-fast."""
+def finetune_decoder(features: Path, init: Path, out: Path, minutes: float, data: Path,
+                     teacher_captions: Path | None = None) -> None:
+    """Briefly adapt the English decoder to the student's features, then export it as caption-en-fast.
+    With teacher_captions, the Quality path's caption of each train photo joins its human captions
+    (sequence-level distillation)."""
     from training.export_captioner import DATA_NOTES, export_decoder, load_decoder, quantize_int8
     from training.train_captioner import main as train_main
 
+    extra = ["--extra-captions", str(teacher_captions)] if teacher_captions else []
     train_main(["--init", str(init), "--features", str(features), "--out", str(out), "--data", str(data),
-                "--epochs", "3", "--lr", "1e-4", "--time-limit", str(minutes)])
+                "--epochs", "3", "--lr", "1e-4", "--time-limit", str(minutes)] + extra)
     files = {part: MODELS_DIR / f"caption_en_fast_{part}.onnx" for part in ("init", "step")}
     export_decoder(load_decoder(out / "best.pt"), files["init"], files["step"])
     cfg = torch.load(out / "best.pt", map_location="cpu", weights_only=True)["config"]
@@ -127,10 +131,13 @@ def main(argv=None):
     ap.add_argument("--finetune-minutes", type=float, default=0,
                     help="then adapt the English decoder to the student's features (0 = use it as is)")
     ap.add_argument("--decoder", default="runs/cap1_scst/best.pt", help="the bundled English decoder's checkpoint")
+    ap.add_argument("--skip-distill", action="store_true", help="reuse the run's student, still fine-tune the decoder")
+    ap.add_argument("--teacher-captions", type=Path, default=None,
+                    help="JSON from training.teacher_captions: added to the decoder fine-tuning targets")
     own, rest = ap.parse_known_args(argv)
     dargs = distill_encoder.parser().parse_args(rest)
     run = Path(dargs.out)
-    if not own.skip_train:
+    if not (own.skip_train or own.skip_distill):
         distill_encoder.main(rest)
     export_student(run / "best.pt", MODELS_DIR / FILE)
     update_entry({"name": "encoder-fast", "task": "image-encoder", "file": FILE, "card": CARD,
@@ -142,7 +149,7 @@ def main(argv=None):
     if own.finetune_minutes > 0 and not own.skip_train:  # --skip-train reuses the fine-tuned decoder too
         feats = student_features(run / "best.pt", Path(dargs.data))
         finetune_decoder(feats, Path(own.decoder), run.with_name(run.name + "_decoder"), own.finetune_minutes,
-                         Path(dargs.data))
+                         Path(dargs.data), own.teacher_captions)
     opts = DecodeOptions(3, 0.6)
     reports = {kind: evaluate_captioner.evaluate(Path(dargs.data), "dev", opts, kind, limit=own.limit_eval)
                for kind in ("quality", "fast")}

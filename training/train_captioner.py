@@ -80,6 +80,10 @@ def train(args) -> dict:
     feats_mem = np.asarray(feats_all)  # float16 in RAM; batches are cast on the fly
     captions = read_captions(Path(args.data), args.lang)
     train_names = [n for n in read_split(Path(args.data), "train") if n in rows]
+    train_caps = captions
+    if args.extra_captions:  # e.g. the teacher's captions (training.teacher_captions); never dev references
+        extra = json.loads(Path(args.extra_captions).read_text(encoding="utf-8"))
+        train_caps = {n: captions[n] + extra.get(n, []) for n in train_names}
     dev_names = [n for n in read_split(Path(args.data), "dev") if n in rows][: args.dev_limit or None]
     if args.init:  # fine-tune an existing decoder (e.g. on the Fast encoder's features): same vocabulary
         ckpt = torch.load(args.init, map_location="cpu", weights_only=True)
@@ -87,6 +91,7 @@ def train(args) -> dict:
         cfg = DecoderConfig(**ckpt["config"])
         model = CaptionDecoder(cfg)
         model.load_state_dict(ckpt["state_dict"])
+        args.max_len = cfg.max_len  # the checkpoint's positions, whatever --max-len says
     else:
         vocab = Vocab.build((c for n in train_names for c in captions[n]), args.min_count, args.lang)
         cfg = DecoderConfig(vocab_size=len(vocab), feat_dim=feats_mem.shape[2], n_regions=feats_mem.shape[1],
@@ -95,7 +100,7 @@ def train(args) -> dict:
         model = CaptionDecoder(cfg)
     vocab.save(out / "vocab.json")
     log.info("vocab %d, params %d, train images %d, dev images %d", len(vocab), count_parameters(model), len(train_names), len(dev_names))
-    g_rows, g_toks, g_valid = make_groups(train_names, captions, rows, vocab, args.max_len)
+    g_rows, g_toks, g_valid = make_groups(train_names, train_caps, rows, vocab, args.max_len)
     steps_per_epoch = math.ceil(len(g_rows) / args.batch)
     total_steps = steps_per_epoch * args.epochs
     opt = torch.optim.AdamW(model.parameters(), lr=args.lr, weight_decay=args.weight_decay)
@@ -148,6 +153,7 @@ def parser() -> argparse.ArgumentParser:
     ap = run_parser(__doc__, "runs/captioner", seed=13)
     ap.add_argument("--lang", choices=["en", "ar"], default="en", help="caption language (Flickr8k has both)")
     ap.add_argument("--init", default=None, help="start from this checkpoint (its vocab.json alongside)")
+    ap.add_argument("--extra-captions", default=None, help="JSON {photo: [captions]} added to the train captions")
     ap.add_argument("--epochs", type=int, default=20)
     ap.add_argument("--time-limit", type=float, default=60.0, help="minutes")
     ap.add_argument("--batch", type=int, default=16, help="images per step (all their captions)")

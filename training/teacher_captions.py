@@ -1,0 +1,50 @@
+"""The Quality path's own captions for the train photos: targets for sequence-level knowledge
+distillation (Kim & Rush 2016) of the Fast path's decoder, so it learns to say what the Quality
+path says from the student's features, next to the human captions.
+
+    python -m training.teacher_captions [--out runs/teacher_captions_en.json]
+
+Uses the cached teacher features and the bundled English decoder (beam search, its length penalty).
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import time
+from pathlib import Path
+
+import numpy as np
+
+from captag_desktop.core.atomic import write_text_atomic
+from captag_desktop.core.beam_search import DecodeOptions
+from captag_desktop.core.captioner import CaptionDecoder
+from captag_desktop.core.models import ModelStore
+from training.extract_features import load_features
+from training.flickr8k import DEFAULT_ROOT, read_split
+from training.run_utils import FEATURES
+
+
+def teacher_captions(features: Path, data: Path, limit: int = 0, models_dir: Path | None = None) -> dict[str, list[str]]:
+    decoder = CaptionDecoder(ModelStore(models_dir), "en")
+    opts = DecodeOptions(3, decoder.length_penalty if decoder.length_penalty is not None else 0.6)
+    feats, rows = load_features(features)
+    names = [n for n in read_split(data, "train") if n in rows][: limit or None]
+    return {n: [decoder.caption(np.asarray(feats[rows[n]], dtype=np.float32)[None], opts)] for n in names}
+
+
+def main(argv=None):
+    ap = argparse.ArgumentParser(description=__doc__)
+    ap.add_argument("--features", type=Path, default=Path(FEATURES))
+    ap.add_argument("--data", type=Path, default=DEFAULT_ROOT)
+    ap.add_argument("--out", type=Path, default=Path("runs/teacher_captions_en.json"))
+    ap.add_argument("--limit", type=int, default=0)
+    args = ap.parse_args(argv)
+    t = time.time()
+    caps = teacher_captions(args.features, args.data, args.limit)
+    args.out.parent.mkdir(parents=True, exist_ok=True)
+    write_text_atomic(args.out, json.dumps(caps, ensure_ascii=False))
+    print(json.dumps({"photos": len(caps), "seconds": round(time.time() - t, 1), "out": str(args.out)}))
+
+
+if __name__ == "__main__":
+    main()
