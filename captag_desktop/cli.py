@@ -109,14 +109,12 @@ def _post(args, result, rewriter) -> dict | None:
     from captag_desktop.core.styles import compose
 
     caption, tags = result.captions["en"], result.hashtags.get("en", [])
-    engine, note, body = "template", "", None
+    engine, note, body = "captioner", "", None
     if args.post == "social":
         written = social_text(caption, tags, rewriter)
         engine, note = written.engine, written.note
         body = written.text if written.engine == "llm" else None
     text = compose(caption, tags, args.post, args.platform, social_body=body)
-    if args.post != "social":
-        engine = "captioner"
     return {"style": args.post, "platform": args.platform, "text": text, "engine": engine, "note": note}
 
 
@@ -143,14 +141,13 @@ def cmd_models(args) -> int:
         return 2
     rows, all_ok = [], True
     for name, e in sorted(store.entries.items()):
-        if e.optional and not store.path(name).exists():
-            rows.append({"name": name, "task": e.task, "file": e.file, "size": e.size, "license": e.license,
-                         "sha256_ok": None, "installed": False})
+        row = {"name": name, "task": e.task, "file": e.file, "size": e.size, "license": e.license}
+        if e.optional and not store.path(name).exists():  # an add-on not installed is not damage
+            rows.append(dict(row, sha256_ok=None, installed=False))
             continue
         ok = store.verify(name)
         all_ok &= ok
-        rows.append({"name": name, "task": e.task, "file": e.file, "size": e.size, "license": e.license, "sha256_ok": ok,
-                     "installed": True})
+        rows.append(dict(row, sha256_ok=ok, installed=True))
     if args.json:
         for r in rows:
             print(json.dumps(r))

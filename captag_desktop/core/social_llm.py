@@ -51,6 +51,10 @@ class SocialText:
     retry: bool = False  # the LLM could not run (not a judgement of its text): worth asking again later
 
 
+def _words(text: str) -> set[str]:
+    return set(re.findall(r"[a-z]+", text.lower()))
+
+
 def llm_runtime_available() -> bool:
     return importlib.util.find_spec("llama_cpp") is not None
 
@@ -81,10 +85,10 @@ def guard(text: str, caption: str, hashtags: list[str]) -> str:
         return "the LLM wrote nothing usable"
     if len(text) > MAX_CHARS:
         return f"the LLM's sentence was longer than {MAX_CHARS} characters"
-    words = set(re.findall(r"[a-z]+", text.lower()))
+    words = _words(text)
     if words & word_list("banned_tags.txt"):
         return "the LLM used an unsafe word"
-    said = set(re.findall(r"[a-z]+", caption.lower()))
+    said = _words(caption)
     looks = (words & LOOKS) - said  # "a hot dog" in the caption may stay hot
     if looks:
         return "the LLM judged someone's looks (" + ", ".join(sorted(looks)) + ")"
@@ -132,7 +136,7 @@ class LlmRewriter:
         self.parameters = int(self._llm._model.n_params())
 
     def __call__(self, caption: str, hashtags: list[str]) -> str:
-        said = set(re.findall(r"[a-z]+", caption.lower()))  # the caption's own words stay allowed
+        said = _words(caption)  # the caption's own words stay allowed
         bias = {t: -100.0 for w, ids in self._look_tokens.items() if w not in said for t in ids}
         with self._lock:
             out = self._llm.create_chat_completion(messages=prompt_messages(caption, hashtags), max_tokens=32,

@@ -6,6 +6,7 @@ from PySide6.QtCore import QTimer, Signal
 from PySide6.QtGui import QGuiApplication
 from PySide6.QtWidgets import QCheckBox, QComboBox, QGroupBox, QHBoxLayout, QLabel, QPlainTextEdit, QPushButton, QVBoxLayout
 
+from captag_desktop.core.social_llm import PROMPT_TAGS
 from captag_desktop.core.styles import PLATFORMS, compose
 
 STYLE_LABELS = {"plain": "Plain", "social": "Social", "alt": "Alt text"}
@@ -72,7 +73,7 @@ class PostComposer(QGroupBox):
         self.refresh()
 
     def _llm_key(self):
-        return (self._caption, tuple(self._tags[:5]))
+        return (self._caption, tuple(self._tags[:PROMPT_TAGS]))  # all that the rewrite depends on
 
     def _social_body(self) -> str | None:
         """The LLM's sentence for the current content, asking for it when it is not known yet."""
