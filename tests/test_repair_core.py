@@ -75,7 +75,7 @@ class RecordingSession:
 
     def run(self, names, feeds):
         self.feeds = feeds
-        return [np.zeros_like(feeds["masked_image"])]
+        return [np.zeros_like(feeds["prefilled"])]
 
 
 def test_model_adapter_converts_255_fill_to_valid_ones():
@@ -87,5 +87,29 @@ def test_model_adapter_converts_255_fill_to_valid_ones():
     adapter(img, mask)
     valid = adapter.session.feeds["valid"][0, 0]
     assert valid[5, 5] == 0 and valid[20, 20] == 1, "public 255 = fill must become valid = 0 for the net"
-    masked = adapter.session.feeds["masked_image"][0]
-    assert masked[:, 5, 5].max() == 0 and masked[:, 20, 20].min() > 0.7
+    prefilled = adapter.session.feeds["prefilled"][0]
+    # The hole reaches the net already filled by Telea, which on a flat photo is the photo's colour.
+    np.testing.assert_allclose(prefilled[:, 5, 5], 200 / 255, atol=2 / 255)
+    np.testing.assert_allclose(prefilled[:, 20, 20], 200 / 255, atol=1e-6)
+
+
+class PassThroughSession:
+    """A net whose correction is zero: the adapter must then return Telea's fill exactly."""
+
+    def run(self, names, feeds):
+        return [feeds["prefilled"]]
+
+
+def test_big_crop_keeps_full_resolution_telea_detail():
+    from captag_desktop.core.repair import classical
+
+    adapter = ModelInpainter.__new__(ModelInpainter)
+    adapter.session = PassThroughSession()
+    rng = np.random.default_rng(5)
+    img = rng.integers(0, 255, (300, 900, 3), dtype=np.uint8)  # seen downscaled by the net
+    mask = np.zeros((300, 900), np.uint8)
+    mask[150:152, 50:850] = 255
+    out = adapter(img, mask)
+    telea = classical(img, mask, "telea")
+    hole = mask == 255
+    assert np.abs(out[hole].astype(int) - telea[hole]).max() <= 1

@@ -8,7 +8,7 @@ from captag_desktop.core.damage import DamageDetector, detector_input  # noqa: E
 from captag_desktop.core.masks import FILL  # noqa: E402
 from captag_desktop.core.models import ModelStore  # noqa: E402
 from captag_desktop.core.pipeline import drive  # noqa: E402
-from captag_desktop.core.repair import Repairer  # noqa: E402
+from captag_desktop.core.repair import Repairer, inpaint_inputs  # noqa: E402
 from training import export_repair, train_repair  # noqa: E402
 from training.flickr8k import DEFAULT_ROOT  # noqa: E402
 from training.synthetic_damage import random_mask, render_damage  # noqa: E402
@@ -61,10 +61,24 @@ def test_onnx_matches_torch(exported):
     o = store.session("damage-detector").run(["logits"], {"image": detector_input(x)})[0]
     np.testing.assert_allclose(o, t, atol=1e-4)
     inp = export_repair.load("inpaint", root / "inpaint" / "last.pt")
-    valid = np.ones((1, 1, 64, 64), np.float32)
-    valid[..., 10:30, 10:30] = 0
-    xi = detector_input(x) * valid
+    hole = np.zeros((64, 64), bool)
+    hole[10:30, 10:30] = True
+    xi, valid = inpaint_inputs(x, hole)
     with torch.no_grad():
         t = inp(torch.from_numpy(xi), torch.from_numpy(valid)).numpy()
-    o = store.session("inpaint").run(["image"], {"masked_image": xi, "valid": valid})[0]
+    o = store.session("inpaint").run(["image"], {"prefilled": xi, "valid": valid})[0]
     np.testing.assert_allclose(o, t, atol=1e-4)
+
+
+def test_untrained_inpainter_starts_at_telea():
+    """The learned part is a correction added to Telea's fill, initialised to zero."""
+    from training.repair_models import InpaintNet
+
+    x = np.random.default_rng(3).integers(0, 255, (64, 96, 3), dtype=np.uint8)
+    hole = np.zeros((64, 96), bool)
+    hole[20:40, 30:70] = True
+    prefilled, valid = inpaint_inputs(x, hole)
+    with torch.no_grad():
+        out = InpaintNet()(torch.from_numpy(prefilled), torch.from_numpy(valid)).numpy()
+    np.testing.assert_allclose(out, prefilled, atol=1e-6)
+    assert np.abs(prefilled[0, :, 20:40, 30:70] - x[20:40, 30:70].transpose(2, 0, 1) / 255).max() > 0.1

@@ -24,7 +24,8 @@ def main(argv=None):
     args = ap.parse_args(argv)
     runs = {"inpaint": Path("runs/inpaint"), "detect": Path("runs/detect")}
     if not args.skip_train:
-        train_repair.main(["--task", "inpaint", "--minutes", str(args.inpaint_minutes), "--out", str(runs["inpaint"])])
+        train_repair.main(["--task", "inpaint", "--minutes", str(args.inpaint_minutes), "--crop", "224", "--threads", "2",
+                           "--out", str(runs["inpaint"])])
         train_repair.main(["--task", "detect", "--minutes", str(args.detect_minutes), "--out", str(runs["detect"])])
     export_repair.export_all(runs["inpaint"] / "last.pt", runs["detect"] / "last.pt", MODELS_DIR)
     out = Path("runs/repair_eval.json")

@@ -23,8 +23,8 @@ def load(task: str, ckpt: Path) -> torch.nn.Module:
 def export_inpaint(model: InpaintNet, path: Path) -> None:
     x, v = torch.rand(1, 3, 64, 64), torch.ones(1, 1, 64, 64)
     axes = {0: "batch", 2: "height", 3: "width"}
-    torch.onnx.export(model, (x, v), str(path), input_names=["masked_image", "valid"], output_names=["image"],
-                      dynamic_axes={"masked_image": axes, "valid": axes, "image": axes}, opset_version=OPSET, dynamo=False)
+    torch.onnx.export(model, (x, v), str(path), input_names=["prefilled", "valid"], output_names=["image"],
+                      dynamic_axes={"prefilled": axes, "valid": axes, "image": axes}, opset_version=OPSET, dynamo=False)
 
 
 def export_detector(model: DamageNet, path: Path) -> None:
@@ -41,7 +41,7 @@ def export_all(inpaint_ckpt: Path | None, detect_ckpt: Path | None, models_dir: 
         entries.append(update_entry({
             "name": "inpaint", "task": "inpainting", "file": "inpaint.onnx", "card": "repair.md",
             "license": "Apache-2.0 (weights trained by captag)", "source": DATA,
-            "preprocessing": {"masked_image": "RGB float32 in [0,1], damaged pixels set to 0, sides multiple of 16",
+            "preprocessing": {"prefilled": "RGB float32 in [0,1], damaged pixels filled by OpenCV Telea (radius 3), sides multiple of 16",
                               "valid": "1 = keep, 0 = fill (the adapter converts from the public 255 = fill mask)"},
         }, models_dir))
     if detect_ckpt:

@@ -76,11 +76,13 @@ def repair_card(inpaint_run: Path, detect_run: Path, eval_path: Path, command: s
                  "tears) and rendered damage (scratches, creases, tears, dust, stains, ink) from "
                  "`training/synthetic_damage.py`. Hodosh, Young & Hockenmaier 2013, research use."),
         ("License", "Apache-2.0 weights trained by captag; trained on Flickr8k (research use)."),
-        ("Command", f"`{command}`"),
+        ("Command", " then ".join(f"`{c}`" for c in (inp.get("command"), det.get("command"), command) if c)),
         ("Inpainting net", ("NOT BUNDLED: it did not beat OpenCV Telea on dev (below), so `auto` uses Telea. " if "inpaint" not in sizes
-                            else "") + f"gated-convolution U-Net, {inp['parameters']:,} parameters; "
+                            else "") + "gated-convolution U-Net at half resolution (space-to-depth in, depth-to-space out) that "
+                           "corrects OpenCV Telea's fill: the hole arrives prefilled by Telea and the net adds a learned "
+                           f"residual, initialised to zero; {inp['parameters']:,} parameters; "
                            f"{inp['steps']} steps of {inp['batch']} crops at {inp['crop']}px in {inp['train_seconds'] / 60:.0f} min; "
-                           "loss 6 x L1(hole) + L1(valid) + 2 x gradient L1 (perceptual/style losses did not fit the CPU budget)"),
+                           "loss 6 x L1(hole) + 2 x gradient L1 (perceptual/style losses did not fit the CPU budget)"),
         ("Detector", f"U-Net, {det['parameters']:,} parameters, {sizes.get('damage-detector', 0) / 1e6:.1f} MB; {det['steps']} steps "
                      f"of {det['batch']} crops at {det['crop']}px in {det['train_seconds'] / 60:.0f} min; BCE + Dice, 25% clean photos"),
     ]
@@ -99,7 +101,7 @@ def repair_card(inpaint_run: Path, detect_run: Path, eval_path: Path, command: s
     return "\n".join([
         "# Repair models (inpaint, damage-detector)", "",
         "The public mask convention is 255 = damaged. Each adapter in `captag_desktop/core/` converts internally "
-        "(the inpainting net wants valid = 1).", "", "## Facts", _table(rows), "",
+        "(the inpainting net wants a Telea-prefilled image and valid = 1).", "", "## Facts", _table(rows), "",
         f"## Dev split ({ev['images']} photos, seeded masks/damage), app code path", _table(metric_rows), "",
         "Reproduce with `python -m training.evaluate_repair --out runs/repair_eval.json`. Times are medians on this "
         "2-core CPU with the models loaded; the repair times are for the trained-model path, measured before the "

@@ -9,6 +9,8 @@ from __future__ import annotations
 import argparse
 import json
 import logging
+import math
+import sys
 import time
 from pathlib import Path
 
@@ -17,6 +19,7 @@ import torch
 import torch.nn.functional as F
 
 from captag_desktop.core.images import load_image
+from captag_desktop.core.repair import inpaint_inputs
 from training.flickr8k import DEFAULT_ROOT, image_path, read_split
 from training.repair_models import DamageNet, InpaintNet
 from training.run_utils import log_to, seed_everything
@@ -50,16 +53,18 @@ def _crop(rng, arrays, size):
 
 
 def inpaint_batch(rng, photos, batch, size):
-    imgs, holes = [], []
+    """(prefilled, valid, photo): the net's inputs, made by the app's own `inpaint_inputs`, and the truth."""
+    prefilled, valid, imgs = [], [], []
     for i in rng.integers(0, len(photos), batch):
         photo = photos[i]
         mask = random_mask(rng, *photo.shape[:2])  # at full scale, then cropped with the photo
         img, m = _crop(rng, [photo, mask], size)
+        p, v = inpaint_inputs(np.ascontiguousarray(img), m > 0)
+        prefilled.append(p)
+        valid.append(v)
         imgs.append(img)
-        holes.append(m)
     img = torch.from_numpy(np.stack(imgs).astype(np.float32) / 255.0).permute(0, 3, 1, 2)
-    hole = torch.from_numpy((np.stack(holes) > 0).astype(np.float32))[:, None]
-    return img, hole
+    return torch.from_numpy(np.concatenate(prefilled)), torch.from_numpy(np.concatenate(valid)), img
 
 
 def detect_batch(rng, photos, batch, size, clean_fraction=0.25):
@@ -81,15 +86,14 @@ def image_gradients(x):
     return x[..., 1:, :] - x[..., :-1, :], x[..., :, 1:] - x[..., :, :-1]
 
 
-def inpaint_loss(model, img, hole):
-    valid = 1 - hole
-    pred = model.raw(img * valid, valid)
+def inpaint_loss(model, prefilled, valid, img):
+    hole = 1 - valid
+    pred = model.raw(prefilled, valid)
     l1_hole = (torch.abs(pred - img) * hole).sum() / hole.sum().clamp(min=1)
-    l1_valid = (torch.abs(pred - img) * valid).sum() / valid.sum().clamp(min=1)
     comp = img * valid + pred * hole
     (gy_p, gx_p), (gy_t, gx_t) = image_gradients(comp), image_gradients(img)
     grad = F.l1_loss(gy_p, gy_t) + F.l1_loss(gx_p, gx_t)
-    return 6 * l1_hole + l1_valid + 2 * grad
+    return 6 * l1_hole + 2 * grad
 
 
 def detect_loss(model, img, mask, pos_weight=3.0):
@@ -107,7 +111,6 @@ TASKS = {"inpaint": (InpaintNet, inpaint_batch, inpaint_loss), "detect": (Damage
 def train(args) -> dict:
     seed_everything(args.seed)
     torch.set_num_threads(args.threads)
-    rng = np.random.default_rng(args.seed)
     out = Path(args.out)
     out.mkdir(parents=True, exist_ok=True)
     photos = load_photos(Path(args.data), "train", args.limit, None if args.limit else Path(args.cache))
@@ -120,12 +123,22 @@ def train(args) -> dict:
         state = torch.load(ckpt, map_location="cpu", weights_only=True)
         model.load_state_dict(state["model"])
         opt.load_state_dict(state["opt"])
+        for g in opt.param_groups:  # a resumed run uses this run's --lr, not the checkpoint's
+            g["lr"] = args.lr
         step, earlier = state["step"], state.get("seconds", 0.0)
+        previous = out / "train_summary.json"
+        if previous.exists():  # the card names every phase's command
+            args.command = " then ".join(c for c in (json.loads(previous.read_text()).get("command"),
+                                                     getattr(args, "command", "")) if c)
+    rng = np.random.default_rng(args.seed + step)  # a resumed run does not replay the first run's batches
     log.info("%s: %d params, %d photos", args.task, sum(p.numel() for p in model.parameters()), len(photos))
     model.train()
     while step < args.steps and time.time() - start < args.minutes * 60:
-        img, target = make_batch(rng, photos, args.batch, args.crop)
-        loss = loss_fn(model, img, target)
+        if args.lr_final is not None:  # cosine from --lr to --lr-final over this run's time budget
+            done = min(1.0, (time.time() - start) / (args.minutes * 60))
+            for g in opt.param_groups:
+                g["lr"] = args.lr_final + 0.5 * (args.lr - args.lr_final) * (1 + math.cos(math.pi * done))
+        loss = loss_fn(model, *make_batch(rng, photos, args.batch, args.crop))
         opt.zero_grad(set_to_none=True)
         loss.backward()
         opt.step()
@@ -139,7 +152,8 @@ def train(args) -> dict:
     torch.save({"model": model.state_dict(), "opt": opt.state_dict(), "step": step, "seconds": earlier + time.time() - start},
                ckpt)
     summary = {"task": args.task, "steps": step, "batch": args.batch, "crop": args.crop, "final_loss_ema": ema,
-               "train_seconds": round(earlier + time.time() - start), "parameters": sum(p.numel() for p in model.parameters())}
+               "train_seconds": round(earlier + time.time() - start),
+               "command": getattr(args, "command", ""), "parameters": sum(p.numel() for p in model.parameters())}
     (out / "train_summary.json").write_text(json.dumps(summary, indent=1))
     log.info("done %s", summary)
     return summary
@@ -156,6 +170,7 @@ def parser():
     ap.add_argument("--batch", type=int, default=8)
     ap.add_argument("--crop", type=int, default=112)
     ap.add_argument("--lr", type=float, default=1e-3)
+    ap.add_argument("--lr-final", type=float, default=None, help="decay the learning rate to this by the end")
     ap.add_argument("--limit", type=int, default=0, help="only the first N photos (tests)")
     ap.add_argument("--threads", type=int, default=1)
     ap.add_argument("--resume", action="store_true")
@@ -164,7 +179,9 @@ def parser():
 
 
 def main(argv=None):
+    argv = list(sys.argv[1:] if argv is None else argv)
     args = parser().parse_args(argv)
+    args.command = " ".join(["python -m training.train_repair", *argv])
     args.out = args.out or f"runs/{args.task}"
     log_to(args.out)
     print(json.dumps(train(args)))

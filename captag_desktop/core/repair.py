@@ -75,9 +75,19 @@ def region_boxes(mask: np.ndarray, context: int = MODEL_SCALE) -> list[Box]:
     return boxes
 
 
+def inpaint_inputs(rgb: np.ndarray, hole: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """The inpainting net's two inputs, shared by training and the app: the photo with its
+    holes prefilled by Telea (float32 1x3xHxW in [0,1]) and 'valid' (1x1xHxW, 1 = keep),
+    both padded to multiples of 16. `hole` is boolean, True = fill."""
+    prefilled = classical(rgb, hole.astype(np.uint8) * FILL, "telea")
+    img_p = pad_to_multiple(prefilled, MULTIPLE)
+    valid = (~pad_to_multiple(hole, MULTIPLE, mode="constant")).astype(np.float32)[None, None]
+    return img_p.astype(np.float32).transpose(2, 0, 1)[None] / 255.0, valid
+
+
 class ModelInpainter:
-    """Adapter for the ONNX inpainting net. The net wants image in [0,1] with holes
-    zeroed and a 'valid' mask (1 = keep); this class is the only place that converts."""
+    """Adapter for the ONNX inpainting net. The net wants a Telea-prefilled image and a
+    'valid' mask (1 = keep); `inpaint_inputs` is the only place that converts."""
 
     def __init__(self, store: ModelStore):
         self.session = store.session(MODEL_NAME)
@@ -89,16 +99,18 @@ class ModelInpainter:
         scale, sh, sw = working_size(h, w, MODEL_SCALE, MULTIPLE)
         img_s = cv2.resize(rgb, (sw, sh), interpolation=cv2.INTER_AREA) if scale < 1 else rgb
         # Any damaged pixel under a downscaled pixel makes that pixel damaged.
-        mask_s = cv2.resize(mask, (sw, sh), interpolation=cv2.INTER_AREA) > 0 if scale < 1 else mask == FILL
-        img_p = pad_to_multiple(img_s, MULTIPLE)
-        hole = pad_to_multiple(mask_s, MULTIPLE, mode="constant")
-        valid = (~hole).astype(np.float32)[None, None]
-        x = img_p.astype(np.float32).transpose(2, 0, 1)[None] / 255.0 * valid
-        out = self.session.run(["image"], {"masked_image": x, "valid": valid})[0][0]
-        out = np.clip(out.transpose(1, 2, 0)[:img_s.shape[0], :img_s.shape[1]] * 255.0 + 0.5, 0, 255).astype(np.uint8)
+        hole = cv2.resize(mask, (sw, sh), interpolation=cv2.INTER_AREA) > 0 if scale < 1 else mask == FILL
+        prefilled, valid = inpaint_inputs(img_s, hole)
+        out = self.session.run(["image"], {"prefilled": prefilled, "valid": valid})[0][0]
         if scale < 1:
-            out = cv2.resize(out, (w, h), interpolation=cv2.INTER_CUBIC)
-        return out
+            # A big crop is seen downscaled, so only the net's correction is upscaled and added to a
+            # full-resolution Telea fill: thin scratches keep full-resolution detail.
+            delta = (out - prefilled[0]).transpose(1, 2, 0)[:sh, :sw] * 255.0
+            full = classical(rgb, mask, "telea").astype(np.float32)
+            out = full + cv2.resize(delta, (w, h), interpolation=cv2.INTER_LINEAR)
+        else:
+            out = out.transpose(1, 2, 0)[:h, :w] * 255.0
+        return np.clip(out + 0.5, 0, 255).astype(np.uint8)
 
 
 def classical(rgb: np.ndarray, mask: np.ndarray, method: str, radius: int = 3) -> np.ndarray:
