@@ -150,3 +150,21 @@ def test_unsaved_mask_survives_a_crash(qtbot, tmp_path, photo):
     qtbot.addWidget(third)
     assert not third.recovery.offer(ask=lambda text: True)
     third.close()
+
+
+@pytest.mark.parametrize("bundled", [False, True])
+def test_trained_model_offered_only_when_installed(qtbot, tmp_path, monkeypatch, bundled):
+    import json
+
+    entry = {"name": "inpaint", "task": "inpainting", "file": "inpaint.onnx", "sha256": "0" * 64, "size": 1}
+    (tmp_path / "manifest.json").write_text(json.dumps({"models": [entry] if bundled else []}))
+    monkeypatch.setenv("CAPTAG_MODELS_DIR", str(tmp_path))
+    settings = QSettings(str(tmp_path / "s.ini"), QSettings.Format.IniFormat)
+    settings.setValue("repair/method", "model")
+    w = MainWindow(runner=JobRunner(pipeline_factory=SlowFakePipeline), settings=settings)
+    qtbot.addWidget(w)
+    combo = w.repair.method
+    item = combo.model().item(combo.findData("model"))
+    assert item.isEnabled() == bundled
+    assert combo.currentData() == ("model" if bundled else "auto")
+    w.close()

@@ -20,9 +20,10 @@ def main(argv=None):
     ap.add_argument("--inpaint-minutes", type=float, default=30)
     ap.add_argument("--detect-minutes", type=float, default=20)
     ap.add_argument("--skip-train", action="store_true")
+    ap.add_argument("--inpaint-run", type=Path, default=Path("runs/inpaint"), help="the inpainting net's run folder")
     ap.add_argument("--images", type=int, default=200, help="dev photos to evaluate on")
     args = ap.parse_args(argv)
-    runs = {"inpaint": Path("runs/inpaint"), "detect": Path("runs/detect")}
+    runs = {"inpaint": args.inpaint_run, "detect": Path("runs/detect")}
     if not args.skip_train:
         train_repair.main(["--task", "inpaint", "--minutes", str(args.inpaint_minutes), "--crop", "224", "--threads", "2",
                            "--out", str(runs["inpaint"])])

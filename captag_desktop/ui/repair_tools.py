@@ -12,6 +12,16 @@ from captag_desktop.core.masks import MaskError, coverage, load_mask, save_mask
 from captag_desktop.ui.drag_out import DragOutButton
 from captag_desktop.ui.undo_commands import MaskEdit, replace_whole_mask
 
+
+def inpainter_installed() -> bool:
+    from captag_desktop.core.models import ModelError, ModelStore
+
+    try:
+        return ModelStore().has("inpaint")
+    except ModelError:
+        return False
+
+
 METHOD_LABELS = {"auto": "Best available", "model": "Trained model", "telea": "OpenCV Telea", "ns": "OpenCV Navier-Stokes"}
 
 
@@ -70,6 +80,11 @@ class RepairTools(QObject):
             self.method.addItem(label, key)
         self.method.setToolTip("Repair method")
         saved = str(self.win.settings.value("repair/method", "auto"))
+        if not inpainter_installed():  # offered only when it can run; "Best available" then means Telea
+            item = self.method.model().item(self.method.findData("model"))
+            item.setEnabled(False)
+            item.setToolTip("The trained inpainting model is not installed")
+            saved = "auto" if saved == "model" else saved
         self.method.setCurrentIndex(max(0, self.method.findData(saved)))
         self.method.currentIndexChanged.connect(lambda _i: self.win.settings.setValue("repair/method", self.method.currentData()))
         self.toolbar.addWidget(self.method)
