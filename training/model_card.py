@@ -76,7 +76,8 @@ def repair_card(inpaint_run: Path, detect_run: Path, eval_path: Path, command: s
                  "tears) and rendered damage (scratches, creases, tears, dust, stains, ink) from "
                  "`training/synthetic_damage.py`. Hodosh, Young & Hockenmaier 2013, research use."),
         ("License", "Apache-2.0 weights trained by captag; trained on Flickr8k (research use)."),
-        ("Command", " then ".join(f"`{c}`" for c in (inp.get("command"), det.get("command"), command) if c)),
+        ("Command", " then ".join(f"`{c}`" for phases in (inp.get("command"), det.get("command"), command) if phases
+                                  for c in phases.split(" then "))),
         ("Inpainting net", ("NOT BUNDLED: it did not beat OpenCV Telea on dev (below), so `auto` uses Telea. " if "inpaint" not in sizes
                             else "") + "gated-convolution U-Net at half resolution (space-to-depth in, depth-to-space out) that "
                            "corrects OpenCV Telea's fill: the hole arrives prefilled by Telea and the net adds a learned "
