@@ -45,7 +45,8 @@ def main(argv=None):
     if report["inpaint"]["psnr_gain_over_telea_db"] <= 0:
         # Ship a learned inpainter only when it beats the classical fill it replaces.
         remove_entry("inpaint", MODELS_DIR)
-    command = "python -m training.build_repair " + " ".join(a for a in argv if a != "--skip-train")
+    # The card lists each training run's own command first, so its build step never retrains.
+    command = "python -m training.build_repair --skip-train " + " ".join(a for a in argv if a != "--skip-train")
     (MODELS_DIR / "repair.md").write_text(repair_card(runs["inpaint"], runs["detect"], out, command.strip()), encoding="utf-8")
     print(report)
 
