@@ -74,3 +74,29 @@ def test_max_len_bounds_output():
 def test_invalid_options():
     with pytest.raises(ValueError):
         DecodeOptions(beam_size=0)
+
+
+def test_once_tokens_appear_at_most_once():
+    # A strongly prefers A again ("a bike on a bike"); C may repeat freely.
+    stutter = [[0, 0, 0.9, 0.1, 0], [1, 0, 0, 0, 0], [0, 0.01, 0.6, 0.09, 0.3], [0, 0.5, 0.5, 0, 0], [0, 0.1, 0.4, 0.1, 0.4]]
+    opts = DecodeOptions(beam_size=2, length_penalty=0.0, max_len=8, min_len=0, block_repeat_ngram=0)
+    free = beam_search(markov(stutter), (np.zeros((1, 1), np.int64),), BOS, EOS, opts)
+    assert free.count(A) > 1
+    out = beam_search(markov(stutter), (np.zeros((1, 1), np.int64),), BOS, EOS, opts, once=frozenset({A}))
+    assert out.count(A) == 1
+
+
+def test_english_captions_may_repeat_function_words_only():
+    from captag_desktop.core.captioner import once_tokens
+    from captag_desktop.core.text import Vocab
+
+    vocab = Vocab(["<pad>", "<bos>", "<eos>", "<unk>", "a", "and", "in", "bike", "red", "."])
+    once = {vocab.itos[i] for i in once_tokens(vocab, "en")}
+    assert once == {"bike", "red"}
+    assert once_tokens(vocab, "ar") == frozenset()
+
+
+def test_greedy_respects_once_tokens():
+    stutter = [[0, 0, 0.9, 0.1, 0], [1, 0, 0, 0, 0], [0, 0.01, 0.6, 0.09, 0.3], [0, 0.5, 0.5, 0, 0], [0, 0.1, 0.4, 0.1, 0.4]]
+    out = greedy_search(markov(stutter), (np.zeros((1, 1), np.int64),), BOS, EOS, 8, once=frozenset({A}))
+    assert out.count(A) == 1

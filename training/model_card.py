@@ -27,7 +27,10 @@ def caption_card(run_dir: Path, command: str, title: str, lang: str = "en", mode
         f"# {title}",
         "",
         "Image captioner: a frozen EfficientNet-Lite2 encoder (ImageNet) gives 7x7 region features; a small "
-        "Transformer decoder attends over them and writes the caption with beam search and a KV cache.",
+        "Transformer decoder attends over them and writes the caption with beam search and a KV cache."
+        + (" Decoding blocks repeated trigrams and lets each content word (not in resources/stopwords_en.txt) appear "
+           "only once, so stutter such as \"riding a bike on a bike\" cannot win." if lang == "en" else
+           " Decoding blocks repeated trigrams."),
         "",
         "## Facts",
         _table([

@@ -45,8 +45,9 @@ def _reorder(state: tuple, index: np.ndarray, batch_axis: int) -> tuple:
 
 
 def beam_search(step: StepFn, state: tuple, bos: int, eos: int, opts: DecodeOptions,
-                batch_axis: int = 1, banned: tuple[int, ...] = ()) -> list[int]:
-    """Decode one sequence. `state` is for a single hypothesis (batch size 1)."""
+                batch_axis: int = 1, banned: tuple[int, ...] = (), once: frozenset[int] = frozenset()) -> list[int]:
+    """Decode one sequence. `state` is for a single hypothesis (batch size 1).
+    Tokens in `once` may appear at most once per sequence."""
     k = opts.beam_size
     seqs: list[list[int]] = [[]]
     scores = np.zeros(1, dtype=np.float64)
@@ -60,6 +61,9 @@ def beam_search(step: StepFn, state: tuple, bos: int, eos: int, opts: DecodeOpti
         if t < opts.min_len:
             logp[:, eos] = -np.inf
         for i, seq in enumerate(seqs):
+            repeated = once.intersection(seq)
+            if repeated:
+                logp[i, list(repeated)] = -np.inf
             if opts.block_repeat_ngram:
                 # Only the top candidates can win, so checking those is enough.
                 for tok in np.argpartition(-logp[i], min(2 * k, logp.shape[1] - 1))[: 2 * k]:
@@ -102,14 +106,16 @@ def beam_search(step: StepFn, state: tuple, bos: int, eos: int, opts: DecodeOpti
     return max(finished, key=lambda x: x[0])[1]
 
 
-def greedy_search(step: StepFn, state: tuple, bos: int, eos: int, max_len: int, banned: tuple[int, ...] = ()) -> list[int]:
+def greedy_search(step: StepFn, state: tuple, bos: int, eos: int, max_len: int, banned: tuple[int, ...] = (),
+                  once: frozenset[int] = frozenset()) -> list[int]:
     tokens = np.array([bos], dtype=np.int64)
     out: list[int] = []
     for t in range(max_len):
         logp, state = step(tokens, t, state)
-        if banned:
+        blocked = list(banned) + list(once.intersection(out))
+        if blocked:
             logp = logp.copy()
-            logp[:, list(banned)] = -np.inf
+            logp[:, blocked] = -np.inf
         tok = int(np.argmax(logp[0]))
         if tok == eos:
             break

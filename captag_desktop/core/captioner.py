@@ -6,6 +6,7 @@ import numpy as np
 from captag_desktop.core.beam_search import DecodeOptions, beam_search, greedy_search
 from captag_desktop.core.models import ModelStore
 from captag_desktop.core.preprocess import encoder_input
+from captag_desktop.core.resources import word_list
 from captag_desktop.core.text import UNK, Vocab
 
 ENCODERS = {"quality": "encoder-quality", "fast": "encoder-fast"}
@@ -22,6 +23,15 @@ class Encoder:
         return self.session.run(["features"], {"pixels": encoder_input(rgb)})[0]
 
 
+def once_tokens(vocab: Vocab, lang: str) -> frozenset[int]:
+    """Content words a caption may use only once. Repeats such as "riding a bike on a bike" are
+    decoder stutter; English only, since it needs a stopword list to spare "a", "in", "and"..."""
+    if lang != "en":
+        return frozenset()
+    stop = word_list("stopwords_en.txt")
+    return frozenset(i for i, w in enumerate(vocab.itos) if w.isalpha() and w not in stop)
+
+
 class CaptionDecoder:
     def __init__(self, store: ModelStore, lang: str = "en", variant: str = ""):
         """variant "fast": the decoder fine-tuned on the Fast encoder's features (same vocabulary)."""
@@ -36,6 +46,7 @@ class CaptionDecoder:
         # the length penalty chosen on the dev split for this model (its card says which)
         self.length_penalty = store.entry(f"{name}-init").raw.get("decode", {}).get("length_penalty")
         self.banned = (self.vocab.pad_id, self.vocab.bos_id, self.vocab.stoi[UNK])
+        self.once = once_tokens(self.vocab, lang)
 
     def _step(self, tokens: np.ndarray, position: int, state: tuple):
         sk, sv, ck, cv = state
@@ -55,9 +66,9 @@ class CaptionDecoder:
         state = self.initial_state(features)
         max_len = min(opts.max_len, self.max_len - 1)
         if opts.beam_size == 1:
-            return greedy_search(self._step, state, self.vocab.bos_id, self.vocab.eos_id, max_len, self.banned)
+            return greedy_search(self._step, state, self.vocab.bos_id, self.vocab.eos_id, max_len, self.banned, self.once)
         opts = DecodeOptions(opts.beam_size, opts.length_penalty, max_len, opts.min_len, opts.block_repeat_ngram)
-        return beam_search(self._step, state, self.vocab.bos_id, self.vocab.eos_id, opts, banned=self.banned)
+        return beam_search(self._step, state, self.vocab.bos_id, self.vocab.eos_id, opts, banned=self.banned, once=self.once)
 
     def caption(self, features: np.ndarray, opts: DecodeOptions = DecodeOptions()) -> str:
         return self.vocab.text(self.vocab.decode(self.decode_ids(features, opts)))
