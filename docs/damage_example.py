@@ -1,7 +1,7 @@
 """Render synthetic damage onto a clean photo and write the damaged photo and its true mask,
 for the README screenshot (the mask then matches the damage exactly).
 
-    python docs/damage_example.py CLEAN.png DAMAGED.png MASK.png [SEED]
+    python -m docs.damage_example CLEAN.png DAMAGED.png MASK.png [SEED]
 """
 import sys
 

@@ -113,3 +113,26 @@ def test_big_crop_keeps_full_resolution_telea_detail():
     telea = classical(img, mask, "telea")
     hole = mask == 255
     assert np.abs(out[hole].astype(int) - telea[hole]).max() <= 1
+
+
+class ConstantCorrectionSession:
+    """A net that brightens every hole pixel by 0.2 (51 levels)."""
+
+    def run(self, names, feeds):
+        return [feeds["prefilled"] + 0.2 * (1 - feeds["valid"])]
+
+
+@pytest.mark.parametrize("shape", [(120, 160), (300, 900)])  # seen at full size / downscaled
+def test_model_correction_lands_in_the_hole_only(shape):
+    from captag_desktop.core.repair import classical
+
+    adapter = ModelInpainter.__new__(ModelInpainter)
+    adapter.session = ConstantCorrectionSession()
+    img = np.full(shape + (3,), 100, np.uint8)
+    mask = np.zeros(shape, np.uint8)
+    mask[40:60, 40:120] = 255
+    out = adapter(img, mask)
+    hole = mask == 255
+    gain = out[hole].astype(int) - classical(img, mask, "telea")[hole]
+    assert np.median(gain) == pytest.approx(51, abs=2)
+    assert (out[~hole] == img[~hole]).all()

@@ -156,8 +156,12 @@ def test_unsaved_mask_survives_a_crash(qtbot, tmp_path, photo):
 def test_trained_model_offered_only_when_installed(qtbot, tmp_path, monkeypatch, bundled):
     import json
 
-    entry = {"name": "inpaint", "task": "inpainting", "file": "inpaint.onnx", "sha256": "0" * 64, "size": 1}
-    (tmp_path / "manifest.json").write_text(json.dumps({"models": [entry] if bundled else []}))
+    import hashlib
+
+    (tmp_path / "inpaint.onnx").write_bytes(b"x")
+    entry = {"name": "inpaint", "task": "inpainting", "file": "inpaint.onnx", "size": 1,
+             "sha256": hashlib.sha256(b"x").hexdigest() if bundled else "0" * 64}  # listed but damaged when not bundled
+    (tmp_path / "manifest.json").write_text(json.dumps({"models": [entry]}))
     monkeypatch.setenv("CAPTAG_MODELS_DIR", str(tmp_path))
     settings = QSettings(str(tmp_path / "s.ini"), QSettings.Format.IniFormat)
     settings.setValue("repair/method", "model")

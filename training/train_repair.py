@@ -181,6 +181,8 @@ def parser():
 def main(argv=None):
     argv = list(sys.argv[1:] if argv is None else argv)
     args = parser().parse_args(argv)
+    if args.crop % 16:
+        parser().error("--crop must be a multiple of 16 (the nets halve the size four times)")
     args.command = " ".join(["python -m training.train_repair", *argv])
     args.out = args.out or f"runs/{args.task}"
     log_to(args.out)

@@ -110,7 +110,8 @@ class ModelInpainter:
             out = full + cv2.resize(delta, (w, h), interpolation=cv2.INTER_LINEAR)
         else:
             out = out.transpose(1, 2, 0)[:h, :w] * 255.0
-        return np.clip(out + 0.5, 0, 255).astype(np.uint8)
+        filled = np.clip(out + 0.5, 0, 255).astype(np.uint8)
+        return np.where((mask == FILL)[..., None], filled, rgb)
 
 
 def classical(rgb: np.ndarray, mask: np.ndarray, method: str, radius: int = 3) -> np.ndarray:

@@ -17,7 +17,7 @@ def inpainter_installed() -> bool:
     from captag_desktop.core.models import ModelError, ModelStore
 
     try:
-        return ModelStore().has("inpaint")
+        return ModelStore().installed("inpaint")  # listed, present and intact
     except ModelError:
         return False
 
