@@ -82,3 +82,10 @@ def test_untrained_inpainter_starts_at_telea():
         out = InpaintNet()(torch.from_numpy(prefilled), torch.from_numpy(valid)).numpy()
     np.testing.assert_allclose(out, prefilled, atol=1e-6)
     assert np.abs(prefilled[0, :, 20:40, 30:70] - x[20:40, 30:70].transpose(2, 0, 1) / 255).max() > 0.1
+
+
+def test_card_command_drops_build_only_flags():
+    from training.run_utils import command_line
+
+    assert command_line("training.build_repair --skip-train", ["--images", "50", "--skip-train"],
+                        drop=("--skip-train",)) == "python -m training.build_repair --skip-train --images 50"

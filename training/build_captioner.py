@@ -15,6 +15,7 @@ from captag_desktop.core.beam_search import DecodeOptions
 from training import evaluate_captioner, export_captioner, extract_features, train_captioner, train_scst
 from training.manifest_tool import MODELS_DIR, update_entry
 from training.model_card import caption_card
+from training.run_utils import command_line
 
 ENCODER = "efficientnet-lite2"
 TITLES = {"en": "English captioner (caption-en)", "ar": "Arabic captioner (caption-ar)"}
@@ -54,8 +55,8 @@ def main(argv=None):
     entry = next(m for m in manifest["models"] if m["name"] == f"caption-{own.lang}-init")
     update_entry(dict(entry, metrics_dev=metrics,
                       decode={"beam_size": own.beam_size, "length_penalty": own.length_penalty}), MODELS_DIR)
-    command = "python -m training.build_captioner " + " ".join(a for a in argv if a != "--skip-train")
-    (MODELS_DIR / card).write_text(caption_card(run, command.strip(), TITLES[own.lang], own.lang), encoding="utf-8")
+    command = command_line("training.build_captioner", argv, drop=("--skip-train",))
+    (MODELS_DIR / card).write_text(caption_card(run, command, TITLES[own.lang], own.lang), encoding="utf-8")
     print(json.dumps(metrics))
 
 

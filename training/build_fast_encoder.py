@@ -16,6 +16,7 @@ from captag_desktop.core import preprocess
 from captag_desktop.core.beam_search import DecodeOptions
 from training import distill_encoder, evaluate_captioner
 from training.manifest_tool import MODELS_DIR, update_entry
+from training.run_utils import command_line
 from training.student_encoder import BLOCKS, INPUT_SIZE, STUDENT_BACKBONE, StudentEncoder
 
 FILE = "encoder_fast.onnx"
@@ -160,8 +161,8 @@ def main(argv=None):
     timed = run_bench([], runs=30, encoder="both")["encoders"]
     bench = {kind: timed[kind]["encoder_net_ms"] for kind in ("quality", "fast")}
     bench["with_preprocessing"] = {kind: timed[kind]["encode_ms"] for kind in ("quality", "fast")}
-    command = "python -m training.build_fast_encoder " + " ".join(a for a in argv if a != "--skip-train")
-    (MODELS_DIR / CARD).write_text(card(run, command.strip(), reports["quality"], reports["fast"], bench), encoding="utf-8")
+    command = command_line("training.build_fast_encoder", argv, drop=("--skip-train",))
+    (MODELS_DIR / CARD).write_text(card(run, command, reports["quality"], reports["fast"], bench), encoding="utf-8")
     print(json.dumps({k: {m: v for m, v in r.items() if m != "examples"} for k, r in reports.items()}))
 
 

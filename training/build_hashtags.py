@@ -15,6 +15,7 @@ from pathlib import Path
 from training import evaluate_hashtags, export_hashtags, train_hashtag_words, train_hashtags
 from training.manifest_tool import MODELS_DIR
 from training.model_card import hashtag_card
+from training.run_utils import command_line
 
 
 def main(argv=None):
@@ -30,7 +31,7 @@ def main(argv=None):
     report = evaluate_hashtags.evaluate(Path(args.data), "dev")
     (run / "eval_dev.json").write_text(json.dumps(report, indent=1, ensure_ascii=False))
     export_hashtags.export_all(run, MODELS_DIR, {k: v for k, v in report.items() if k != "examples"})
-    command = ("python -m training.build_hashtags " + " ".join(a for a in argv if a != "--skip-train")).strip()
+    command = command_line("training.build_hashtags", argv, drop=("--skip-train",))
     (MODELS_DIR / "hashtags-en.md").write_text(hashtag_card(run, run / "eval_dev.json", command, words_run), encoding="utf-8")
     print(json.dumps({k: v for k, v in report.items() if k != "examples"}))
 

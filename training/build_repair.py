@@ -12,6 +12,7 @@ from pathlib import Path
 from training import evaluate_repair, export_repair, train_repair
 from training.manifest_tool import MODELS_DIR, remove_entry, update_entry
 from training.model_card import repair_card
+from training.run_utils import command_line
 
 
 def main(argv=None):
@@ -46,8 +47,8 @@ def main(argv=None):
         # Ship a learned inpainter only when it beats the classical fill it replaces.
         remove_entry("inpaint", MODELS_DIR)
     # The card lists each training run's own command first, so its build step never retrains.
-    command = "python -m training.build_repair --skip-train " + " ".join(a for a in argv if a != "--skip-train")
-    (MODELS_DIR / "repair.md").write_text(repair_card(runs["inpaint"], runs["detect"], out, command.strip()), encoding="utf-8")
+    command = command_line("training.build_repair --skip-train", argv, drop=("--skip-train",))
+    (MODELS_DIR / "repair.md").write_text(repair_card(runs["inpaint"], runs["detect"], out, command), encoding="utf-8")
     print(report)
 
 

@@ -55,6 +55,11 @@ class MethodAsModule(torch.nn.Module):
         return getattr(self.model, self.method)(*args)
 
 
+def command_line(program: str, argv: list[str], drop: tuple[str, ...] = ()) -> str:
+    """The command that reproduces a run, for its model card (`drop`: flags that must not appear)."""
+    return " ".join(["python -m " + program, *(a for a in argv if a not in drop)])
+
+
 def run_main(parser_fn, train_fn):
     """The shared command-line entry of a training script: parse, log to the run folder, train, print."""
     def main(argv=None):

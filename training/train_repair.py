@@ -18,11 +18,12 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
+from captag_desktop.core.atomic import write_text_atomic
 from captag_desktop.core.images import load_image
 from captag_desktop.core.repair import inpaint_inputs
 from training.flickr8k import DEFAULT_ROOT, image_path, read_split
 from training.repair_models import DamageNet, InpaintNet
-from training.run_utils import log_to, seed_everything
+from training.run_utils import command_line, log_to, seed_everything
 from training.synthetic_damage import random_mask, render_damage
 
 log = logging.getLogger("repair")
@@ -154,7 +155,7 @@ def train(args) -> dict:
     summary = {"task": args.task, "steps": step, "batch": args.batch, "crop": args.crop, "final_loss_ema": ema,
                "train_seconds": round(earlier + time.time() - start),
                "command": getattr(args, "command", ""), "parameters": sum(p.numel() for p in model.parameters())}
-    (out / "train_summary.json").write_text(json.dumps(summary, indent=1))
+    write_text_atomic(out / "train_summary.json", json.dumps(summary, indent=1))  # a resumed run reads it back
     log.info("done %s", summary)
     return summary
 
@@ -180,10 +181,11 @@ def parser():
 
 def main(argv=None):
     argv = list(sys.argv[1:] if argv is None else argv)
-    args = parser().parse_args(argv)
+    ap = parser()
+    args = ap.parse_args(argv)
     if args.crop % 16:
-        parser().error("--crop must be a multiple of 16 (the nets halve the size four times)")
-    args.command = " ".join(["python -m training.train_repair", *argv])
+        ap.error("--crop must be a multiple of 16 (the nets halve the size four times)")
+    args.command = command_line("training.train_repair", argv)
     args.out = args.out or f"runs/{args.task}"
     log_to(args.out)
     print(json.dumps(train(args)))
