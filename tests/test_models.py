@@ -2,7 +2,7 @@ import json
 
 import pytest
 
-from captag_desktop.core.models import ModelError, ModelStore, file_sha256
+from captag_desktop.core.models import ModelError, ModelStore, file_sha256, optional_store
 
 
 def make_store(tmp_path, content=b"hello", recorded=None):
@@ -39,6 +39,15 @@ def test_missing_file_and_unknown_model(tmp_path):
 def test_missing_manifest(tmp_path):
     with pytest.raises(ModelError, match="manifest not found"):
         ModelStore(tmp_path)
+
+
+def test_optional_store_is_none_without_a_readable_manifest(tmp_path, monkeypatch):
+    monkeypatch.setenv("CAPTAG_MODELS_DIR", str(tmp_path))
+    assert optional_store() is None
+    (tmp_path / "manifest.json").write_text("{not json")
+    assert optional_store() is None
+    make_store(tmp_path)
+    assert optional_store().has("thing")
 
 
 def test_bundled_manifest_verifies():

@@ -141,3 +141,14 @@ class ModelStore:
                 except Exception as exc:  # onnxruntime raises its own untyped errors
                     raise ModelError(f"model '{name}' could not be loaded: {exc}") from None
             return self._sessions[name]
+
+
+def optional_store() -> ModelStore | None:
+    """The app's model store, or None when its manifest is missing or unreadable.
+
+    For UI that only decides what to offer: a broken install then offers less instead of failing
+    to open, and the error surfaces when the user runs something that needs the models."""
+    try:
+        return ModelStore()
+    except ModelError:
+        return None

@@ -14,12 +14,10 @@ from captag_desktop.ui.undo_commands import MaskEdit, replace_whole_mask
 
 
 def inpainter_installed() -> bool:
-    from captag_desktop.core.models import ModelError, ModelStore
+    from captag_desktop.core.models import optional_store
 
-    try:
-        return ModelStore().installed("inpaint")  # listed, present and intact
-    except ModelError:
-        return False
+    store = optional_store()
+    return store is not None and store.installed("inpaint")  # listed, present and intact
 
 
 METHOD_LABELS = {"auto": "Best available", "model": "Trained model", "telea": "OpenCV Telea", "ns": "OpenCV Navier-Stokes"}

@@ -10,13 +10,11 @@ from PySide6.QtWidgets import QFileDialog, QInputDialog
 
 class SettingsMenu:
     def __init__(self, window, menu):
-        from captag_desktop.core.models import ModelError, ModelStore
+        from captag_desktop.core.models import optional_store
 
         self.win, self.settings = window, window.settings
-        try:
-            has_fast = ModelStore().has("encoder-fast")
-        except ModelError:
-            has_fast = False
+        store = optional_store()
+        has_fast = store is not None and store.has("encoder-fast")
         enc_menu = menu.addMenu("Caption &encoder")
         self.encoder_group = QActionGroup(window)
         self.encoder_actions: dict[str, QAction] = {}

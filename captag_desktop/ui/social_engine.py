@@ -87,11 +87,10 @@ class SocialEngine(QObject):
 
 def installed_engine(parent=None) -> SocialEngine | None:
     """A SocialEngine when the optional LLM and its runtime are installed, else None."""
-    from captag_desktop.core.models import ModelError, ModelStore
+    from captag_desktop.core.models import optional_store
     from captag_desktop.core.social_llm import llm_installed, load_rewriter
 
-    try:
-        store = ModelStore()
-    except ModelError:
+    store = optional_store()
+    if store is None or not llm_installed(store):
         return None
-    return SocialEngine(lambda: load_rewriter(store), parent) if llm_installed(store) else None
+    return SocialEngine(lambda: load_rewriter(store), parent)
