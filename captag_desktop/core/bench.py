@@ -30,19 +30,26 @@ def peak_rss_mb() -> float:
     return round(kb / (1024 * 1024 if sys.platform == "darwin" else 1024), 1)
 
 
-def _caption_times(pipeline: Pipeline, photos, runs: int) -> dict:
+def _caption_times(pipelines: dict[str, Pipeline], photos, runs: int) -> dict[str, dict]:
+    """Per-encoder medians. The encoders take turns photo by photo, so a busy moment on the machine
+    falls on both rather than skewing their ratio."""
     from captag_desktop.core.preprocess import encoder_input
 
-    enc, dec = pipeline.encoder(), pipeline.decoder("en")
-    rows = []
-    for p in photos:
-        feats = enc(p)
-        pixels = encoder_input(p)
-        rows.append({"encode_ms": median_ms(lambda: enc(p), runs),  # resize + normalise + network
-                     "encoder_net_ms": median_ms(lambda: enc.session.run(["features"], {"pixels": pixels}), runs),
-                     "decode_ms": median_ms(lambda: dec.caption(feats, pipeline.decode_for(dec)), runs)})
-    out = {k: statistics.median(r[k] for r in rows) for k in rows[0]}
-    out["caption_total_ms"] = round(out["encode_ms"] + out["decode_ms"], 2)
+    parts = {kind: (p.encoder(), p.decoder("en")) for kind, p in pipelines.items()}
+    rows: dict[str, list[dict]] = {kind: [] for kind in pipelines}
+    for photo in photos:
+        pixels = encoder_input(photo)
+        for kind, (enc, dec) in parts.items():
+            feats = enc(photo)
+            decode = pipelines[kind].decode_for(dec)
+            rows[kind].append({
+                "encode_ms": median_ms(lambda: enc(photo), runs),  # resize + normalise + network
+                "encoder_net_ms": median_ms(lambda: enc.session.run(["features"], {"pixels": pixels}), runs),
+                "decode_ms": median_ms(lambda: dec.caption(feats, decode), runs)})
+    out = {}
+    for kind, kind_rows in rows.items():
+        out[kind] = {k: statistics.median(r[k] for r in kind_rows) for k in kind_rows[0]}
+        out[kind]["caption_total_ms"] = round(out[kind]["encode_ms"] + out[kind]["decode_ms"], 2)
     return out
 
 
@@ -64,8 +71,8 @@ def run_bench(images: list[str], runs: int = 20, encoder: str = "both", beam_siz
         pipelines[kind] = Pipeline(store, encoder=kind, decode=DecodeOptions(beam_size=beam_size))
         pipelines[kind].warm_up()  # loads every model the timings below use
         report["encoders"][kind] = {"load_ms": round((time.perf_counter() - t) * 1000, 1)}
-    for kind in kinds:
-        report["encoders"][kind].update(_caption_times(pipelines[kind], photos, runs))
+    for kind, times in _caption_times(pipelines, photos, runs).items():
+        report["encoders"][kind].update(times)
     if len(kinds) == 2:
         # the networks' ratio; the resize and normalisation before them are the same code for both
         q, f = (report["encoders"][k]["encoder_net_ms"] for k in ("quality", "fast"))
