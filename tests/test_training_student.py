@@ -64,3 +64,20 @@ def test_arabic_decoder_trains_on_normalised_words(teacher_features, tmp_path):
     vocab = json.loads((run / "vocab.json").read_text(encoding="utf-8"))
     assert vocab["lang"] == "ar" and "ة" not in "".join(vocab["words"][4:])  # folded to ه for training
     assert any("ة" in v for v in vocab["display"].values())  # shown as people write it
+
+
+@needs_data
+def test_distillation_with_a_caption_term_tracks_it_on_dev(teacher_features, tmp_path):
+    feats = str(teacher_features / "f" / "efficientnet-lite2.npy")
+    decoder = tmp_path / "dec"
+    train_captioner.train(train_captioner.parser().parse_args([
+        "--features", feats, "--out", str(decoder), "--epochs", "1", "--d-model", "32", "--heads", "2",
+        "--layers", "1", "--min-count", "1", "--batch", "4", "--max-len", "12"]))
+    run = tmp_path / "student"
+    run.mkdir()
+    summary = distill_encoder.train(distill_encoder.parser().parse_args([
+        "--features", feats, "--out", str(run), "--limit", "6", "--dev-limit", "6", "--minutes", "0.05",
+        "--batch", "3", "--caption-decoder", str(decoder / "best.pt"), "--caption-weight", "0.5"]))
+    dev = summary["best_dev"]
+    assert dev["dev_caption_xe"] > 0  # a real cross-entropy through the frozen decoder
+    assert distill_encoder.dev_objective(dev, 0.5) == pytest.approx(dev["dev_feature_mse"] + 0.5 * dev["dev_caption_xe"])

@@ -10,6 +10,10 @@ features come from the cache of training/extract_features.py and its logits from
 classifier on them, so the teacher never runs here. Augmentation: horizontal flips, with
 the teacher's feature map flipped to match. Time-bounded; the best dev checkpoint is kept.
 
+With --caption-decoder, a third term is the cross-entropy of one of the photo's human captions
+through that frozen decoder on the student's features. The feature term weighs all 1280
+channels alike; this one spends the student's small capacity on what the decoder reads.
+
     python -m training.distill_encoder --out runs/student --minutes 30
 """
 from __future__ import annotations
@@ -26,11 +30,13 @@ import torch.nn.functional as F
 
 from captag_desktop.core.images import load_image
 from captag_desktop.core.preprocess import PIXEL_MEAN, PIXEL_STD
+from captag_desktop.core.text import Vocab
 from training.encoder_model import load_encoder
 from training.extract_features import load_features
-from training.flickr8k import image_path, read_split
+from training.flickr8k import image_path, read_captions, read_split
 from training.run_utils import run_main, run_parser, seed_everything
 from training.student_encoder import BLOCKS, StudentEncoder, conv_flops
+from training.train_captioner import caption_loss, make_groups
 from training.train_repair import load_photos
 
 log = logging.getLogger("distill")
@@ -53,14 +59,47 @@ def partial_l2(pre: torch.Tensor, target: torch.Tensor, top: float = 6.0) -> tor
     return (diff ** 2).mean()
 
 
-def distill_loss(student, pixels, t_feats, t_logits, temperature: float, kl_weight: float):
+class CaptionTerm:
+    """Cross-entropy of human captions through a frozen caption decoder, on the student's features."""
+
+    def __init__(self, ckpt: Path, data: Path, names: list[str]):
+        from training.export_captioner import load_decoder
+
+        self.decoder = load_decoder(ckpt).eval()  # no dropout: the decoder is a fixed judge here
+        for p in self.decoder.parameters():
+            p.requires_grad_(False)
+        vocab = Vocab.load(ckpt.parent / "vocab.json")
+        rows = {n: i for i, n in enumerate(names)}
+        _, self.toks, self.valid = make_groups(names, read_captions(data, vocab.lang), rows, vocab,
+                                               self.decoder.config.max_len)
+        self.pad_id = vocab.pad_id
+
+    def __call__(self, feats: torch.Tensor, idx: np.ndarray, rng: np.random.Generator | None = None) -> torch.Tensor:
+        """With rng, one random caption per photo (training); without, all of them (dev)."""
+        valid = self.valid[idx]
+        if rng is not None:
+            pick = np.array([rng.choice(np.flatnonzero(v)) for v in valid])
+            valid = np.zeros_like(valid)
+            valid[np.arange(len(idx)), pick] = True
+        return caption_loss(self.decoder, feats, self.toks[idx], valid, self.pad_id)
+
+
+def distill_loss(student, pixels, t_feats, t_logits, temperature: float, kl_weight: float,
+                 caption=None, caption_weight: float = 0.0) -> tuple[torch.Tensor, dict]:
+    """caption: feats -> caption cross-entropy (a bound CaptionTerm), or None."""
     pre = student.preactivation(pixels)
     s_feats = F.relu6(pre)
     mse = partial_l2(pre, t_feats)
     s_logp = F.log_softmax(student.logits(s_feats) / temperature, -1)
     t_p = F.softmax(t_logits / temperature, -1)
     kl = F.kl_div(s_logp, t_p, reduction="batchmean") * temperature**2
-    return mse + kl_weight * kl, mse.item(), kl.item()
+    loss = mse + kl_weight * kl
+    parts = {"mse": mse.item(), "kl": kl.item()}
+    if caption is not None:
+        xe = caption(s_feats)
+        loss = loss + caption_weight * xe
+        parts["caption"] = xe.item()
+    return loss, parts
 
 
 @torch.no_grad()
@@ -77,15 +116,25 @@ def match_teacher_scale(student, backbone, photos) -> None:
 
 
 @torch.no_grad()
-def evaluate(student, photos, t_feats) -> dict:
+def evaluate(student, photos, t_feats, caption: CaptionTerm | None = None) -> dict:
     student.eval()
-    mse, cos = [], []
+    mse, cos, xe = [], [], []
     for i in range(0, len(photos), 100):
         s = student(to_pixels(photos[i : i + 100]))
         t = torch.from_numpy(t_feats[i : i + 100].astype(np.float32))
         mse.append(F.mse_loss(s, t).item())
         cos.append(F.cosine_similarity(s.mean(1), t.mean(1)).mean().item())
-    return {"dev_feature_mse": round(float(np.mean(mse)), 5), "dev_pooled_cosine": round(float(np.mean(cos)), 4)}
+        if caption is not None:
+            xe.append(caption(s, np.arange(i, i + len(s))).item())
+    rep = {"dev_feature_mse": round(float(np.mean(mse)), 5), "dev_pooled_cosine": round(float(np.mean(cos)), 4)}
+    if caption is not None:
+        rep["dev_caption_xe"] = round(float(np.mean(xe)), 4)
+    return rep
+
+
+def dev_objective(rep: dict, caption_weight: float) -> float:
+    """What picks the best checkpoint: the feature error, plus the caption term when it is trained."""
+    return rep["dev_feature_mse"] + caption_weight * rep.get("dev_caption_xe", 0.0)
 
 
 def train(args) -> dict:
@@ -109,6 +158,11 @@ def train(args) -> dict:
     else:
         match_teacher_scale(student, teacher.backbone, photos[:64])
     teacher_macs = conv_flops(teacher)
+    caption = dev_caption = None
+    if args.caption_decoder:
+        caption = CaptionTerm(Path(args.caption_decoder), data, train_names)
+        dev_caption = CaptionTerm(Path(args.caption_decoder), data, dev_names)
+    rng = np.random.default_rng(args.seed)
     log.info("student %d params, %.1fM MACs (teacher %.1fM); %d train / %d dev photos",
              sum(p.numel() for p in student.parameters()), conv_flops(student) / 1e6, teacher_macs / 1e6,
              len(photos), len(dev_photos))
@@ -132,20 +186,22 @@ def train(args) -> dict:
             tf[flip] = flip_features(tf[flip])
             with torch.no_grad():
                 tl = fc(tf.mean(1))
-            loss, mse, kl = distill_loss(student, pix, tf, tl, args.temperature, args.kl_weight)
+            bound = (lambda f, i=idx: caption(f, i, rng)) if caption else None
+            loss, parts = distill_loss(student, pix, tf, tl, args.temperature, args.kl_weight, bound, args.caption_weight)
             opt.zero_grad(set_to_none=True)
             loss.backward()
             opt.step()
             step += 1
             if step % 20 == 0:
-                log.info("epoch %d step %d loss %.4f mse %.4f kl %.4f %.0fs", epoch, step, loss.item(), mse, kl, time.time() - start)
+                log.info("epoch %d step %d loss %.4f %s %.0fs", epoch, step, loss.item(),
+                         " ".join(f"{k} {v:.4f}" for k, v in parts.items()), time.time() - start)
             if time.time() - start > budget:
                 break
-        rep = evaluate(student, dev_photos, t_dev)
+        rep = evaluate(student, dev_photos, t_dev, dev_caption)
         rep.update(epoch=epoch, step=step, seconds=round(time.time() - start))
         history.append(rep)
         log.info("epoch %d dev %s", epoch, rep)
-        if best is None or rep["dev_feature_mse"] < best["dev_feature_mse"]:
+        if best is None or dev_objective(rep, args.caption_weight) < dev_objective(best, args.caption_weight):
             best = rep
             torch.save({"state_dict": student.state_dict(), "report": rep, "args": vars(args)}, out / "best.pt")
         (out / "history.json").write_text(json.dumps(history, indent=1))
@@ -175,6 +231,8 @@ def parser():
     ap.add_argument("--weight-decay", type=float, default=1e-4)
     ap.add_argument("--temperature", type=float, default=4.0)
     ap.add_argument("--kl-weight", type=float, default=0.5)
+    ap.add_argument("--caption-decoder", default=None, help="frozen caption decoder checkpoint for the caption term")
+    ap.add_argument("--caption-weight", type=float, default=1.0, help="weight of the caption term (with --caption-decoder)")
     ap.add_argument("--limit", type=int, default=0, help="use the first N train photos (tests)")
     ap.add_argument("--dev-limit", type=int, default=0)
     return ap

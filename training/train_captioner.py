@@ -42,6 +42,17 @@ def make_groups(names, captions, rows, vocab: Vocab, max_len: int):
     return np.array(img_rows), np.stack(toks), np.array(valid)
 
 
+def caption_loss(model: CaptionDecoder, feats: torch.Tensor, toks: np.ndarray, valid: np.ndarray, pad_id: int,
+                 label_smoothing: float = 0.0) -> torch.Tensor:
+    """Teacher-forced cross-entropy of each image's valid captions (toks: images x captions x max_len)."""
+    image_index = torch.from_numpy(np.nonzero(valid)[0])
+    toks = toks[valid]
+    toks = torch.from_numpy(toks[:, : int((toks != pad_id).sum(1).max())])  # trim padding
+    logits = model(feats, toks[:, :-1], image_index)
+    return F.cross_entropy(logits.reshape(-1, logits.shape[-1]), toks[:, 1:].reshape(-1),
+                           ignore_index=pad_id, label_smoothing=label_smoothing)
+
+
 @torch.no_grad()
 def greedy(model: CaptionDecoder, feats: torch.Tensor, vocab: Vocab, max_len: int) -> list[list[str]]:
     ck, cv = model.init_cache(feats)
@@ -117,13 +128,7 @@ def train(args) -> dict:
         for s in range(steps_per_epoch):
             idx = perm[s * args.batch : (s + 1) * args.batch]
             f = torch.from_numpy(feats_mem[g_rows[idx]].astype(np.float32))
-            valid = g_valid[idx]
-            image_index = torch.from_numpy(np.nonzero(valid)[0])
-            toks = g_toks[idx][valid]
-            toks = torch.from_numpy(toks[:, : int((toks != vocab.pad_id).sum(1).max())])  # trim padding
-            logits = model(f, toks[:, :-1], image_index)
-            loss = F.cross_entropy(logits.reshape(-1, logits.shape[-1]), toks[:, 1:].reshape(-1),
-                                   ignore_index=vocab.pad_id, label_smoothing=args.label_smoothing)
+            loss = caption_loss(model, f, g_toks[idx], g_valid[idx], vocab.pad_id, args.label_smoothing)
             opt.zero_grad(set_to_none=True)
             loss.backward()
             torch.nn.utils.clip_grad_norm_(model.parameters(), 1.0)
