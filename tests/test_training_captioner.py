@@ -108,3 +108,13 @@ def test_teacher_captions_join_the_fine_tuning_targets(tiny_run):
     groups = train_captioner.make_groups(names, {n: ["a dog", "a cat"] + caps[n] for n in names},
                                          {n: i for i, n in enumerate(names)}, train_captioner.Vocab.load(run / "vocab.json"), 12)
     assert groups[2].sum() == 3 * len(names)  # every human caption and the teacher's are targets
+
+
+def test_evaluation_decodes_each_path_with_its_own_length_penalty():
+    from training.evaluate_captioner import evaluate
+
+    store = ModelStore()
+    for encoder, entry in (("quality", "caption-en-init"), ("fast", "caption-en-fast-init")):
+        own = store.entry(entry).raw.get("decode", {}).get("length_penalty", 0.6)
+        assert evaluate(DEFAULT_ROOT, "dev", 1, encoder, limit=1)["length_penalty"] == own
+    assert evaluate(DEFAULT_ROOT, "dev", DecodeOptions(1, 0.3), "fast", limit=1)["length_penalty"] == 0.3

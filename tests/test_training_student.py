@@ -81,3 +81,22 @@ def test_distillation_with_a_caption_term_tracks_it_on_dev(teacher_features, tmp
     dev = summary["best_dev"]
     assert dev["dev_caption_xe"] > 0  # a real cross-entropy through the frozen decoder
     assert distill_encoder.dev_objective(dev, 0.5) == pytest.approx(dev["dev_feature_mse"] + 0.5 * dev["dev_caption_xe"])
+
+
+def test_teacher_captions_shared_by_too_many_photos_are_dropped():
+    from training.teacher_captions import drop_common
+
+    caps = {"a.jpg": ["a dog runs"], "b.jpg": ["a dog runs"], "c.jpg": ["a red kite"]}
+    assert drop_common(caps, 2) == caps
+    assert drop_common(caps, 1) == {"c.jpg": ["a red kite"]}
+
+
+def test_card_states_the_caption_term_only_for_runs_that_used_it(tmp_path):
+    from training.build_fast_encoder import loss_note
+
+    torch.save({"args": {"kl_weight": 0.5, "temperature": 4.0}}, tmp_path / "best.pt")
+    assert "cross-entropy" not in loss_note(tmp_path)
+    torch.save({"args": {"kl_weight": 0.5, "temperature": 4.0, "caption_decoder": "dec/best.pt",
+                         "caption_weight": 0.5, "init": "old/best.pt"}}, tmp_path / "best.pt")
+    note = loss_note(tmp_path)
+    assert "0.5 x the cross-entropy" in note and "`dec/best.pt`" in note and "`old/best.pt` had no caption term" in note

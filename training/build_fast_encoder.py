@@ -13,7 +13,6 @@ from pathlib import Path
 import torch
 
 from captag_desktop.core import preprocess
-from captag_desktop.core.beam_search import DecodeOptions
 from training import distill_encoder, evaluate_captioner
 from training.manifest_tool import MODELS_DIR, update_entry
 from training.run_utils import command_line
@@ -80,10 +79,28 @@ def training_chain(run: Path) -> dict:
     return s
 
 
-def card(run: Path, command: str, quality: dict, fast: dict, bench: dict | None) -> str:
+def loss_note(run: Path) -> str:
+    """The distillation loss of this run, from the arguments saved in its checkpoint."""
+    a = torch.load(run / "best.pt", map_location="cpu", weights_only=True).get("args", {})
+    note = (f"partial L2 on the pre-ReLU6 features (Heo et al. 2019) + {a.get('kl_weight', 0.5)} x T^2 "
+            f"KL(teacher || student), T = {a.get('temperature', 4.0):g}, on ImageNet logits")
+    if a.get("caption_decoder"):
+        note += (f"; + {a['caption_weight']} x the cross-entropy of a human caption through the frozen decoder "
+                 f"`{a['caption_decoder']}` on the student's features")
+        if a.get("init"):
+            note += f" (this run only; `{a['init']}` had no caption term)"
+    return note
+
+
+def card(run: Path, command: str, quality: dict, fast: dict, bench: dict | None,
+         teacher_captions: Path | None = None) -> str:
     s = training_chain(run)
     student = load_student(run / "best.pt")
     width = student.adapter[0].in_channels
+    targets = "its human captions"
+    if teacher_captions:
+        targets += (f" plus the Quality path's caption of each train photo (`{teacher_captions}`, from "
+                    "`python -m training.teacher_captions`; sequence-level distillation, Kim & Rush 2016)")
     rows = [
         ("Data", "Flickr8k train split photos (6,000, 224x224), horizontal flips; teacher features cached by "
                  "`training/extract_features.py`. Hodosh, Young & Hockenmaier 2013, research use."),
@@ -96,25 +113,25 @@ def card(run: Path, command: str, quality: dict, fast: dict, bench: dict | None)
                          f"blocks of {STUDENT_BACKBONE} (ImageNet, Apache-2.0, PyPI) as initialisation, ending in a 7x7x{width} "
                          f"map; per-region adapter (1x1 convs {width}->352->352); the teacher's frozen 1x1 head (conv+BN+ReLU6) to "
                          "1280 channels. No classifier at run time. Decoder: the English decoder fine-tuned on these "
-                         "features (caption-en-fast, int8)."),
+                         f"features (caption-en-fast, int8), with {targets}."),
         ("Parameters", f"{s['parameters']:,}"),
         ("MACs per photo", f"{s['student_macs'] / 1e6:.1f}M vs the teacher's {s['teacher_macs'] / 1e6:.1f}M "
                            f"({s['teacher_macs'] / s['student_macs']:.1f}x fewer)"),
-        ("Loss", "partial L2 on the pre-ReLU6 features (Heo et al. 2019) + 0.5 x T^2 KL(teacher || student), T = 4, "
-                 "on ImageNet logits"),
+        ("Loss", loss_note(run)),
         ("Dev feature fit", f"MSE {s['best_dev']['dev_feature_mse']}, pooled cosine {s['best_dev']['dev_pooled_cosine']}"),
     ]
-    keys = ["BLEU-1", "BLEU-4", "CIDEr-D", "most_common_caption_share", "median_caption_ms"]
+    keys = ["length_penalty", "BLEU-1", "BLEU-4", "CIDEr-D", "most_common_caption_share", "median_caption_ms"]
     lines = ["# Fast encoder (encoder-fast)", "",
              "A small CNN distilled from the Quality encoder (EfficientNet-Lite2) for slow computers, with the "
              "English caption decoder briefly fine-tuned on its features.", "", "| | |", "|---|---|"]
     lines += [f"| {a} | {b} |" for a, b in rows]
     lines += ["", f"## Captions on the dev split ({fast['images']} photos, beam {fast['beam_size']}), app code path", "",
+              "Each path decodes as the app does, with its own decoder's length penalty.", "",
               "| | Quality | Fast |", "|---|---|---|"]
     lines += [f"| {k} | {quality[k]} | {fast[k]} |" for k in keys]
     drop = 1 - fast["CIDEr-D"] / quality["CIDEr-D"]
     lines += ["", f"CIDEr-D drop: {drop:.1%} relative to Quality. Reproduce with "
-              "`python -m training.evaluate_captioner --encoder fast --length-penalty 0.6` (and `--encoder quality`)."]
+              "`python -m training.evaluate_captioner --encoder fast` (and `--encoder quality`)."]
     if bench:
         pre = bench["with_preprocessing"]
         lines += ["", f"Encoder network time, medians in one `captag bench --json` run: Quality {bench['quality']} ms, "
@@ -135,6 +152,8 @@ def main(argv=None):
     ap.add_argument("--skip-distill", action="store_true", help="reuse the run's student, still fine-tune the decoder")
     ap.add_argument("--teacher-captions", type=Path, default=None,
                     help="JSON from training.teacher_captions: added to the decoder fine-tuning targets")
+    ap.add_argument("--length-penalty", type=float, default=0.6,
+                    help="the Fast decoder's beam-search length penalty, chosen on dev (saved in the manifest)")
     own, rest = ap.parse_known_args(argv)
     dargs = distill_encoder.parser().parse_args(rest)
     run = Path(dargs.out)
@@ -151,8 +170,11 @@ def main(argv=None):
         feats = student_features(run / "best.pt", Path(dargs.data))
         finetune_decoder(feats, Path(own.decoder), run.with_name(run.name + "_decoder"), own.finetune_minutes,
                          Path(dargs.data), own.teacher_captions)
-    opts = DecodeOptions(3, 0.6)
-    reports = {kind: evaluate_captioner.evaluate(Path(dargs.data), "dev", opts, kind, limit=own.limit_eval)
+    manifest = json.loads((MODELS_DIR / "manifest.json").read_text())
+    entry = next(m for m in manifest["models"] if m["name"] == "caption-en-fast-init")
+    update_entry(dict(entry, decode={"beam_size": 3, "length_penalty": own.length_penalty}), MODELS_DIR)
+    # each path as the app runs it: beam 3 with its own decoder's length penalty
+    reports = {kind: evaluate_captioner.evaluate(Path(dargs.data), "dev", 3, kind, limit=own.limit_eval)
                for kind in ("quality", "fast")}
     for kind, rep in reports.items():
         (run / f"eval_dev_{kind}.json").write_text(json.dumps(rep, indent=1))
@@ -161,8 +183,9 @@ def main(argv=None):
     timed = run_bench([], runs=30, encoder="both")["encoders"]
     bench = {kind: timed[kind]["encoder_net_ms"] for kind in ("quality", "fast")}
     bench["with_preprocessing"] = {kind: timed[kind]["encode_ms"] for kind in ("quality", "fast")}
-    command = command_line("training.build_fast_encoder", argv, drop=("--skip-train",))
-    (MODELS_DIR / CARD).write_text(card(run, command, reports["quality"], reports["fast"], bench), encoding="utf-8")
+    command = command_line("training.build_fast_encoder", argv, drop=("--skip-train", "--skip-distill"))
+    text = card(run, command, reports["quality"], reports["fast"], bench, own.teacher_captions)
+    (MODELS_DIR / CARD).write_text(text, encoding="utf-8")
     print(json.dumps({k: {m: v for m, v in r.items() if m != "examples"} for k, r in reports.items()}))
 
 

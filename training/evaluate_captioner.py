@@ -20,11 +20,15 @@ from training.flickr8k import DEFAULT_ROOT, image_path, read_captions, read_spli
 from training.metrics import caption_report
 
 
-def evaluate(data: Path, split: str, opts: DecodeOptions, encoder: str = "quality", models_dir: Path | None = None,
+def evaluate(data: Path, split: str, opts: DecodeOptions | int, encoder: str = "quality", models_dir: Path | None = None,
              limit: int = 0, lang: str = "en") -> dict:
+    """opts: decoding options, or just a beam size to decode as the app does, with the decoder's
+    own length penalty (its manifest 'decode', else 0.6)."""
     store = ModelStore(models_dir)
     variant = "fast" if encoder == "fast" and store.has(f"caption-{lang}-fast-step") else ""
     enc, dec = Encoder(store, encoder), CaptionDecoder(store, lang, variant)
+    if isinstance(opts, int):
+        opts = DecodeOptions(opts, 0.6 if dec.length_penalty is None else dec.length_penalty)
     names = read_split(data, split)[: limit or None]
     captions = read_captions(data, lang)
     hyps, times, examples = {}, [], []
@@ -49,16 +53,13 @@ def main(argv=None):
     ap.add_argument("--split", default="dev", choices=["dev", "train"])
     ap.add_argument("--encoder", default="quality", choices=["quality", "fast"])
     ap.add_argument("--beam-size", type=int, default=3)
-    ap.add_argument("--length-penalty", type=float, default=None, help="default: the model's own (manifest 'decode')")
+    ap.add_argument("--length-penalty", type=float, default=None, help="default: the evaluated decoder's own (manifest 'decode'), as in the app")
     ap.add_argument("--models-dir", type=Path, default=None)
     ap.add_argument("--limit", type=int, default=0)
     ap.add_argument("--lang", default="en", choices=["en", "ar"])
     ap.add_argument("--out", type=Path, default=None, help="write the report JSON here")
     args = ap.parse_args(argv)
-    if args.length_penalty is None:
-        entry = ModelStore(args.models_dir).entry(f"caption-{args.lang}-init").raw
-        args.length_penalty = entry.get("decode", {}).get("length_penalty", 0.6)
-    opts = DecodeOptions(beam_size=args.beam_size, length_penalty=args.length_penalty)
+    opts = args.beam_size if args.length_penalty is None else DecodeOptions(args.beam_size, args.length_penalty)
     report = evaluate(args.data, args.split, opts, args.encoder, args.models_dir, args.limit, args.lang)
     text = json.dumps(report, indent=1, ensure_ascii=False)
     if args.out:

@@ -11,6 +11,7 @@ from __future__ import annotations
 import argparse
 import json
 import time
+from collections import Counter
 from pathlib import Path
 
 import numpy as np
@@ -32,15 +33,27 @@ def teacher_captions(features: Path, data: Path, limit: int = 0, models_dir: Pat
     return {n: [decoder.caption(np.asarray(feats[rows[n]], dtype=np.float32)[None], opts)] for n in names}
 
 
+def drop_common(caps: dict[str, list[str]], max_repeats: int) -> dict[str, list[str]]:
+    """Keep a photo's teacher caption only when at most max_repeats train photos share it. The
+    Quality path's fall-back captions ("a brown dog is running through the grass") are targets
+    the Fast decoder otherwise learns to give to too many photos."""
+    counts = Counter(c for cs in caps.values() for c in cs)
+    return {n: kept for n, cs in caps.items() if (kept := [c for c in cs if counts[c] <= max_repeats])}
+
+
 def main(argv=None):
     ap = argparse.ArgumentParser(description=__doc__)
     ap.add_argument("--features", type=Path, default=Path(FEATURES))
     ap.add_argument("--data", type=Path, default=DEFAULT_ROOT)
     ap.add_argument("--out", type=Path, default=Path("runs/teacher_captions_en.json"))
     ap.add_argument("--limit", type=int, default=0)
+    ap.add_argument("--max-repeats", type=int, default=0,
+                    help="drop teacher captions that more than this many train photos share (0 = keep all)")
     args = ap.parse_args(argv)
     t = time.time()
     caps = teacher_captions(args.features, args.data, args.limit)
+    if args.max_repeats:
+        caps = drop_common(caps, args.max_repeats)
     args.out.parent.mkdir(parents=True, exist_ok=True)
     write_text_atomic(args.out, json.dumps(caps, ensure_ascii=False))
     print(json.dumps({"photos": len(caps), "seconds": round(time.time() - t, 1), "out": str(args.out)}))
