@@ -99,8 +99,9 @@ def card(run: Path, command: str, quality: dict, fast: dict, bench: dict | None,
     width = student.adapter[0].in_channels
     targets = "its human captions"
     if teacher_captions:
-        targets += (f" plus the Quality path's caption of each train photo (`{teacher_captions}`, from "
-                    "`python -m training.teacher_captions`; sequence-level distillation, Kim & Rush 2016)")
+        targets += (f" plus the Quality path's captions of the train photos in `{teacher_captions}` (written by "
+                    "`python -m training.teacher_captions`, whose --max-repeats leaves out captions that several "
+                    "photos share; sequence-level distillation, Kim & Rush 2016)")
     rows = [
         ("Data", "Flickr8k train split photos (6,000, 224x224), horizontal flips; teacher features cached by "
                  "`training/extract_features.py`. Hodosh, Young & Hockenmaier 2013, research use."),
