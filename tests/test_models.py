@@ -58,3 +58,14 @@ def test_bundled_manifest_verifies():
             continue  # an add-on the user has not installed (the app works without it)
         assert store.verify(name), f"{entry.file} does not match its manifest hash"
         assert entry.license and entry.raw.get("card"), f"{name} needs a license and a model card"
+
+
+def test_amend_entry_sets_fields_and_keeps_the_rest(tmp_path):
+    from training.manifest_tool import amend_entry
+
+    make_store(tmp_path, b'["a"]')
+    amend_entry("thing", tmp_path, decode={"beam_size": 3, "length_penalty": 0.6})
+    store = ModelStore(tmp_path)
+    raw = store.entry("thing").raw
+    assert raw["decode"] == {"beam_size": 3, "length_penalty": 0.6} and raw["license"] == "MIT"
+    assert store.verify("thing")

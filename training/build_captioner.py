@@ -13,7 +13,7 @@ from pathlib import Path
 
 from captag_desktop.core.beam_search import DecodeOptions
 from training import evaluate_captioner, export_captioner, extract_features, train_captioner, train_scst
-from training.manifest_tool import MODELS_DIR, update_entry
+from training.manifest_tool import MODELS_DIR, amend_entry
 from training.model_card import caption_card
 from training.run_utils import command_line
 
@@ -51,10 +51,8 @@ def main(argv=None):
     report = evaluate_captioner.evaluate(data, "dev", DecodeOptions(own.beam_size, own.length_penalty), lang=own.lang)
     (run / "eval_dev.json").write_text(json.dumps(report, indent=1, ensure_ascii=False))
     metrics = {k: v for k, v in report.items() if k != "examples"}
-    manifest = json.loads((MODELS_DIR / "manifest.json").read_text())
-    entry = next(m for m in manifest["models"] if m["name"] == f"caption-{own.lang}-init")
-    update_entry(dict(entry, metrics_dev=metrics,
-                      decode={"beam_size": own.beam_size, "length_penalty": own.length_penalty}), MODELS_DIR)
+    amend_entry(f"caption-{own.lang}-init", metrics_dev=metrics,
+                decode={"beam_size": own.beam_size, "length_penalty": own.length_penalty})
     command = command_line("training.build_captioner", argv, drop=("--skip-train",))
     (MODELS_DIR / card).write_text(caption_card(run, command, TITLES[own.lang], own.lang), encoding="utf-8")
     print(json.dumps(metrics))

@@ -14,7 +14,7 @@ import torch
 
 from captag_desktop.core import preprocess
 from training import distill_encoder, evaluate_captioner
-from training.manifest_tool import MODELS_DIR, update_entry
+from training.manifest_tool import MODELS_DIR, amend_entry, update_entry
 from training.run_utils import command_line
 from training.student_encoder import BLOCKS, INPUT_SIZE, STUDENT_BACKBONE, StudentEncoder
 
@@ -171,9 +171,7 @@ def main(argv=None):
         feats = student_features(run / "best.pt", Path(dargs.data))
         finetune_decoder(feats, Path(own.decoder), run.with_name(run.name + "_decoder"), own.finetune_minutes,
                          Path(dargs.data), own.teacher_captions)
-    manifest = json.loads((MODELS_DIR / "manifest.json").read_text())
-    entry = next(m for m in manifest["models"] if m["name"] == "caption-en-fast-init")
-    update_entry(dict(entry, decode={"beam_size": 3, "length_penalty": own.length_penalty}), MODELS_DIR)
+    amend_entry("caption-en-fast-init", decode={"beam_size": 3, "length_penalty": own.length_penalty})
     # each path as the app runs it: beam 3 with its own decoder's length penalty
     reports = {kind: evaluate_captioner.evaluate(Path(dargs.data), "dev", 3, kind, limit=own.limit_eval)
                for kind in ("quality", "fast")}

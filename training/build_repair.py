@@ -10,7 +10,7 @@ import sys
 from pathlib import Path
 
 from training import evaluate_repair, export_repair, train_repair
-from training.manifest_tool import MODELS_DIR, remove_entry, update_entry
+from training.manifest_tool import MODELS_DIR, amend_entry, remove_entry
 from training.model_card import repair_card
 from training.run_utils import command_line
 
@@ -38,9 +38,7 @@ def main(argv=None):
     detect = report["detect"]
     best = detect["best_threshold_clean_le_1pct"]
     if best != detect["bundled_threshold"]:
-        manifest = json.loads((MODELS_DIR / "manifest.json").read_text())
-        entry = next(m for m in manifest["models"] if m["name"] == "damage-detector")
-        update_entry(dict(entry, threshold=best), MODELS_DIR)
+        amend_entry("damage-detector", threshold=best)
         detect.update(bundled_threshold=best, at_bundled=detect["sweep"][str(best)])
         out.write_text(json.dumps(report, indent=1) + "\n")
     if report["inpaint"]["psnr_gain_over_telea_db"] <= 0:

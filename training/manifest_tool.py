@@ -41,6 +41,13 @@ def update_entry(entry: dict, models_dir: Path = MODELS_DIR) -> dict:
     return entry
 
 
+def amend_entry(name: str, models_dir: Path = MODELS_DIR, **fields) -> dict:
+    """Set fields (metrics, decoding, threshold...) on the manifest entry `name`, keeping the rest."""
+    manifest = json.loads((models_dir / "manifest.json").read_text())
+    entry = next(m for m in manifest["models"] if m["name"] == name)
+    return update_entry(dict(entry, **fields), models_dir)
+
+
 def remove_entry(name: str, models_dir: Path = MODELS_DIR) -> None:
     """Drop a model from the manifest and delete its file (e.g. it lost to a baseline)."""
     manifest_path = models_dir / "manifest.json"
