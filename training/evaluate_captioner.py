@@ -28,7 +28,7 @@ def evaluate(data: Path, split: str, opts: DecodeOptions | int, encoder: str = "
     variant = "fast" if encoder == "fast" and store.has(f"caption-{lang}-fast-step") else ""
     enc, dec = Encoder(store, encoder), CaptionDecoder(store, lang, variant)
     if isinstance(opts, int):
-        opts = DecodeOptions(opts, 0.6 if dec.length_penalty is None else dec.length_penalty)
+        opts = dec.own_options(opts)
     names = read_split(data, split)[: limit or None]
     captions = read_captions(data, lang)
     hyps, times, examples = {}, [], []

@@ -17,7 +17,6 @@ from pathlib import Path
 import numpy as np
 
 from captag_desktop.core.atomic import write_text_atomic
-from captag_desktop.core.beam_search import DecodeOptions
 from captag_desktop.core.captioner import CaptionDecoder
 from captag_desktop.core.models import ModelStore
 from training.extract_features import load_features
@@ -27,7 +26,7 @@ from training.run_utils import FEATURES
 
 def teacher_captions(features: Path, data: Path, limit: int = 0, models_dir: Path | None = None) -> dict[str, list[str]]:
     decoder = CaptionDecoder(ModelStore(models_dir), "en")
-    opts = DecodeOptions(3, decoder.length_penalty if decoder.length_penalty is not None else 0.6)
+    opts = decoder.own_options(3)
     feats, rows = load_features(features)
     names = [n for n in read_split(data, "train") if n in rows][: limit or None]
     return {n: [decoder.caption(np.asarray(feats[rows[n]], dtype=np.float32)[None], opts)] for n in names}

@@ -57,6 +57,12 @@ class CaptionDecoder:
             "self_k": sk, "self_v": sv, "cross_k": ck, "cross_v": cv})
         return logp, (sk, sv, ck, cv)
 
+    def own_options(self, beam_size: int = 3) -> DecodeOptions:
+        """Beam search as this model was tuned: its own length penalty, else the default."""
+        if self.length_penalty is None:
+            return DecodeOptions(beam_size)
+        return DecodeOptions(beam_size, self.length_penalty)
+
     def initial_state(self, features: np.ndarray) -> tuple:
         ck, cv = self.init.run(None, {"features": features.astype(np.float32)})
         empty = np.zeros((self.layers, 1, self.heads, 0, self.head_dim), dtype=np.float32)

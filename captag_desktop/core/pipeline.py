@@ -120,8 +120,9 @@ class Pipeline:
         return self._decoders[(lang, variant)]
 
     def decode_for(self, decoder) -> DecodeOptions:
-        lp = decoder.length_penalty if self.model_length_penalty and decoder.length_penalty is not None else None
-        return self.decode if lp is None else DecodeOptions(self.decode.beam_size, lp)
+        if self.model_length_penalty and decoder.length_penalty is not None:
+            return decoder.own_options(self.decode.beam_size)
+        return self.decode
 
     def hashtag_model(self):
         """The generative hashtag model, or None when it is not bundled (extraction only)."""
