@@ -18,6 +18,7 @@ channels alike; this one spends the student's small capacity on what the decoder
 """
 from __future__ import annotations
 
+import copy
 import json
 import logging
 import math
@@ -68,11 +69,19 @@ class CaptionTerm:
         self.decoder = load_decoder(ckpt).eval()  # no dropout: the decoder is a fixed judge here
         for p in self.decoder.parameters():
             p.requires_grad_(False)
-        vocab = Vocab.load(ckpt.parent / "vocab.json")
+        self.vocab = Vocab.load(ckpt.parent / "vocab.json")
+        self.captions = read_captions(data, self.vocab.lang)
+        self._use(names)
+
+    def _use(self, names: list[str]) -> None:
         rows = {n: i for i, n in enumerate(names)}
-        _, self.toks, self.valid = make_groups(names, read_captions(data, vocab.lang), rows, vocab,
-                                               self.decoder.config.max_len)
-        self.pad_id = vocab.pad_id
+        _, self.toks, self.valid = make_groups(names, self.captions, rows, self.vocab, self.decoder.config.max_len)
+
+    def for_names(self, names: list[str]) -> CaptionTerm:
+        """The same frozen decoder and captions, scoring other photos (the dev split)."""
+        other = copy.copy(self)
+        other._use(names)
+        return other
 
     def __call__(self, feats: torch.Tensor, idx: np.ndarray, rng: np.random.Generator | None = None) -> torch.Tensor:
         """With rng, one random caption per photo (training); without, all of them (dev)."""
@@ -81,7 +90,7 @@ class CaptionTerm:
             pick = np.array([rng.choice(np.flatnonzero(v)) for v in valid])
             valid = np.zeros_like(valid)
             valid[np.arange(len(idx)), pick] = True
-        return caption_loss(self.decoder, feats, self.toks[idx], valid, self.pad_id)
+        return caption_loss(self.decoder, feats, self.toks[idx], valid, self.vocab.pad_id)
 
 
 def distill_loss(student, pixels, t_feats, t_logits, temperature: float, kl_weight: float,
@@ -161,7 +170,7 @@ def train(args) -> dict:
     caption = dev_caption = None
     if args.caption_decoder:
         caption = CaptionTerm(Path(args.caption_decoder), data, train_names)
-        dev_caption = CaptionTerm(Path(args.caption_decoder), data, dev_names)
+        dev_caption = caption.for_names(dev_names)
     rng = np.random.default_rng(args.seed)
     log.info("student %d params, %.1fM MACs (teacher %.1fM); %d train / %d dev photos",
              sum(p.numel() for p in student.parameters()), conv_flops(student) / 1e6, teacher_macs / 1e6,
