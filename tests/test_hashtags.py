@@ -66,3 +66,18 @@ def test_compound_needs_every_word_and_tail_prefers_specific_tags():
     out = rank([], tags, {}, HashtagOptions(count=4, head=1), words)
     assert out[0] == "#dog"  # the likeliest leads
     assert out.index("#frisbee") < out.index("#man")  # then the specific tag before the generic ones
+
+
+def test_plural_only_nouns_and_mistagged_words_keep_their_own_form():
+    from captag_desktop.core.hashtags import shown_text
+
+    assert tag_for_words(["pants"]).text == "#pants"
+    assert tag_for_words(["pink", "pants"]).text == "#PinkPants"
+    assert tag_for_words(["blue", "jeans"]).key == "blue jean"  # the key the models use is unchanged
+    assert tag_for_words(["blue", "jeans"]).text == "#BlueJeans"
+    assert tag_for_words(["dogs"]).text == "#dog"  # the usual rule still holds
+    # model vocabularies hold the raw lemma form
+    assert shown_text("red sle", "#RedSle") == "#RedSled"
+    assert shown_text("clothe", "#clothe") == "#clothes"
+    assert shown_text("sle", "#sledding") == "#sledding"
+    assert shown_text("dog", "#dog") == "#dog"
