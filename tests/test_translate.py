@@ -100,3 +100,13 @@ def test_arabic_hashtag_puts_the_adjective_after_the_noun():
 def test_hindi_hashtag_adjective_agrees_with_a_feminine_noun():
     assert translate_hashtag("#LittleGirl", "hi") == "#छोटी_लड़की"
     assert translate_hashtag("#LittleBoy", "hi") == "#छोटा_लड़का"
+
+
+def test_plural_only_noun_tags_translate():
+    """#PinkPants (not #PinkPant) is the form the lexicons know, so the tag is not dropped."""
+    from captag_desktop.core.hashtags import tag_for_words
+    from captag_desktop.core.translate import translate_hashtag
+
+    for words in (["pink", "pants"], ["clothes"], ["blue", "jeans"]):
+        tag = tag_for_words(words).text
+        assert all(translate_hashtag(tag, lang) for lang in ("ar", "hi", "bn")), tag
