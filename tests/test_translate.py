@@ -105,7 +105,6 @@ def test_hindi_hashtag_adjective_agrees_with_a_feminine_noun():
 def test_plural_only_noun_tags_translate():
     """#PinkPants (not #PinkPant) is the form the lexicons know, so the tag is not dropped."""
     from captag_desktop.core.hashtags import tag_for_words
-    from captag_desktop.core.translate import translate_hashtag
 
     for words in (["pink", "pants"], ["clothes"], ["blue", "jeans"]):
         tag = tag_for_words(words).text
