@@ -89,3 +89,50 @@ def test_card_command_drops_build_only_flags():
 
     assert command_line("training.build_repair --skip-train", ["--images", "50", "--skip-train"],
                         drop=("--skip-train",)) == "python -m training.build_repair --skip-train --images 50"
+
+
+def test_deeper_inpainter_grows_from_a_trained_one(tmp_path):
+    """--deep --init: the extra residual blocks start as identities, so the grown net gives the
+    trained net's output until it trains; weights that do not fit are refused."""
+    from training.repair_models import InpaintNet
+
+    torch.manual_seed(0)
+    shallow = InpaintNet()
+    torch.nn.init.normal_(shallow.out.weight, std=0.05)  # as if trained: a non-zero correction
+    train_repair.save_checkpoint(tmp_path / "last.pt", shallow, torch.optim.Adam(shallow.parameters()), 40, 9.0)
+    deep = InpaintNet(deep=True)
+    assert train_repair.grow_from(deep, tmp_path / "last.pt") == (40, 9.0)
+    x = torch.rand(1, 3, 64, 64)
+    valid = (torch.rand(1, 1, 64, 64) > 0.3).float()
+    with torch.no_grad():
+        a, b = shallow(x, valid), deep(x, valid)
+    assert (a - x).abs().max() > 1e-3
+    torch.testing.assert_close(a, b)
+    assert sum(p.numel() for p in deep.parameters()) > sum(p.numel() for p in shallow.parameters())
+    train_repair.save_checkpoint(tmp_path / "det.pt", train_repair.DamageNet(), torch.optim.Adam(shallow.parameters()), 1, 0)
+    with pytest.raises(SystemExit, match="does not fit"):
+        train_repair.grow_from(InpaintNet(deep=True), tmp_path / "det.pt")
+
+
+def test_deep_config_survives_export(tmp_path):
+    from training.repair_models import InpaintNet
+
+    net = InpaintNet(deep=True)
+    train_repair.save_checkpoint(tmp_path / "last.pt", net, torch.optim.Adam(net.parameters()), 1, 0)
+    assert export_repair.load("inpaint", tmp_path / "last.pt").config == {"c": 32, "deep": True}
+
+
+def test_psnr_term_scores_as_the_dev_metric():
+    from training.image_metrics import psnr_in_mask
+
+    rng = np.random.default_rng(5)
+    truth = rng.integers(0, 256, (2, 32, 32, 3)).astype(np.uint8)
+    pred = np.clip(truth.astype(int) + rng.integers(-20, 21, truth.shape), 0, 255).astype(np.uint8)
+    mask = np.zeros((2, 32, 32), np.uint8)
+    mask[0, 4:20, 4:12] = 255
+    mask[1, 10:30, 2:30] = 255
+    t = lambda a: torch.from_numpy(a.astype(np.float32) / 255).permute(0, 3, 1, 2)  # noqa: E731
+    hole = torch.from_numpy((mask > 0).astype(np.float32))[:, None]
+    got = train_repair.psnr_in_hole(t(pred), t(truth), hole).numpy()
+    want = [psnr_in_mask(pred[i], truth[i], mask[i]) for i in range(2)]
+    np.testing.assert_allclose(got, want, atol=0.01)

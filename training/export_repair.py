@@ -15,8 +15,9 @@ DATA = ("Flickr8k train split photos (6,000, 224x224) with synthetic masks/damag
 
 
 def load(task: str, ckpt: Path) -> torch.nn.Module:
-    model = InpaintNet() if task == "inpaint" else DamageNet()
-    model.load_state_dict(torch.load(ckpt, map_location="cpu", weights_only=True)["model"])
+    state = torch.load(ckpt, map_location="cpu", weights_only=True)
+    model = (InpaintNet if task == "inpaint" else DamageNet)(**state.get("config", {}))
+    model.load_state_dict(state["model"])
     return model.eval()
 
 

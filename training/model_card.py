@@ -69,6 +69,13 @@ def _json(path: Path) -> dict:
     return json.loads(Path(path).read_text())
 
 
+def _inpaint_config(run: Path) -> dict:
+    import torch  # training only
+
+    ckpt = Path(run) / "last.pt"
+    return torch.load(ckpt, map_location="cpu", weights_only=True).get("config", {}) if ckpt.exists() else {}
+
+
 def repair_card(inpaint_run: Path, detect_run: Path, eval_path: Path, command: str) -> str:
     inp, det, ev = _json(Path(inpaint_run) / "train_summary.json"), _json(Path(detect_run) / "train_summary.json"), _json(eval_path)
     manifest = _json(MODELS_DIR / "manifest.json")
@@ -84,9 +91,13 @@ def repair_card(inpaint_run: Path, detect_run: Path, eval_path: Path, command: s
         ("Inpainting net", ("NOT BUNDLED: it did not beat OpenCV Telea on dev (below), so `auto` uses Telea. " if "inpaint" not in sizes
                             else "") + "gated-convolution U-Net at half resolution (space-to-depth in, depth-to-space out) that "
                            "corrects OpenCV Telea's fill: the hole arrives prefilled by Telea and the net adds a learned "
-                           f"residual, initialised to zero; {inp['parameters']:,} parameters; "
+                           "residual, initialised to zero; "
+                           + ("residual gated blocks after the bottleneck and the two coarser decoder levels, added "
+                              "(as identities) by the `--deep --init` phase; " if _inpaint_config(inpaint_run).get("deep") else "")
+                           + f"{inp['parameters']:,} parameters; "
                            f"{inp['steps']} steps of {inp['batch']} crops at {inp['crop']}px in {inp['train_seconds'] / 60:.0f} min; "
-                           "loss 6 x L1(hole) + 2 x gradient L1 (perceptual/style losses did not fit the CPU budget)"),
+                           "loss 6 x L1(hole) + 2 x gradient L1 (perceptual/style losses did not fit the CPU budget); "
+                           "phases with `--psnr-weight W` also subtract W x the batch's mean per-photo PSNR in the hole (dB)"),
         ("Detector", f"U-Net, {det['parameters']:,} parameters, {sizes.get('damage-detector', 0) / 1e6:.1f} MB; {det['steps']} steps "
                      f"of {det['batch']} crops at {det['crop']}px in {det['train_seconds'] / 60:.0f} min; BCE + Dice, 25% clean photos"),
     ]

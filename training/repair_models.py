@@ -22,6 +22,20 @@ class Gated(nn.Module):
         return F.elu(f) * torch.sigmoid(g)
 
 
+class Residual(nn.Module):
+    """x + two gated convs, the second zero-initialised: adding one to a trained net leaves its
+    output unchanged, so a net can grow deeper and keep what it has learned."""
+
+    def __init__(self, ch: int, dilation: int = 1):
+        super().__init__()
+        self.a, self.b = Gated(ch, ch, dilation=dilation), Gated(ch, ch)
+        nn.init.zeros_(self.b.conv.weight)
+        nn.init.zeros_(self.b.conv.bias)
+
+    def forward(self, x):
+        return x + self.b(self.a(x))
+
+
 def up(x, like):
     return F.interpolate(x, size=like.shape[-2:], mode="nearest")
 
@@ -32,8 +46,9 @@ class InpaintNet(nn.Module):
     through and holes = Telea's fill plus a learned correction. The correction starts at
     zero, so training begins at Telea's quality and only has to learn what Telea gets wrong."""
 
-    def __init__(self, c: int = 32):
+    def __init__(self, c: int = 32, deep: bool = False):
         super().__init__()
+        self.config = {"c": c, "deep": deep}
         # Work at half resolution (space-to-depth in, depth-to-space out): the full-resolution
         # layers were most of the cost, and Telea already gets the finest detail right.
         self.e1 = Gated(16, c)
@@ -44,6 +59,11 @@ class InpaintNet(nn.Module):
         self.d3 = Gated(8 * c, 2 * c)
         self.d2 = Gated(4 * c, c)
         self.d1 = Gated(2 * c, c)
+        # deep: residual blocks after the bottleneck and the two coarser decoder levels, where
+        # large holes get their structure; they cost little there (1/16 and 1/8, 1/4 scale).
+        self.refine_b = nn.Sequential(*(Residual(4 * c, d) for d in ((2, 1) if deep else ())))
+        self.refine3 = Residual(2 * c) if deep else nn.Identity()
+        self.refine2 = Residual(c) if deep else nn.Identity()
         self.out = nn.Conv2d(c, 12, 3, padding=1)
         nn.init.zeros_(self.out.weight)
         nn.init.zeros_(self.out.bias)
@@ -53,9 +73,9 @@ class InpaintNet(nn.Module):
         e1 = self.e1(x)
         e2 = self.e2(e1)
         e3 = self.e3(e2)
-        b = self.bottleneck(self.e4(e3))
-        d = self.d3(torch.cat([up(b, e3), e3], 1))
-        d = self.d2(torch.cat([up(d, e2), e2], 1))
+        b = self.refine_b(self.bottleneck(self.e4(e3)))
+        d = self.refine3(self.d3(torch.cat([up(b, e3), e3], 1)))
+        d = self.refine2(self.d2(torch.cat([up(d, e2), e2], 1)))
         d = self.d1(torch.cat([up(d, e1), e1], 1))
         return torch.clamp(prefilled + F.pixel_shuffle(self.out(d), 2), 0, 1)
 

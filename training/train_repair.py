@@ -7,6 +7,7 @@ synthetic masks / rendered damage. Time-bounded; logs to <out>/train.log.
 from __future__ import annotations
 
 import argparse
+import functools
 import json
 import logging
 import math
@@ -87,14 +88,26 @@ def image_gradients(x):
     return x[..., 1:, :] - x[..., :-1, :], x[..., :, 1:] - x[..., :, :-1]
 
 
-def inpaint_loss(model, prefilled, valid, img):
+def psnr_in_hole(pred, img, hole):
+    """Per-photo PSNR (dB) over the hole pixels, as training.image_metrics scores it (peak 1.0)."""
+    mse = ((pred - img) ** 2 * hole).sum((1, 2, 3)) / (3 * hole.sum((1, 2, 3))).clamp(min=1)
+    return -10 * torch.log10(mse + 1e-6)
+
+
+def inpaint_loss(model, prefilled, valid, img, psnr_weight=0.0):
+    """6 x L1 in the hole + 2 x gradient L1, minus psnr_weight x the batch's mean per-photo PSNR.
+    The PSNR term is the dev metric itself: it weighs each photo's error relative to its own
+    size, where L1 lets the photos with big holes dominate."""
     hole = 1 - valid
     pred = model.raw(prefilled, valid)
     l1_hole = (torch.abs(pred - img) * hole).sum() / hole.sum().clamp(min=1)
     comp = img * valid + pred * hole
     (gy_p, gx_p), (gy_t, gx_t) = image_gradients(comp), image_gradients(img)
     grad = F.l1_loss(gy_p, gy_t) + F.l1_loss(gx_p, gx_t)
-    return 6 * l1_hole + 2 * grad
+    loss = 6 * l1_hole + 2 * grad
+    if psnr_weight:
+        loss = loss - psnr_weight * psnr_in_hole(pred, img, hole).mean()
+    return loss
 
 
 def detect_loss(model, img, mask, pos_weight=3.0):
@@ -104,6 +117,24 @@ def detect_loss(model, img, mask, pos_weight=3.0):
     inter = (prob * mask).sum((1, 2, 3))
     dice = 1 - (2 * inter + 1) / (prob.sum((1, 2, 3)) + mask.sum((1, 2, 3)) + 1)
     return bce + 0.5 * dice.mean()
+
+
+def grow_from(model, init: Path) -> tuple[int, float]:
+    """Load another run's weights into a net that may have extra (function-preserving) blocks;
+    anything else that does not match is an error. Returns that run's step count and seconds."""
+    state = torch.load(init, map_location="cpu", weights_only=True)
+    try:
+        missing, unexpected = model.load_state_dict(state["model"], strict=False)
+    except RuntimeError as e:  # same names, other shapes
+        raise SystemExit(f"{init} does not fit this net: {e}") from e
+    if unexpected or any(not k.startswith("refine") for k in missing):
+        raise SystemExit(f"{init} does not fit this net: missing {missing}, unexpected {unexpected}")
+    return state["step"], state.get("seconds", 0.0)
+
+
+def save_checkpoint(path: Path, model, opt, step: int, seconds: float) -> None:
+    torch.save({"model": model.state_dict(), "opt": opt.state_dict(), "step": step, "seconds": seconds,
+                "config": getattr(model, "config", {})}, path)
 
 
 TASKS = {"inpaint": (InpaintNet, inpaint_batch, inpaint_loss), "detect": (DamageNet, detect_batch, detect_loss)}
@@ -116,21 +147,28 @@ def train(args) -> dict:
     out.mkdir(parents=True, exist_ok=True)
     photos = load_photos(Path(args.data), "train", args.limit, None if args.limit else Path(args.cache))
     net_cls, make_batch, loss_fn = TASKS[args.task]
-    model = net_cls()
+    if args.task == "inpaint" and args.psnr_weight:
+        loss_fn = functools.partial(inpaint_loss, psnr_weight=args.psnr_weight)
+    ckpt = out / "last.pt"
+    state = torch.load(ckpt, map_location="cpu", weights_only=True) if ckpt.exists() and args.resume else None
+    # A resumed run keeps its net's shape; a fresh one takes it from the flags.
+    config = state.get("config", {}) if state else ({"deep": args.deep} if args.task == "inpaint" else {})
+    model = net_cls(**config)
     opt = torch.optim.Adam(model.parameters(), lr=args.lr)
     start, step, ema, earlier = time.time(), 0, None, 0.0
-    ckpt = out / "last.pt"
-    if ckpt.exists() and args.resume:
-        state = torch.load(ckpt, map_location="cpu", weights_only=True)
+    previous = None
+    if state:
         model.load_state_dict(state["model"])
         opt.load_state_dict(state["opt"])
         for g in opt.param_groups:  # a resumed run uses this run's --lr, not the checkpoint's
             g["lr"] = args.lr
-        step, earlier = state["step"], state.get("seconds", 0.0)
-        previous = out / "train_summary.json"
-        if previous.exists():  # the card names every phase's command
-            args.command = " then ".join(c for c in (json.loads(previous.read_text()).get("command"),
-                                                     getattr(args, "command", "")) if c)
+        step, earlier, previous = state["step"], state.get("seconds", 0.0), out / "train_summary.json"
+    elif args.init:
+        step, earlier = grow_from(model, Path(args.init))
+        previous = Path(args.init).parent / "train_summary.json"
+    if previous and previous.exists():  # the card names every phase's command
+        args.command = " then ".join(c for c in (json.loads(previous.read_text()).get("command"),
+                                                 getattr(args, "command", "")) if c)
     rng = np.random.default_rng(args.seed + step)  # a resumed run does not replay the first run's batches
     log.info("%s: %d params, %d photos", args.task, sum(p.numel() for p in model.parameters()), len(photos))
     model.train()
@@ -148,10 +186,8 @@ def train(args) -> dict:
         if step % 50 == 0:
             log.info("step %d loss %.4f (ema %.4f) %.0fs", step, loss.item(), ema, time.time() - start)
         if step % 500 == 0:
-            torch.save({"model": model.state_dict(), "opt": opt.state_dict(), "step": step,
-                        "seconds": earlier + time.time() - start}, ckpt)
-    torch.save({"model": model.state_dict(), "opt": opt.state_dict(), "step": step, "seconds": earlier + time.time() - start},
-               ckpt)
+            save_checkpoint(ckpt, model, opt, step, earlier + time.time() - start)
+    save_checkpoint(ckpt, model, opt, step, earlier + time.time() - start)
     summary = {"task": args.task, "steps": step, "batch": args.batch, "crop": args.crop, "final_loss_ema": ema,
                "train_seconds": round(earlier + time.time() - start),
                "command": getattr(args, "command", ""), "parameters": sum(p.numel() for p in model.parameters())}
@@ -176,6 +212,10 @@ def parser():
     ap.add_argument("--threads", type=int, default=1)
     ap.add_argument("--resume", action="store_true")
     ap.add_argument("--seed", type=int, default=7)
+    ap.add_argument("--deep", action="store_true", help="inpaint: the net with extra residual blocks")
+    ap.add_argument("--init", default=None, help="start from this run's last.pt (may add --deep's blocks)")
+    ap.add_argument("--psnr-weight", type=float, default=0.0,
+                    help="inpaint: subtract this x the mean per-photo PSNR in the hole (dB) from the loss")
     return ap
 
 
