@@ -146,7 +146,7 @@ def hashtag_card(run: Path, eval_path: Path, command: str, words_run: Path) -> s
             ("License", "Apache-2.0 weights trained by captag. Word lists in resources/ derived with spaCy "
                         "en_core_web_sm (MIT) from the same captions."),
             ("Command", f"`{command}`"),
-            ("Training time", f"{summ['train_seconds'] / 60:.1f} min ({summ['epochs']} epochs) on 2 CPU cores"),
+            ("Training time", f"{summ['train_seconds'] / 60:.1f} min ({summ['epochs']} epochs, best dev loss kept) on this 2-core CPU (the command's --threads)"),
             ("Parameters", f"{summ['parameters']:,}; {summ['tags']} tags"),
             ("Word model", f"{words['parameters']:,} parameters, {words['words']} words, trained in "
                            f"{words['train_seconds']:.0f} s; dev single-word P@5 {words['best_dev_word_precision_at_5']}"),
