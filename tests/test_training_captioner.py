@@ -118,3 +118,20 @@ def test_evaluation_decodes_each_path_with_its_own_length_penalty():
         own = store.entry(entry).raw.get("decode", {}).get("length_penalty", 0.6)
         assert evaluate(DEFAULT_ROOT, "dev", 1, encoder, limit=1)["length_penalty"] == own
     assert evaluate(DEFAULT_ROOT, "dev", DecodeOptions(1, 0.3), "fast", limit=1)["length_penalty"] == 0.3
+
+
+def test_mirror_average_lines_regions_up():
+    """An encoder that pools the photo into a grid commutes with mirroring, so averaging with the
+    mirror image's features (flipped back) must give the photo's own features; without the flip
+    back the regions would be swapped left to right."""
+    from training.evaluate_captioner import mirror_average
+
+    def grid_encoder(rgb, side=4):
+        h, w = rgb.shape[0] // side, rgb.shape[1] // side
+        cells = rgb[: h * side, : w * side].reshape(side, h, side, w, 3).mean((1, 3))
+        return cells.reshape(1, side * side, 3).astype(np.float32)
+
+    rgb = np.random.default_rng(0).integers(0, 255, (32, 48, 3)).astype(np.uint8)
+    own = grid_encoder(rgb)
+    np.testing.assert_allclose(mirror_average(grid_encoder, rgb), own, rtol=1e-5)
+    assert not np.allclose(grid_encoder(rgb[:, ::-1]), own)

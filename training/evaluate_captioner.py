@@ -11,6 +11,8 @@ import statistics
 import time
 from pathlib import Path
 
+import numpy as np
+
 from captag_desktop.core.beam_search import DecodeOptions
 from captag_desktop.core.captioner import CaptionDecoder, Encoder
 from captag_desktop.core.images import load_image
@@ -20,10 +22,20 @@ from training.flickr8k import DEFAULT_ROOT, image_path, read_captions, read_spli
 from training.metrics import caption_report
 
 
+def mirror_average(enc, rgb: np.ndarray) -> np.ndarray:
+    """The mean of the photo's region features and its mirror image's, flipped back so each region
+    lines up (regions are a square grid, row by row). Test-time augmentation at twice the encoder cost."""
+    feats = enc(rgb)
+    mirrored = enc(np.ascontiguousarray(rgb[:, ::-1]))
+    side = int(round(feats.shape[1] ** 0.5))
+    return (feats + mirrored.reshape(feats.shape[0], side, side, -1)[:, :, ::-1].reshape(feats.shape)) / 2
+
+
 def evaluate(data: Path, split: str, opts: DecodeOptions | int, encoder: str = "quality", models_dir: Path | None = None,
-             limit: int = 0, lang: str = "en") -> dict:
+             limit: int = 0, lang: str = "en", mirror: bool = False) -> dict:
     """opts: decoding options, or just a beam size to decode as the app does, with the decoder's
-    own length penalty (its manifest 'decode', else 0.6)."""
+    own length penalty (its manifest 'decode', else 0.6). mirror: an experiment the app does not
+    run, features averaged with the mirror image's (mirror_average)."""
     store = ModelStore(models_dir)
     variant = "fast" if encoder == "fast" and store.has(f"caption-{lang}-fast-step") else ""
     enc, dec = Encoder(store, encoder), CaptionDecoder(store, lang, variant)
@@ -35,7 +47,7 @@ def evaluate(data: Path, split: str, opts: DecodeOptions | int, encoder: str = "
     for n in names:
         rgb = load_image(image_path(data, n)).rgb
         t = time.perf_counter()
-        text = dec.caption(enc(rgb), opts)
+        text = dec.caption(mirror_average(enc, rgb) if mirror else enc(rgb), opts)
         times.append((time.perf_counter() - t) * 1000)
         hyps[n] = tokenize(text, lang)
         if len(examples) < 20:
@@ -43,6 +55,7 @@ def evaluate(data: Path, split: str, opts: DecodeOptions | int, encoder: str = "
     refs = {n: [tokenize(c, lang) for c in captions[n]] for n in names}
     report = caption_report(hyps, refs)
     report.update(split=split, lang=lang, encoder=encoder, decoder=f"caption-{lang}{'-' + variant if variant else ''}", beam_size=opts.beam_size, length_penalty=opts.length_penalty,
+                  mirror_average=mirror,
                   median_caption_ms=round(statistics.median(times), 1), examples=examples)
     return report
 
@@ -57,10 +70,12 @@ def main(argv=None):
     ap.add_argument("--models-dir", type=Path, default=None)
     ap.add_argument("--limit", type=int, default=0)
     ap.add_argument("--lang", default="en", choices=["en", "ar"])
+    ap.add_argument("--mirror-average", action="store_true",
+                    help="experiment: average each photo's features with its mirror image's (two encoder passes)")
     ap.add_argument("--out", type=Path, default=None, help="write the report JSON here")
     args = ap.parse_args(argv)
     opts = args.beam_size if args.length_penalty is None else DecodeOptions(args.beam_size, args.length_penalty)
-    report = evaluate(args.data, args.split, opts, args.encoder, args.models_dir, args.limit, args.lang)
+    report = evaluate(args.data, args.split, opts, args.encoder, args.models_dir, args.limit, args.lang, args.mirror_average)
     text = json.dumps(report, indent=1, ensure_ascii=False)
     if args.out:
         args.out.write_text(text + "\n", encoding="utf-8")
