@@ -136,3 +136,12 @@ def test_psnr_term_scores_as_the_dev_metric():
     got = train_repair.psnr_in_hole(t(pred), t(truth), hole).numpy()
     want = [psnr_in_mask(pred[i], truth[i], mask[i]) for i in range(2)]
     np.testing.assert_allclose(got, want, atol=0.01)
+
+
+def test_deep_phase_continues_a_tiny_run(exported, tmp_path):
+    root, _ = exported
+    summary = train_repair.train(train_repair.parser().parse_args(
+        ["--task", "inpaint", "--limit", "6", "--steps", "3", "--batch", "2", "--crop", "64", "--deep",
+         "--init", str(root / "inpaint" / "last.pt"), "--psnr-weight", "0.1", "--out", str(tmp_path / "deep")]))
+    assert summary["steps"] == 3  # the init run's 2 steps, then 1 more
+    assert export_repair.load("inpaint", tmp_path / "deep" / "last.pt").config["deep"]

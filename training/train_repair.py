@@ -137,6 +137,30 @@ def save_checkpoint(path: Path, model, opt, step: int, seconds: float) -> None:
                 "config": getattr(model, "config", {})}, path)
 
 
+def start_state(args, net_cls, ckpt: Path):
+    """(net, optimiser, steps so far, seconds so far): resumed from ckpt with --resume, grown from
+    --init, or fresh. A resumed net keeps its shape; a fresh one takes it from the flags. Earlier
+    phases' commands are put before this one's, so the card names every phase."""
+    state = torch.load(ckpt, map_location="cpu", weights_only=True) if ckpt.exists() and args.resume else None
+    config = state.get("config", {}) if state else ({"deep": args.deep} if args.task == "inpaint" else {})
+    model = net_cls(**config)
+    opt = torch.optim.Adam(model.parameters(), lr=args.lr)
+    step, seconds, previous = 0, 0.0, None
+    if state:
+        model.load_state_dict(state["model"])
+        opt.load_state_dict(state["opt"])
+        for g in opt.param_groups:  # a resumed run uses this run's --lr, not the checkpoint's
+            g["lr"] = args.lr
+        step, seconds, previous = state["step"], state.get("seconds", 0.0), ckpt.parent / "train_summary.json"
+    elif args.init:
+        step, seconds = grow_from(model, Path(args.init))
+        previous = Path(args.init).parent / "train_summary.json"
+    if previous and previous.exists():
+        args.command = " then ".join(c for c in (json.loads(previous.read_text()).get("command"),
+                                                 getattr(args, "command", "")) if c)
+    return model, opt, step, seconds
+
+
 TASKS = {"inpaint": (InpaintNet, inpaint_batch, inpaint_loss), "detect": (DamageNet, detect_batch, detect_loss)}
 
 
@@ -150,25 +174,8 @@ def train(args) -> dict:
     if args.task == "inpaint" and args.psnr_weight:
         loss_fn = functools.partial(inpaint_loss, psnr_weight=args.psnr_weight)
     ckpt = out / "last.pt"
-    state = torch.load(ckpt, map_location="cpu", weights_only=True) if ckpt.exists() and args.resume else None
-    # A resumed run keeps its net's shape; a fresh one takes it from the flags.
-    config = state.get("config", {}) if state else ({"deep": args.deep} if args.task == "inpaint" else {})
-    model = net_cls(**config)
-    opt = torch.optim.Adam(model.parameters(), lr=args.lr)
-    start, step, ema, earlier = time.time(), 0, None, 0.0
-    previous = None
-    if state:
-        model.load_state_dict(state["model"])
-        opt.load_state_dict(state["opt"])
-        for g in opt.param_groups:  # a resumed run uses this run's --lr, not the checkpoint's
-            g["lr"] = args.lr
-        step, earlier, previous = state["step"], state.get("seconds", 0.0), out / "train_summary.json"
-    elif args.init:
-        step, earlier = grow_from(model, Path(args.init))
-        previous = Path(args.init).parent / "train_summary.json"
-    if previous and previous.exists():  # the card names every phase's command
-        args.command = " then ".join(c for c in (json.loads(previous.read_text()).get("command"),
-                                                 getattr(args, "command", "")) if c)
+    model, opt, step, earlier = start_state(args, net_cls, ckpt)
+    start, ema = time.time(), None
     rng = np.random.default_rng(args.seed + step)  # a resumed run does not replay the first run's batches
     log.info("%s: %d params, %d photos", args.task, sum(p.numel() for p in model.parameters()), len(photos))
     model.train()
