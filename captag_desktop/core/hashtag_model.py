@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from captag_desktop.core.hashtags import Tag, shown_text
+from captag_desktop.core.hashtags import Tag
 from captag_desktop.core.models import ModelStore
 
 BOS, EOS, FIRST_TAG = 0, 1, 2
@@ -40,7 +40,7 @@ class HashtagModel:
         self.init = store.session("hashtag-init")
         self.step = store.session("hashtag-step")
         tags = store.read_json("hashtag-tags")
-        self.tags = [Tag(k, shown_text(k, d)) for k, d in zip(tags["tags"], tags["display"])]
+        self.tags = [Tag(k, d) for k, d in zip(tags["tags"], tags["display"])]
         self._by_key = {t.key: t for t in self.tags}
         self.max_tags = store.entry("hashtag-init").raw["config"]["max_tags"]
         self._words = WordRelevance(store) if store.has("hashtag-words") else None

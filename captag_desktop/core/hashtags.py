@@ -73,15 +73,11 @@ def _display_overrides() -> dict[str, str]:
     return {r[0]: r[1] for r in _tsv("tag_display_en.tsv")}
 
 
-def shown_text(key: str, text: str) -> str:
-    """The tag as shown, with the last word's display override (#PinkPant -> #PinkPants).
-    The hashtag models' vocabularies store the raw lemma form, so they pass through here too."""
-    last = key.split()[-1] if key else ""
-    better = _display_overrides().get(last)
-    if not better or not text.lower().endswith(last):
-        return text
-    head = text[: len(text) - len(last)]
-    return head + (better.capitalize() if text[len(head)].isupper() else better)
+def shown_word(lemma: str) -> str:
+    """The lemma as a hashtag shows it: resources/tag_display_en.tsv overrides spaCy's lemma where it
+    is not the right word (#pants, not #pant). The models' tag vocabularies are written by
+    tag_for_words too, so they get the same forms."""
+    return _display_overrides().get(lemma, lemma)
 
 
 def lemma_of(word: str) -> str:
@@ -104,14 +100,13 @@ def tag_for_words(words: list[str]) -> Tag | None:
         lemma = lemma_of(w)
         if lemma in stop:
             return None
-        shown = lex.ing.get(lemma, w) if pos == "VERB" else lemma
-        return Tag(lemma, shown_text(lemma, "#" + shown))
+        shown = lex.ing.get(lemma, w) if pos == "VERB" else shown_word(lemma)
+        return Tag(lemma, "#" + shown)
     if words[0] in stop or any(len(w) < 3 for w in words):
         return None
     lemmas = [lemma_of(w) for w in words]
-    shown = words[:-1] + [lemmas[-1]]  # "tennis balls" -> TennisBall
-    key = " ".join(lemmas)
-    return Tag(key, shown_text(key, "#" + "".join(w.capitalize() for w in shown)))
+    shown = words[:-1] + [shown_word(lemmas[-1])]  # "tennis balls" -> TennisBall
+    return Tag(" ".join(lemmas), "#" + "".join(w.capitalize() for w in shown))
 
 
 def extract_keywords(caption: str) -> list[Tag]:
