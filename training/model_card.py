@@ -70,10 +70,10 @@ def _json(path: Path) -> dict:
 
 
 def _inpaint_config(run: Path) -> dict:
-    import torch  # training only
+    from training.export_repair import load  # torch: only when a card is written
 
     ckpt = Path(run) / "last.pt"
-    return torch.load(ckpt, map_location="cpu", weights_only=True).get("config", {}) if ckpt.exists() else {}
+    return load("inpaint", ckpt).config if ckpt.exists() else {}
 
 
 def repair_card(inpaint_run: Path, detect_run: Path, eval_path: Path, command: str) -> str:
