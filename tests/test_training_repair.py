@@ -145,3 +145,18 @@ def test_deep_phase_continues_a_tiny_run(exported, tmp_path):
          "--init", str(root / "inpaint" / "last.pt"), "--psnr-weight", "0.1", "--out", str(tmp_path / "deep")]))
     assert summary["steps"] == 3  # the init run's 2 steps, then 1 more
     assert export_repair.load("inpaint", tmp_path / "deep" / "last.pt").config["deep"]
+
+
+def test_build_records_dev_metrics_on_the_manifest(exported):
+    from training.build_repair import record_metrics
+
+    _, models = exported
+    report = {"split": "dev", "images": 2, "speed": {"repair_512_ms": 5.0, "detect_512_ms": 7.0},
+              "inpaint": {"model": {"psnr_in_mask": 21.0, "ssim": 0.97}, "psnr_gain_over_telea_db": 1.0},
+              "detect": {"bundled_threshold": 0.5, "at_bundled": {"iou_mean": 0.7, "clean_flagged_fraction_mean": 0.004}}}
+    record_metrics(report, models)
+    store = ModelStore(models)
+    inp, det = store.entry("inpaint").raw["metrics_dev"], store.entry("damage-detector").raw["metrics_dev"]
+    assert inp["psnr_gain_over_telea_db"] == 1.0 and inp["repair_512_ms"] == 5.0 and "detect_512_ms" not in inp
+    assert det["iou_mean"] == 0.7 and det["threshold"] == 0.5 and det["detect_512_ms"] == 7.0
+    assert store.verify("inpaint") and store.verify("damage-detector")

@@ -15,6 +15,19 @@ from training.model_card import repair_card
 from training.run_utils import command_line
 
 
+def record_metrics(report: dict, models_dir: Path = MODELS_DIR) -> None:
+    """The dev figures of the card, also on each bundled model's manifest entry (as the captioners have)."""
+    names = {m["name"] for m in json.loads((models_dir / "manifest.json").read_text())["models"]}
+    split = {"split": report["split"], "images": report["images"]}
+    if "inpaint" in names:
+        speed = {k: v for k, v in report.get("speed", {}).items() if k.startswith("repair")}
+        amend_entry("inpaint", models_dir, metrics_dev={**split, **report["inpaint"], **speed})
+    if "damage-detector" in names:
+        d = report["detect"]
+        amend_entry("damage-detector", models_dir, metrics_dev={**split, "threshold": d["bundled_threshold"], **d["at_bundled"],
+                                                                 "detect_512_ms": report.get("speed", {}).get("detect_512_ms")})
+
+
 def main(argv=None):
     argv = list(sys.argv[1:] if argv is None else argv)
     ap = argparse.ArgumentParser(description=__doc__)
@@ -44,6 +57,7 @@ def main(argv=None):
     if report["inpaint"]["psnr_gain_over_telea_db"] <= 0:
         # Ship a learned inpainter only when it beats the classical fill it replaces.
         remove_entry("inpaint", MODELS_DIR)
+    record_metrics(report, MODELS_DIR)
     # The card lists each training run's own command first, so its build step never retrains.
     command = command_line("training.build_repair --skip-train", argv, drop=("--skip-train",))
     (MODELS_DIR / "repair.md").write_text(repair_card(runs["inpaint"], runs["detect"], out, command), encoding="utf-8")
