@@ -135,3 +135,47 @@ def test_mirror_average_lines_regions_up():
     own = grid_encoder(rgb)
     np.testing.assert_allclose(mirror_average(grid_encoder, rgb), own, rtol=1e-5)
     assert not np.allclose(grid_encoder(rgb[:, ::-1]), own)
+
+
+def test_flipped_features_augment_a_continued_run(tiny_run):
+    from training.encoder_model import load_encoder
+
+    root, run, _, _ = tiny_run
+    feats = root / "features"
+    extract_features.main(["--encoder", "efficientnet-lite0", "--out", str(feats), "--limit", "6", "--flip"])
+    flipped, rows = extract_features.load_features(feats / "efficientnet-lite0_flip.npy")
+    name = read_split(DEFAULT_ROOT, "train")[0]
+    assert len(rows) == 6 and name in rows  # train photos only: dev is scored as it is
+    mirrored = np.ascontiguousarray(load_image(image_path(DEFAULT_ROOT, name)).rgb[:, ::-1])
+    with torch.no_grad():
+        expected = load_encoder("efficientnet-lite0")(torch.from_numpy(encoder_input(mirrored))).numpy()[0]
+    np.testing.assert_allclose(flipped[rows[name]], expected, atol=2e-2, rtol=1e-2)
+
+    aug = train_captioner.FlippedFeatures(feats / "efficientnet-lite0_flip.npy", p=1.0)
+    batch = np.zeros((2, *flipped.shape[1:]), np.float32)
+    aug.swap_in(batch, [name, "not-a-train-photo.jpg"])
+    np.testing.assert_array_equal(batch[0], flipped[rows[name]])
+    assert not batch[1].any()
+
+    out = root / "flip"
+    summary = train_captioner.train(train_captioner.parser().parse_args([
+        "--init", str(run / "best.pt"), "--features", str(feats / "efficientnet-lite0.npy"), "--out", str(out),
+        "--epochs", "1", "--batch", "8", "--flip-features", str(feats / "efficientnet-lite0_flip.npy")]))
+    assert summary["continued_from"] == str(run / "best.pt") and "mirrored" in summary["augmentation"]
+    before = json.loads((run / "train_summary.json").read_text())["train_seconds"]
+    assert summary["total_train_seconds"] == summary["train_seconds"] + before
+
+
+def test_card_names_the_command_of_the_run_it_continued(tmp_path):
+    from training.build_captioner import record_command
+    from training.model_card import _chain
+
+    first = tmp_path / "cap1"
+    first.mkdir()
+    (first / "train_summary.json").write_text(json.dumps({"train_seconds": 60}))
+    record_command(first, "python -m training.build_captioner --out cap1")
+    continued = {"continued_from": str(first / "best.pt")}
+    assert _chain(continued, "python -m training.build_captioner --init cap1/best.pt") == (
+        f"`python -m training.build_captioner --out cap1` (makes `{first / 'best.pt'}`), "
+        "then `python -m training.build_captioner --init cap1/best.pt`")
+    assert _chain({}, "python -m x") == "`python -m x`"

@@ -21,6 +21,12 @@ ENCODER = "efficientnet-lite2"
 TITLES = {"en": "English captioner (caption-en)", "ar": "Arabic captioner (caption-ar)"}
 
 
+def record_command(run: Path, command: str) -> None:
+    """Keep the command in the run's summary, so a card for a run that continues this one can name it."""
+    path = run / "train_summary.json"
+    path.write_text(json.dumps(dict(json.loads(path.read_text()), command=command), indent=1))
+
+
 def main(argv=None):
     argv = list(sys.argv[1:] if argv is None else argv)
     ap = argparse.ArgumentParser(description=__doc__)
@@ -36,10 +42,15 @@ def main(argv=None):
     card = f"captioner-{own.lang}.md"
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(message)s")
     data = Path(targs.data)
-    extract_features.main(["--data", str(data), "--encoder", ENCODER, "--out", str(Path(targs.features).parent)])
+    extract = ["--data", str(data), "--encoder", ENCODER, "--out", str(Path(targs.features).parent)]
+    extract_features.main(extract)
+    if targs.flip_features:
+        extract_features.main(extract + ["--flip"])
     run = Path(targs.out)
+    command = command_line("training.build_captioner", argv, drop=("--skip-train",))
     if not own.skip_train:
         train_captioner.main(rest)
+        record_command(run, command)
     if own.scst_minutes > 0:
         scst_run = run.with_name(run.name + "_scst")
         if not own.skip_train:
@@ -53,7 +64,6 @@ def main(argv=None):
     metrics = {k: v for k, v in report.items() if k != "examples"}
     amend_entry(f"caption-{own.lang}-init", metrics_dev=metrics,
                 decode={"beam_size": own.beam_size, "length_penalty": own.length_penalty})
-    command = command_line("training.build_captioner", argv, drop=("--skip-train",))
     (MODELS_DIR / card).write_text(caption_card(run, command, TITLES[own.lang], own.lang), encoding="utf-8")
     print(json.dumps(metrics))
 

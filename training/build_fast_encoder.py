@@ -36,24 +36,26 @@ def export_student(ckpt: Path, path: Path) -> None:
                       dynamic_axes={"pixels": {0: "batch"}, "features": {0: "batch"}}, opset_version=17, dynamo=False)
 
 
-def student_features(ckpt: Path, data: Path) -> Path:
-    """The student's region features for the train and dev photos, for fine-tuning the decoder."""
+def student_features(ckpt: Path, data: Path, flip: bool = False) -> Path:
+    """The student's region features for the train and dev photos, for fine-tuning the decoder
+    (flip: of the mirrored train photos, for augmentation)."""
     from training.extract_features import extract
     from training.flickr8k import read_split
 
-    names = read_split(data, "train") + read_split(data, "dev")
-    return extract(data, Path(".cache/features"), "student", names, model=load_student(ckpt))
+    names = read_split(data, "train") + ([] if flip else read_split(data, "dev"))
+    return extract(data, Path(".cache/features"), "student", names, model=load_student(ckpt), flip=flip)
 
 
 def finetune_decoder(features: Path, init: Path, out: Path, minutes: float, data: Path,
-                     teacher_captions: Path | None = None) -> None:
+                     teacher_captions: Path | None = None, flipped: Path | None = None) -> None:
     """Briefly adapt the English decoder to the student's features, then export it as caption-en-fast.
     With teacher_captions, the Quality path's caption of each train photo joins its human captions
-    (sequence-level distillation)."""
+    (sequence-level distillation); with flipped, mirrored photos' features augment the train photos."""
     from training.export_captioner import DATA_NOTES, export_decoder, load_decoder, quantize_int8
     from training.train_captioner import main as train_main
 
     extra = ["--extra-captions", str(teacher_captions)] if teacher_captions else []
+    extra += ["--flip-features", str(flipped)] if flipped else []
     train_main(["--init", str(init), "--features", str(features), "--out", str(out), "--data", str(data),
                 "--epochs", "3", "--lr", "1e-4", "--time-limit", str(minutes)] + extra)
     files = {part: MODELS_DIR / f"caption_en_fast_{part}.onnx" for part in ("init", "step")}
@@ -93,7 +95,7 @@ def loss_note(run: Path) -> str:
 
 
 def card(run: Path, command: str, quality: dict, fast: dict, bench: dict | None,
-         teacher_captions: Path | None = None) -> str:
+         teacher_captions: Path | None = None, flipped: bool = False) -> str:
     s = training_chain(run)
     student = load_student(run / "best.pt")
     width = student.adapter[0].in_channels
@@ -102,6 +104,8 @@ def card(run: Path, command: str, quality: dict, fast: dict, bench: dict | None,
         targets += (f" plus the Quality path's captions of the train photos in `{teacher_captions}` (written by "
                     "`python -m training.teacher_captions`, whose --max-repeats leaves out captions that several "
                     "photos share; sequence-level distillation, Kim & Rush 2016)")
+    if flipped:
+        targets += "; each train photo is seen mirrored half the time (the student's features of the mirrored photo)"
     rows = [
         ("Data", "Flickr8k train split photos (6,000, 224x224), horizontal flips; teacher features cached by "
                  "`training/extract_features.py`. Hodosh, Young & Hockenmaier 2013, research use."),
@@ -153,6 +157,8 @@ def main(argv=None):
     ap.add_argument("--skip-distill", action="store_true", help="reuse the run's student, still fine-tune the decoder")
     ap.add_argument("--teacher-captions", type=Path, default=None,
                     help="JSON from training.teacher_captions: added to the decoder fine-tuning targets")
+    ap.add_argument("--flip-augment", action="store_true",
+                    help="fine-tune the decoder on the mirrored train photos' student features too")
     ap.add_argument("--length-penalty", type=float, default=0.6,
                     help="the Fast decoder's beam-search length penalty, chosen on dev (saved in the manifest)")
     own, rest = ap.parse_known_args(argv)
@@ -169,8 +175,9 @@ def main(argv=None):
                                     "layout": "NCHW RGB float32"}}, MODELS_DIR)
     if own.finetune_minutes > 0 and not own.skip_train:  # --skip-train reuses the fine-tuned decoder too
         feats = student_features(run / "best.pt", Path(dargs.data))
+        flipped = student_features(run / "best.pt", Path(dargs.data), flip=True) if own.flip_augment else None
         finetune_decoder(feats, Path(own.decoder), run.with_name(run.name + "_decoder"), own.finetune_minutes,
-                         Path(dargs.data), own.teacher_captions)
+                         Path(dargs.data), own.teacher_captions, flipped)
     amend_entry("caption-en-fast-init", decode={"beam_size": 3, "length_penalty": own.length_penalty})
     # each path as the app runs it: beam 3 with its own decoder's length penalty
     reports = {kind: evaluate_captioner.evaluate(Path(dargs.data), "dev", 3, kind, limit=own.limit_eval)
@@ -183,7 +190,7 @@ def main(argv=None):
     bench = {kind: timed[kind]["encoder_net_ms"] for kind in ("quality", "fast")}
     bench["with_preprocessing"] = {kind: timed[kind]["encode_ms"] for kind in ("quality", "fast")}
     command = command_line("training.build_fast_encoder", argv, drop=("--skip-train", "--skip-distill"))
-    text = card(run, command, reports["quality"], reports["fast"], bench, own.teacher_captions)
+    text = card(run, command, reports["quality"], reports["fast"], bench, own.teacher_captions, own.flip_augment)
     (MODELS_DIR / CARD).write_text(text, encoding="utf-8")
     print(json.dumps({k: {m: v for m, v in r.items() if m != "examples"} for k, r in reports.items()}))
 

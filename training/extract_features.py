@@ -1,7 +1,8 @@
 """Run the frozen encoder once over the Flickr8k images and cache the features.
 
 Output: <out>/<encoder>.npy (float16, N x positions x channels) and <out>/<encoder>.json
-(the image names, in row order). Resumable: rows are written in chunks to a memmap.
+(the image names, in row order); with --flip, <encoder>_flip.* hold the features of the mirrored
+photos, for augmenting decoder training. Rows are written in chunks to a memmap.
 """
 from __future__ import annotations
 
@@ -22,11 +23,14 @@ from training.flickr8k import DEFAULT_ROOT, image_path, read_split
 log = logging.getLogger("extract")
 
 
-def extract(root: Path, out_dir: Path, encoder: str, names: list[str], batch: int = 32, model=None) -> Path:
-    """Features of `names` under out_dir/<encoder>.npy. A given `model` (e.g. the distilled student) is always
-    re-run, since its weights may have changed; the pretrained encoders are cached."""
+def extract(root: Path, out_dir: Path, encoder: str, names: list[str], batch: int = 32, model=None,
+            flip: bool = False) -> Path:
+    """Features of `names` under out_dir/<encoder>.npy (<encoder>_flip.npy: of the mirrored photos). A given
+    `model` (e.g. the distilled student) is always re-run, since its weights may have changed; the pretrained
+    encoders are cached."""
     out_dir.mkdir(parents=True, exist_ok=True)
-    npy, meta = out_dir / f"{encoder}.npy", out_dir / f"{encoder}.json"
+    stem = encoder + ("_flip" if flip else "")
+    npy, meta = out_dir / f"{stem}.npy", out_dir / f"{stem}.json"
     if model is None and meta.exists() and json.loads(meta.read_text())["names"] == names:
         log.info("features already cached at %s", npy)
         return npy
@@ -38,14 +42,15 @@ def extract(root: Path, out_dir: Path, encoder: str, names: list[str], batch: in
     with torch.inference_mode():
         for i in range(0, len(names), batch):
             chunk = names[i : i + batch]
-            pixels = encoder_batch([load_image(image_path(root, n)).rgb for n in chunk])
+            photos = [load_image(image_path(root, n)).rgb for n in chunk]
+            pixels = encoder_batch([np.ascontiguousarray(p[:, ::-1]) for p in photos] if flip else photos)
             mm[i : i + len(chunk)] = model(torch.from_numpy(pixels)).numpy().astype(np.float16)
             if (i // batch) % 20 == 0:
                 log.info("%d/%d images, %.0fs", i + len(chunk), len(names), time.time() - start)
     mm.flush()
     del mm
     Path(str(npy) + ".part").replace(npy)
-    meta.write_text(json.dumps({"encoder": encoder, "names": names}))
+    meta.write_text(json.dumps({"encoder": encoder, "flipped": flip, "names": names}))
     log.info("wrote %s %s in %.0fs", npy, shape, time.time() - start)
     return npy
 
@@ -62,11 +67,14 @@ def main(argv=None):
     ap.add_argument("--out", type=Path, default=Path(".cache/features"))
     ap.add_argument("--encoder", default="efficientnet-lite2")
     ap.add_argument("--limit", type=int, default=0, help="only the first N images of each split (tests)")
+    ap.add_argument("--flip", action="store_true", help="the mirrored train photos' features (augmentation)")
     args = ap.parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(message)s")
     lim = args.limit or None
-    names = read_split(args.data, "train")[:lim] + read_split(args.data, "dev")[:lim]
-    extract(args.data, args.out, args.encoder, names)
+    names = read_split(args.data, "train")[:lim]
+    if not args.flip:  # dev photos are only ever scored as they are
+        names += read_split(args.data, "dev")[:lim]
+    extract(args.data, args.out, args.encoder, names, flip=args.flip)
 
 
 if __name__ == "__main__":

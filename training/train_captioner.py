@@ -82,6 +82,20 @@ def evaluate(model, feats_all, rows, names, captions, vocab: Vocab, max_len) -> 
     return caption_report(hyps, refs)
 
 
+class FlippedFeatures:
+    """Augmentation: with probability p, a train photo's features are replaced by those of its mirror
+    image (cached by `extract_features --flip`). Flickr8k captions rarely say left or right."""
+
+    def __init__(self, path: Path, p: float):
+        feats, self.rows = load_features(path)
+        self.feats, self.p = np.asarray(feats), p
+
+    def swap_in(self, batch: np.ndarray, names: list[str]) -> None:
+        for i, n in enumerate(names):
+            if n in self.rows and np.random.random() < self.p:
+                batch[i] = self.feats[self.rows[n]]
+
+
 def train(args) -> dict:
     seed_everything(args.seed)
     torch.set_num_threads(args.threads)
@@ -89,6 +103,7 @@ def train(args) -> dict:
     out.mkdir(parents=True, exist_ok=True)
     feats_all, rows = load_features(Path(args.features))
     feats_mem = np.asarray(feats_all)  # float16 in RAM; batches are cast on the fly
+    flipped = FlippedFeatures(Path(args.flip_features), args.flip_prob) if args.flip_features else None
     captions = read_captions(Path(args.data), args.lang)
     train_names = [n for n in read_split(Path(args.data), "train") if n in rows]
     train_caps = captions
@@ -127,8 +142,10 @@ def train(args) -> dict:
         total_loss = 0.0
         for s in range(steps_per_epoch):
             idx = perm[s * args.batch : (s + 1) * args.batch]
-            f = torch.from_numpy(feats_mem[g_rows[idx]].astype(np.float32))
-            loss = caption_loss(model, f, g_toks[idx], g_valid[idx], vocab.pad_id, args.label_smoothing)
+            f = feats_mem[g_rows[idx]].astype(np.float32)
+            if flipped:
+                flipped.swap_in(f, [train_names[i] for i in idx])
+            loss = caption_loss(model, torch.from_numpy(f), g_toks[idx], g_valid[idx], vocab.pad_id, args.label_smoothing)
             opt.zero_grad(set_to_none=True)
             loss.backward()
             torch.nn.utils.clip_grad_norm_(model.parameters(), 1.0)
@@ -150,6 +167,13 @@ def train(args) -> dict:
             break
     summary = {"best_dev_greedy": best, "train_seconds": round(time.time() - start), "parameters": count_parameters(model),
                "vocab_size": len(vocab), "min_count": args.min_count, "lang": args.lang}
+    if flipped:
+        summary["augmentation"] = f"each train photo seen mirrored with probability {args.flip_prob:g} (its mirror image's features)"
+    before = Path(args.init).parent / "train_summary.json" if args.init else None
+    if before and before.exists():  # the card states the time of the whole chain of runs
+        prior = json.loads(before.read_text())
+        summary["continued_from"] = args.init
+        summary["total_train_seconds"] = summary["train_seconds"] + prior.get("total_train_seconds", prior["train_seconds"])
     (out / "train_summary.json").write_text(json.dumps(summary, indent=1))
     return summary
 
@@ -159,6 +183,8 @@ def parser() -> argparse.ArgumentParser:
     ap.add_argument("--lang", choices=["en", "ar"], default="en", help="caption language (Flickr8k has both)")
     ap.add_argument("--init", default=None, help="start from this checkpoint (its vocab.json alongside)")
     ap.add_argument("--extra-captions", default=None, help="JSON {photo: [captions]} added to the train captions")
+    ap.add_argument("--flip-features", default=None, help="features of the mirrored train photos (augmentation)")
+    ap.add_argument("--flip-prob", type=float, default=0.5)
     ap.add_argument("--epochs", type=int, default=20)
     ap.add_argument("--time-limit", type=float, default=60.0, help="minutes")
     ap.add_argument("--batch", type=int, default=16, help="images per step (all their captions)")

@@ -80,6 +80,11 @@ def train(args) -> dict:
     df = Counter(w for n in train_names for w in shared_content_words(captions[n], lemma_of))
     vocab = sorted(w for w, c in df.items() if c >= args.min_images and w.isalpha())
     x, y = descriptors(feats, rows, train_names), targets(train_names, captions, vocab)
+    if args.flip_features:  # the mirrored photos as extra examples with the same targets
+        ff, frows = load_features(Path(args.flip_features))
+        mirrored = [n for n in train_names if n in frows]
+        x = torch.cat([x, descriptors(ff, frows, mirrored)])
+        y = torch.cat([y, targets(mirrored, captions, vocab)])
     xd, yd = descriptors(feats, rows, dev_names), targets(dev_names, captions, vocab)
     model = WordRelevance(x.shape[1], len(vocab), args.hidden, args.dropout)
     model.mean.copy_(x.mean(0))
@@ -145,6 +150,7 @@ def parser():
     ap.add_argument("--hidden", type=int, default=512)
     ap.add_argument("--dropout", type=float, default=0.5)
     ap.add_argument("--min-images", type=int, default=5, help="a word must be a target for this many train photos")
+    ap.add_argument("--flip-features", default=None, help="features of the mirrored train photos (augmentation)")
     ap.add_argument("--limit", type=int, default=0, help="first N photos of each split (tests)")
     return ap
 
