@@ -78,3 +78,17 @@ def test_word_relevance_trains_exports_and_reads_in_the_app(exported, tmp_path):
     assert list(probs) == model.words and all(0 <= p <= 1 for p in probs.values())
     assert word_descriptor(feats).shape == (1, 2560)
     assert HashtagModel(ModelStore(models)).word_probs(feats) == probs
+
+
+def test_word_relevance_learns_from_mirrored_photos_too(exported, tmp_path):
+    from training import train_hashtag_words
+
+    run, _ = exported
+    feats = run.parent / "f"
+    extract_features.main(["--encoder", "efficientnet-lite0", "--out", str(feats), "--limit", "8", "--flip"])
+    common = ["--features", str(feats / "efficientnet-lite0.npy"), "--epochs", "1", "--min-images", "1",
+              "--hidden", "16", "--limit", "8"]
+    plain = train_hashtag_words.train(train_hashtag_words.parser().parse_args(common + ["--out", str(tmp_path / "a")]))
+    both = train_hashtag_words.train(train_hashtag_words.parser().parse_args(
+        common + ["--out", str(tmp_path / "b"), "--flip-features", str(feats / "efficientnet-lite0_flip.npy")]))
+    assert plain["train_examples"] == 8 and both["train_examples"] == 16

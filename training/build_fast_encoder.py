@@ -95,15 +95,15 @@ def loss_note(run: Path) -> str:
 
 
 def card(run: Path, command: str, quality: dict, fast: dict, bench: dict | None,
-         teacher_captions: Path | None = None, flipped: bool = False) -> str:
+         teacher_captions: Path | None = None, flipped: bool = False, max_repeats: int = 1) -> str:
     s = training_chain(run)
     student = load_student(run / "best.pt")
     width = student.adapter[0].in_channels
     targets = "its human captions"
     if teacher_captions:
         targets += (f" plus the Quality path's captions of the train photos in `{teacher_captions}` (written by "
-                    "`python -m training.teacher_captions`, whose --max-repeats leaves out captions that several "
-                    "photos share; sequence-level distillation, Kim & Rush 2016)")
+                    f"`python -m training.teacher_captions --max-repeats {max_repeats}`, which leaves out captions that "
+                    f"more than {max_repeats} photo(s) share; sequence-level distillation, Kim & Rush 2016)")
     if flipped:
         targets += "; each train photo is seen mirrored half the time (the student's features of the mirrored photo)"
     rows = [
@@ -157,6 +157,8 @@ def main(argv=None):
     ap.add_argument("--skip-distill", action="store_true", help="reuse the run's student, still fine-tune the decoder")
     ap.add_argument("--teacher-captions", type=Path, default=None,
                     help="JSON from training.teacher_captions: added to the decoder fine-tuning targets")
+    ap.add_argument("--teacher-max-repeats", type=int, default=1,
+                    help="when --teacher-captions does not exist yet, write it, keeping captions at most this many photos share")
     ap.add_argument("--flip-augment", action="store_true",
                     help="fine-tune the decoder on the mirrored train photos' student features too")
     ap.add_argument("--length-penalty", type=float, default=0.6,
@@ -174,6 +176,10 @@ def main(argv=None):
                                     "scale": f"(x - {preprocess.PIXEL_MEAN}) / {preprocess.PIXEL_STD}",
                                     "layout": "NCHW RGB float32"}}, MODELS_DIR)
     if own.finetune_minutes > 0 and not own.skip_train:  # --skip-train reuses the fine-tuned decoder too
+        if own.teacher_captions and not own.teacher_captions.exists():  # from the bundled Quality decoder
+            from training import teacher_captions
+
+            teacher_captions.main(["--max-repeats", str(own.teacher_max_repeats), "--out", str(own.teacher_captions)])
         feats = student_features(run / "best.pt", Path(dargs.data))
         flipped = student_features(run / "best.pt", Path(dargs.data), flip=True) if own.flip_augment else None
         finetune_decoder(feats, Path(own.decoder), run.with_name(run.name + "_decoder"), own.finetune_minutes,
@@ -190,7 +196,8 @@ def main(argv=None):
     bench = {kind: timed[kind]["encoder_net_ms"] for kind in ("quality", "fast")}
     bench["with_preprocessing"] = {kind: timed[kind]["encode_ms"] for kind in ("quality", "fast")}
     command = command_line("training.build_fast_encoder", argv, drop=("--skip-train", "--skip-distill"))
-    text = card(run, command, reports["quality"], reports["fast"], bench, own.teacher_captions, own.flip_augment)
+    text = card(run, command, reports["quality"], reports["fast"], bench, own.teacher_captions, own.flip_augment,
+                own.teacher_max_repeats)
     (MODELS_DIR / CARD).write_text(text, encoding="utf-8")
     print(json.dumps({k: {m: v for m, v in r.items() if m != "examples"} for k, r in reports.items()}))
 

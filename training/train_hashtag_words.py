@@ -111,7 +111,7 @@ def train(args) -> dict:
     model.eval()
     out.mkdir(parents=True, exist_ok=True)
     export(model, vocab, out, x.shape[1])
-    summary = {"words": len(vocab), "parameters": sum(p.numel() for p in model.parameters()),
+    summary = {"words": len(vocab), "train_examples": len(x), "parameters": sum(p.numel() for p in model.parameters()),
                "train_seconds": round(time.time() - start, 1), "best_dev_word_precision_at_5": round(best, 4),
                "history": history}
     write_text_atomic(out / "words_summary.json", json.dumps(summary, indent=1))
