@@ -39,7 +39,7 @@ test: install-dev
 # Reproduce the bundled English captioner from ../shared/datasets (about an hour on 2 cores).
 train-captioner: install-dev
 	$(PY) -m training.build_captioner --quantize --scst-minutes 11 --out runs/cap1 --epochs 12 --time-limit 46 --length-penalty 1.5
-	$(PY) -m training.build_captioner --quantize --scst-minutes 11 --out runs/cap2 --init runs/cap1/best.pt --flip-features .cache/features/efficientnet-lite2_flip.npy --epochs 3 --lr 2e-4 --time-limit 30 --length-penalty 1.5
+	$(PY) -m training.build_captioner --quantize --scst-minutes 12 --scst-lr 2e-5 --scst-flip --out runs/cap3 --init runs/cap1/best.pt --flip-features .cache/features/efficientnet-lite2_flip.npy --epochs 3 --lr 2e-4 --time-limit 30 --length-penalty 1.5
 
 bench: install
 	$(VENV)/bin/captag bench --json

@@ -179,3 +179,18 @@ def test_card_names_the_command_of_the_run_it_continued(tmp_path):
         f"`python -m training.build_captioner --out cap1` (makes `{first / 'best.pt'}`), "
         "then `python -m training.build_captioner --init cap1/best.pt`")
     assert _chain({}, "python -m x") == "`python -m x`"
+
+
+def test_scst_can_see_mirrored_photos(tiny_run):
+    from training import train_scst
+
+    root, run, _, _ = tiny_run
+    feats = root / "features"
+    extract_features.main(["--encoder", "efficientnet-lite0", "--out", str(feats), "--limit", "6", "--flip"])
+    out = root / "scst_flip"
+    out.mkdir()
+    summary = train_scst.train(train_scst.parser().parse_args([
+        "--init", str(run / "best.pt"), "--features", str(feats / "efficientnet-lite0.npy"), "--out", str(out),
+        "--minutes", "0.05", "--batch", "2", "--k", "3", "--eval-every", "1", "--threads", "1",
+        "--flip-features", str(feats / "efficientnet-lite0_flip.npy"), "--flip-prob", "1"]))
+    assert summary["steps"] >= 1 and (out / "best.pt").exists()

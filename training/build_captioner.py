@@ -36,6 +36,8 @@ def main(argv=None):
     ap.add_argument("--quantize", action="store_true", help="int8 decoder weights (keeps the bundle under 40 MB)")
     ap.add_argument("--lang", default="en", choices=sorted(TITLES))
     ap.add_argument("--scst-minutes", type=float, default=0, help="then self-critical CIDEr-D training (0 = off)")
+    ap.add_argument("--scst-lr", type=float, default=5e-5)
+    ap.add_argument("--scst-flip", action="store_true", help="self-critical training sees mirrored photos too (--flip-features)")
     own, rest = ap.parse_known_args(argv)
     rest += ["--lang", own.lang]
     targs = train_captioner.parser().parse_args(rest)
@@ -54,8 +56,9 @@ def main(argv=None):
     if own.scst_minutes > 0:
         scst_run = run.with_name(run.name + "_scst")
         if not own.skip_train:
+            flips = ["--flip-features", targs.flip_features] if own.scst_flip and targs.flip_features else []
             train_scst.main(["--init", str(run / "best.pt"), "--features", targs.features, "--out", str(scst_run),
-                             "--minutes", str(own.scst_minutes)])
+                             "--minutes", str(own.scst_minutes), "--lr", str(own.scst_lr)] + flips)
         shutil.copyfile(run / "train_summary.json", scst_run / "train_summary.json")
         run = scst_run
     export_captioner.export_all(run, ENCODER, MODELS_DIR, card, own.quantize, own.lang)

@@ -24,7 +24,7 @@ from training.extract_features import load_features
 from training.flickr8k import read_captions, read_split
 from training.metrics import CiderD
 from training.run_utils import run_main, run_parser, seed_everything
-from training.train_captioner import evaluate
+from training.train_captioner import FlippedFeatures, evaluate
 
 log = logging.getLogger("scst")
 
@@ -63,6 +63,7 @@ def train(args) -> dict:
     shutil.copyfile(init.parent / "vocab.json", out / "vocab.json")  # the run folder is exportable on its own
     feats_all, rows = load_features(Path(args.features))
     feats_mem = np.asarray(feats_all)
+    flipped = FlippedFeatures(Path(args.flip_features), args.flip_prob) if args.flip_features else None
     data = Path(args.data)
     captions = read_captions(data, vocab.lang)
     train_names = [n for n in read_split(data, "train") if n in rows]
@@ -78,7 +79,10 @@ def train(args) -> dict:
     while time.time() - start < args.minutes * 60:
         for b in range(0, len(train_names), args.batch):
             names = [train_names[i] for i in np.random.permutation(len(train_names))[: args.batch]]
-            f = torch.from_numpy(feats_mem[[rows[n] for n in names]].astype(np.float32))
+            f = feats_mem[[rows[n] for n in names]].astype(np.float32)
+            if flipped:
+                flipped.swap_in(f, names)
+            f = torch.from_numpy(f)
             model.eval()  # sample without dropout
             seqs = sample(model, f, vocab, args.k, max_len)
             words = [vocab.decode(s.tolist()) for s in seqs]
@@ -122,6 +126,8 @@ def parser():
     ap.add_argument("--k", type=int, default=5, help="samples per image")
     ap.add_argument("--lr", type=float, default=5e-5)
     ap.add_argument("--eval-every", type=int, default=100)
+    ap.add_argument("--flip-features", default=None, help="features of the mirrored train photos (augmentation)")
+    ap.add_argument("--flip-prob", type=float, default=0.5)
     ap.add_argument("--dev-limit", type=int, default=0)
     return ap
 
