@@ -96,6 +96,11 @@ class FlippedFeatures:
                 batch[i] = self.feats[self.rows[n]]
 
 
+def add_flip_options(ap: argparse.ArgumentParser) -> None:
+    ap.add_argument("--flip-features", default=None, help="features of the mirrored train photos (augmentation)")
+    ap.add_argument("--flip-prob", type=float, default=0.5)
+
+
 def train(args) -> dict:
     seed_everything(args.seed)
     torch.set_num_threads(args.threads)
@@ -183,8 +188,7 @@ def parser() -> argparse.ArgumentParser:
     ap.add_argument("--lang", choices=["en", "ar"], default="en", help="caption language (Flickr8k has both)")
     ap.add_argument("--init", default=None, help="start from this checkpoint (its vocab.json alongside)")
     ap.add_argument("--extra-captions", default=None, help="JSON {photo: [captions]} added to the train captions")
-    ap.add_argument("--flip-features", default=None, help="features of the mirrored train photos (augmentation)")
-    ap.add_argument("--flip-prob", type=float, default=0.5)
+    add_flip_options(ap)
     ap.add_argument("--epochs", type=int, default=20)
     ap.add_argument("--time-limit", type=float, default=60.0, help="minutes")
     ap.add_argument("--batch", type=int, default=16, help="images per step (all their captions)")

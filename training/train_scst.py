@@ -24,7 +24,7 @@ from training.extract_features import load_features
 from training.flickr8k import read_captions, read_split
 from training.metrics import CiderD
 from training.run_utils import run_main, run_parser, seed_everything
-from training.train_captioner import FlippedFeatures, evaluate
+from training.train_captioner import FlippedFeatures, add_flip_options, evaluate
 
 log = logging.getLogger("scst")
 
@@ -126,8 +126,7 @@ def parser():
     ap.add_argument("--k", type=int, default=5, help="samples per image")
     ap.add_argument("--lr", type=float, default=5e-5)
     ap.add_argument("--eval-every", type=int, default=100)
-    ap.add_argument("--flip-features", default=None, help="features of the mirrored train photos (augmentation)")
-    ap.add_argument("--flip-prob", type=float, default=0.5)
+    add_flip_options(ap)
     ap.add_argument("--dev-limit", type=int, default=0)
     return ap
 
