@@ -194,3 +194,39 @@ def test_scst_can_see_mirrored_photos(tiny_run):
         "--minutes", "0.05", "--batch", "2", "--k", "3", "--eval-every", "1", "--threads", "1",
         "--flip-features", str(feats / "efficientnet-lite0_flip.npy"), "--flip-prob", "1"]))
     assert summary["steps"] >= 1 and (out / "best.pt").exists()
+
+
+def test_encoder_top_tunes_with_the_decoder_and_exports(tiny_run):
+    """--tune-top trains the encoder's last block on cached block outputs; its batch-norm statistics stay
+    frozen, and the exported init graph takes the cut features and matches torch."""
+    import onnxruntime as ort
+
+    from training.encoder_model import load_encoder
+
+    root, run, _, _ = tiny_run
+    feats = root / "features"
+    extract_features.main(["--encoder", "efficientnet-lite0", "--out", str(feats), "--limit", "6", "--cut", "14"])
+    cut_feats = feats / "efficientnet-lite0_cut14.npy"
+    wrong = train_captioner.parser().parse_args([
+        "--init", str(run / "best.pt"), "--features", str(feats / "efficientnet-lite0.npy"), "--out", str(root / "no"),
+        "--tune-top", "15"])
+    with pytest.raises(SystemExit, match="--cut 14"):
+        train_captioner.train(wrong)
+    out = root / "top"
+    summary = train_captioner.train(train_captioner.parser().parse_args([
+        "--init", str(run / "best.pt"), "--features", str(cut_feats), "--out", str(out), "--epochs", "1",
+        "--batch", "8", "--tune-top", "15", "--top-lr-scale", "1"]))
+    assert "blocks 15+" in summary["encoder_tuning"]
+    tuned = export_captioner.load_decoder(out / "best.pt")
+    pretrained = load_encoder("efficientnet-lite0").backbone
+    old, new = pretrained._blocks[15], tuned.top.backbone._blocks[15]
+    assert not torch.equal(old._project_conv.weight, new._project_conv.weight)
+    torch.testing.assert_close(old._bn2.running_mean, new._bn2.running_mean)
+
+    init, step = root / "top_init.onnx", root / "top_step.onnx"
+    export_captioner.export_decoder(tuned, init, step)
+    cached, rows = extract_features.load_features(cut_feats)
+    x = np.asarray(cached[:2], np.float32)
+    ck, _ = ort.InferenceSession(str(init)).run(None, {"features": x})
+    with torch.no_grad():
+        np.testing.assert_allclose(ck, tuned.init_cache(torch.from_numpy(x))[0].numpy(), atol=1e-4, rtol=1e-3)

@@ -25,6 +25,8 @@ class DecoderConfig:
     d_ff: int = 1024
     max_len: int = 24
     dropout: float = 0.3
+    top_from: int = 0  # > 0: the encoder's blocks from this one on are tuned with the decoder (EncoderTop)
+    top_encoder: str = "efficientnet-lite2"
 
     def to_dict(self) -> dict:
         return asdict(self)
@@ -116,12 +118,24 @@ class CaptionDecoder(nn.Module):
         self.out = nn.Linear(c.d_model, c.vocab_size, bias=False)
         self.out.weight = self.tok.weight
         self.drop = nn.Dropout(c.dropout)
+        self.top = None
+        if c.top_from:
+            from training.encoder_model import EncoderTop, load_backbone
+
+            self.top = EncoderTop(load_backbone(c.top_encoder), c.top_from)
         nn.init.normal_(self.region_pos, std=0.02)
         nn.init.normal_(self.tok.weight, std=0.02)
 
+    @property
+    def input_dim(self) -> int:
+        """Channels of the features the decoder takes: the cut encoder's when it tunes the encoder's top."""
+        return self.top.in_dim if self.top is not None else self.config.feat_dim
+
     # -- shared pieces ------------------------------------------------------
     def memory(self, feats: torch.Tensor) -> torch.Tensor:
-        """feats: B,N,feat_dim -> B,N+1,D"""
+        """feats: B,N,input_dim -> B,N+1,D"""
+        if self.top is not None:
+            feats = self.top(feats)
         feats = torch.cat([feats.mean(1, keepdim=True), feats], dim=1)
         m = self.drop(self.feat_proj(self.feat_norm(feats)) + self.region_pos)
         for layer in self.memory_layers:

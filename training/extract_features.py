@@ -1,7 +1,7 @@
 """Run the frozen encoder once over the Flickr8k images and cache the features.
 
 Output: <out>/<encoder>.npy (float16, N x positions x channels) and <out>/<encoder>.json
-(the image names, in row order); with --flip, <encoder>_flip.* hold the features of the mirrored
+(the image names, in row order); with --cut N, <encoder>_cut<N>.* hold block N's output; with --flip, <encoder>_flip.* hold the features of the mirrored
 photos, for augmenting decoder training. Rows are written in chunks to a memmap.
 """
 from __future__ import annotations
@@ -24,17 +24,17 @@ log = logging.getLogger("extract")
 
 
 def extract(root: Path, out_dir: Path, encoder: str, names: list[str], batch: int = 32, model=None,
-            flip: bool = False) -> Path:
+            flip: bool = False, cut: int | None = None) -> Path:
     """Features of `names` under out_dir/<encoder>.npy (<encoder>_flip.npy: of the mirrored photos). A given
     `model` (e.g. the distilled student) is always re-run, since its weights may have changed; the pretrained
-    encoders are cached."""
+    encoders are cached. `cut`: the output of that block instead (<encoder>_cut<N>.npy), for tuning the rest."""
     out_dir.mkdir(parents=True, exist_ok=True)
-    stem = encoder + ("_flip" if flip else "")
+    stem = encoder + (f"_cut{cut}" if cut is not None else "") + ("_flip" if flip else "")
     npy, meta = out_dir / f"{stem}.npy", out_dir / f"{stem}.json"
     if model is None and meta.exists() and json.loads(meta.read_text())["names"] == names:
         log.info("features already cached at %s", npy)
         return npy
-    model = model.eval() if model is not None else load_encoder(encoder)
+    model = model.eval() if model is not None else load_encoder(encoder, cut=cut)
     probe = model(torch.from_numpy(encoder_batch([np.zeros((224, 224, 3), np.uint8)])))
     shape = (len(names), probe.shape[1], probe.shape[2])
     mm = np.lib.format.open_memmap(str(npy) + ".part", mode="w+", dtype=np.float16, shape=shape)
@@ -50,7 +50,7 @@ def extract(root: Path, out_dir: Path, encoder: str, names: list[str], batch: in
     mm.flush()
     del mm
     Path(str(npy) + ".part").replace(npy)
-    meta.write_text(json.dumps({"encoder": encoder, "flipped": flip, "names": names}))
+    meta.write_text(json.dumps({"encoder": encoder, "flipped": flip, "cut": cut, "names": names}))
     log.info("wrote %s %s in %.0fs", npy, shape, time.time() - start)
     return npy
 
@@ -68,13 +68,14 @@ def main(argv=None):
     ap.add_argument("--encoder", default="efficientnet-lite2")
     ap.add_argument("--limit", type=int, default=0, help="only the first N images of each split (tests)")
     ap.add_argument("--flip", action="store_true", help="the mirrored train photos' features (augmentation)")
+    ap.add_argument("--cut", type=int, default=None, help="cache the output of this block (for tuning the blocks above)")
     args = ap.parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(message)s")
     lim = args.limit or None
     names = read_split(args.data, "train")[:lim]
     if not args.flip:  # dev photos are only ever scored as they are
         names += read_split(args.data, "dev")[:lim]
-    extract(args.data, args.out, args.encoder, names, flip=args.flip)
+    extract(args.data, args.out, args.encoder, names, flip=args.flip, cut=args.cut)
 
 
 if __name__ == "__main__":

@@ -50,6 +50,7 @@ class MethodAsModule(torch.nn.Module):
     def __init__(self, model: torch.nn.Module, method: str):
         super().__init__()
         self.model, self.method = model, method
+        self.train(model.training)  # export restores the wrapper's mode on the model afterwards
 
     def forward(self, *args):
         return getattr(self.model, self.method)(*args)

@@ -101,6 +101,26 @@ def add_flip_options(ap: argparse.ArgumentParser) -> None:
     ap.add_argument("--flip-prob", type=float, default=0.5)
 
 
+def check_cut(features: Path, block: int) -> str:
+    """The encoder that cached `features`, which must hold that block's output."""
+    meta = json.loads(features.with_suffix(".json").read_text())
+    cut = meta.get("cut")
+    if cut != block:
+        raise SystemExit(f"{features} holds block {cut}'s output; tuning from block {block + 1} needs "
+                         f"`python -m training.extract_features --cut {block}`")
+    return meta["encoder"]
+
+
+def param_groups(model: CaptionDecoder, args) -> list[dict]:
+    """The pretrained encoder top learns slower and is not decayed towards zero."""
+    top = [p for n, p in model.named_parameters() if n.startswith("top.")]
+    rest = [p for n, p in model.named_parameters() if not n.startswith("top.")]
+    groups = [{"params": rest}]
+    if top:
+        groups.append({"params": top, "lr": args.lr * args.top_lr_scale, "weight_decay": 0.0})
+    return groups
+
+
 def train(args) -> dict:
     seed_everything(args.seed)
     torch.set_num_threads(args.threads)
@@ -120,10 +140,18 @@ def train(args) -> dict:
         ckpt = torch.load(args.init, map_location="cpu", weights_only=True)
         vocab = Vocab.load(Path(args.init).parent / "vocab.json")
         cfg = DecoderConfig(**ckpt["config"])
+        if args.tune_top:
+            cfg.top_from = args.tune_top
+            for path in filter(None, [args.features, args.flip_features]):
+                cfg.top_encoder = check_cut(Path(path), args.tune_top - 1)
         model = CaptionDecoder(cfg)
-        model.load_state_dict(ckpt["state_dict"])
+        missing, unexpected = model.load_state_dict(ckpt["state_dict"], strict=False)
+        if unexpected or any(not k.startswith("top.") for k in missing):  # only a new top may be missing
+            raise ValueError(f"{args.init} does not fit: missing {missing[:3]}, unexpected {unexpected[:3]}")
         args.max_len = cfg.max_len  # the checkpoint's positions, whatever --max-len says
     else:
+        if args.tune_top:
+            raise SystemExit("--tune-top needs --init: a trained decoder's gradients, not a random one's, should reach the encoder")
         vocab = Vocab.build((c for n in train_names for c in captions[n]), args.min_count, args.lang)
         cfg = DecoderConfig(vocab_size=len(vocab), feat_dim=feats_mem.shape[2], n_regions=feats_mem.shape[1],
                             d_model=args.d_model, n_heads=args.heads, n_layers=args.layers, d_ff=args.d_model * 4,
@@ -134,7 +162,7 @@ def train(args) -> dict:
     g_rows, g_toks, g_valid = make_groups(train_names, train_caps, rows, vocab, args.max_len)
     steps_per_epoch = math.ceil(len(g_rows) / args.batch)
     total_steps = steps_per_epoch * args.epochs
-    opt = torch.optim.AdamW(model.parameters(), lr=args.lr, weight_decay=args.weight_decay)
+    opt = torch.optim.AdamW(param_groups(model, args), lr=args.lr, weight_decay=args.weight_decay)
     warmup = min(1000, total_steps // 10 + 1)
     sched = torch.optim.lr_scheduler.LambdaLR(
         opt, lambda s: min(1.0, (s + 1) / warmup) * 0.5 * (1 + math.cos(math.pi * min(s, total_steps) / total_steps)))
@@ -174,6 +202,9 @@ def train(args) -> dict:
                "vocab_size": len(vocab), "min_count": args.min_count, "lang": args.lang}
     if flipped:
         summary["augmentation"] = f"each train photo seen mirrored with probability {args.flip_prob:g} (its mirror image's features)"
+    if args.tune_top:
+        summary["encoder_tuning"] = (f"encoder blocks {args.tune_top}+ and head tuned with the decoder at "
+                                     f"{args.top_lr_scale:g} x its LR, batch-norm statistics frozen")
     before = Path(args.init).parent / "train_summary.json" if args.init else None
     if before and before.exists():  # the card states the time of the whole chain of runs
         prior = json.loads(before.read_text())
@@ -187,6 +218,9 @@ def parser() -> argparse.ArgumentParser:
     ap = run_parser(__doc__, "runs/captioner", seed=13)
     ap.add_argument("--lang", choices=["en", "ar"], default="en", help="caption language (Flickr8k has both)")
     ap.add_argument("--init", default=None, help="start from this checkpoint (its vocab.json alongside)")
+    ap.add_argument("--tune-top", type=int, default=0,
+                    help="also tune the encoder's blocks from this one on (needs --init and --features of block N-1)")
+    ap.add_argument("--top-lr-scale", type=float, default=0.1, help="the tuned encoder blocks' LR relative to --lr")
     ap.add_argument("--extra-captions", default=None, help="JSON {photo: [captions]} added to the train captions")
     add_flip_options(ap)
     ap.add_argument("--epochs", type=int, default=20)

@@ -89,7 +89,7 @@ def train(args) -> dict:
             reward = np.array([cider.score(names[i // args.k], w) for i, w in enumerate(words)]).reshape(-1, args.k)
             baseline = (reward.sum(1, keepdims=True) - reward) / (args.k - 1)
             adv = torch.from_numpy((reward - baseline).reshape(-1)).float()
-            model.train()
+            model.train(not args.no_dropout)
             inp = torch.cat([torch.full((seqs.shape[0], 1), vocab.bos_id), seqs[:, :-1]], 1)
             logp = model(f, inp, torch.arange(len(names)).repeat_interleave(args.k)).log_softmax(-1)
             tok_logp = logp.gather(2, seqs[:, :, None])[:, :, 0]
@@ -101,7 +101,8 @@ def train(args) -> dict:
             opt.step()
             step += 1
             if step % 20 == 0:
-                log.info("step %d reward %.3f %.0fs", step, reward.mean(), time.time() - start)
+                log.info("step %d reward %.3f length %.1f %.0fs", step, reward.mean(), mask.sum(1).mean(),
+                         time.time() - start)
             if step % args.eval_every == 0:
                 rep = evaluate(model, feats_mem, rows, dev_names, captions, vocab, model.config.max_len)
                 history.append(dict(rep, step=step))
@@ -126,6 +127,8 @@ def parser():
     ap.add_argument("--k", type=int, default=5, help="samples per image")
     ap.add_argument("--lr", type=float, default=5e-5)
     ap.add_argument("--eval-every", type=int, default=100)
+    ap.add_argument("--no-dropout", action="store_true",
+                    help="score the samples without dropout, so the gradient is for the policy that sampled them")
     add_flip_options(ap)
     ap.add_argument("--dev-limit", type=int, default=0)
     return ap
