@@ -65,7 +65,7 @@ def test_onnx_matches_torch(tiny_run):
         with torch.no_grad():
             tf = torch_enc(torch.from_numpy(encoder_input(rgb)))
         of = onnx_enc(rgb)
-        np.testing.assert_allclose(of, tf.numpy(), atol=1e-3, rtol=1e-3)
+        np.testing.assert_allclose(of["features"], tf.numpy(), atol=1e-3, rtol=1e-3)
         max_len = torch_dec.config.max_len - 1
         torch_words = train_captioner.greedy(torch_dec, tf, vocab, torch_dec.config.max_len)[0]
         # Unrestricted greedy on the ONNX graphs (the app additionally bans <unk>).
@@ -129,12 +129,15 @@ def test_mirror_average_lines_regions_up():
     def grid_encoder(rgb, side=4):
         h, w = rgb.shape[0] // side, rgb.shape[1] // side
         cells = rgb[: h * side, : w * side].reshape(side, h, side, w, 3).mean((1, 3))
-        return cells.reshape(1, side * side, 3).astype(np.float32)
+        grid = cells.reshape(1, side * side, 3).astype(np.float32)
+        return {"features": grid, "block": grid * 2}
 
     rgb = np.random.default_rng(0).integers(0, 255, (32, 48, 3)).astype(np.uint8)
     own = grid_encoder(rgb)
-    np.testing.assert_allclose(mirror_average(grid_encoder, rgb), own, rtol=1e-5)
-    assert not np.allclose(grid_encoder(rgb[:, ::-1]), own)
+    averaged = mirror_average(grid_encoder, rgb)
+    for name in own:
+        np.testing.assert_allclose(averaged[name], own[name], rtol=1e-5)
+    assert not np.allclose(grid_encoder(rgb[:, ::-1])["features"], own["features"])
 
 
 def test_flipped_features_augment_a_continued_run(tiny_run):
@@ -181,7 +184,7 @@ def test_card_names_the_command_of_the_run_it_continued(tmp_path):
     assert _chain({}, "python -m x") == "`python -m x`"
 
 
-def test_scst_can_see_mirrored_photos(tiny_run):
+def test_scst_can_see_mirrored_photos_and_mix_in_cross_entropy(tiny_run):
     from training import train_scst
 
     root, run, _, _ = tiny_run
@@ -192,7 +195,8 @@ def test_scst_can_see_mirrored_photos(tiny_run):
     summary = train_scst.train(train_scst.parser().parse_args([
         "--init", str(run / "best.pt"), "--features", str(feats / "efficientnet-lite0.npy"), "--out", str(out),
         "--minutes", "0.05", "--batch", "2", "--k", "3", "--eval-every", "1", "--threads", "1",
-        "--flip-features", str(feats / "efficientnet-lite0_flip.npy"), "--flip-prob", "1"]))
+        "--flip-features", str(feats / "efficientnet-lite0_flip.npy"), "--flip-prob", "1",
+        "--xe-weight", "0.5", "--no-dropout"]))
     assert summary["steps"] >= 1 and (out / "best.pt").exists()
 
 
@@ -223,10 +227,23 @@ def test_encoder_top_tunes_with_the_decoder_and_exports(tiny_run):
     assert not torch.equal(old._project_conv.weight, new._project_conv.weight)
     torch.testing.assert_close(old._bn2.running_mean, new._bn2.running_mean)
 
-    init, step = root / "top_init.onnx", root / "top_step.onnx"
-    export_captioner.export_decoder(tuned, init, step)
-    cached, rows = extract_features.load_features(cut_feats)
-    x = np.asarray(cached[:2], np.float32)
-    ck, _ = ort.InferenceSession(str(init)).run(None, {"features": x})
+    models = root / "top_models"
+    models.mkdir()
+    export_captioner.export_all(out, "efficientnet-lite0", models)
+    store = ModelStore(models)
+    enc, dec = Encoder(store), CaptionDecoder(store)
+    assert dec.input_name == "block14"
+    rgb = load_image(image_path(DEFAULT_ROOT, read_split(DEFAULT_ROOT, "dev")[0])).rgb
+    encoding = enc(rgb)
+    assert set(encoding) == {"features", "block14"}
     with torch.no_grad():
-        np.testing.assert_allclose(ck, tuned.init_cache(torch.from_numpy(x))[0].numpy(), atol=1e-4, rtol=1e-3)
+        cut = load_encoder("efficientnet-lite0", cut=14)(torch.from_numpy(encoder_input(rgb)))
+    np.testing.assert_allclose(encoding["block14"], cut.numpy(), atol=1e-3, rtol=1e-3)
+    init = ort.InferenceSession(str(models / "caption_en_init.onnx"))
+    ck, _ = init.run(None, {"block14": encoding["block14"]})
+    with torch.no_grad():
+        expected = tuned.eval().init_cache(cut)[0].numpy()
+    np.testing.assert_allclose(ck, expected, atol=1e-4, rtol=1e-3)
+    assert isinstance(dec.caption(encoding, DecodeOptions(beam_size=3)), str)
+    with pytest.raises(ValueError, match="block14"):
+        dec.caption({"features": encoding["features"]})

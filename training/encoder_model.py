@@ -27,18 +27,28 @@ def run_blocks(backbone: nn.Module, x: torch.Tensor, start: int, stop: int) -> t
     return x
 
 
-class SpatialEncoder(nn.Module):
-    def __init__(self, backbone: nn.Module, cut: int | None = None):
-        super().__init__()
-        self.backbone, self.cut = backbone, cut
+def flat(fmap: torch.Tensor) -> torch.Tensor:
+    return fmap.flatten(2).transpose(1, 2).contiguous()  # B, C, H, W -> B, H*W, C
 
-    def forward(self, pixels: torch.Tensor) -> torch.Tensor:
+
+class SpatialEncoder(nn.Module):
+    """`cut`: stop after that block (no head). `taps`: also return these blocks' outputs, after the features."""
+
+    def __init__(self, backbone: nn.Module, cut: int | None = None, taps: tuple[int, ...] = ()):
+        super().__init__()
+        self.backbone, self.cut, self.taps = backbone, cut, tuple(taps)
+
+    def forward(self, pixels: torch.Tensor):
         b = self.backbone
+        x = b._swish(b._bn0(b._conv_stem(pixels)))
+        tapped = []
+        for idx in range(len(b._blocks) if self.cut is None else self.cut + 1):
+            x = run_blocks(b, x, idx, idx + 1)
+            if idx in self.taps:
+                tapped.append(flat(x))
         if self.cut is None:
-            fmap = b.extract_features(pixels)  # B, C, H, W
-        else:
-            fmap = run_blocks(b, b._swish(b._bn0(b._conv_stem(pixels))), 0, self.cut + 1)
-        return fmap.flatten(2).transpose(1, 2).contiguous()  # B, H*W, C
+            x = b._swish(b._bn1(b._conv_head(x)))
+        return (flat(x), *tapped) if self.taps else flat(x)
 
 
 class EncoderTop(nn.Module):
@@ -79,5 +89,6 @@ def load_backbone(name: str, image_size: int = 224) -> nn.Module:
     return EfficientNet.from_pretrained(name, weights_path=weights, image_size=image_size)
 
 
-def load_encoder(name: str = "efficientnet-lite2", image_size: int = 224, cut: int | None = None) -> SpatialEncoder:
-    return SpatialEncoder(load_backbone(name, image_size), cut).eval()
+def load_encoder(name: str = "efficientnet-lite2", image_size: int = 224, cut: int | None = None,
+                 taps: tuple[int, ...] = ()) -> SpatialEncoder:
+    return SpatialEncoder(load_backbone(name, image_size), cut, taps).eval()

@@ -22,13 +22,16 @@ from training.flickr8k import DEFAULT_ROOT, image_path, read_captions, read_spli
 from training.metrics import caption_report
 
 
-def mirror_average(enc, rgb: np.ndarray) -> np.ndarray:
-    """The mean of the photo's region features and its mirror image's, flipped back so each region
+def mirror_average(enc, rgb: np.ndarray) -> dict[str, np.ndarray]:
+    """The mean of each encoder output for the photo and its mirror image, flipped back so each region
     lines up (regions are a square grid, row by row). Test-time augmentation at twice the encoder cost."""
-    feats = enc(rgb)
-    mirrored = enc(np.ascontiguousarray(rgb[:, ::-1]))
-    side = int(round(feats.shape[1] ** 0.5))
-    return (feats + mirrored.reshape(feats.shape[0], side, side, -1)[:, :, ::-1].reshape(feats.shape)) / 2
+    own, mirrored = enc(rgb), enc(np.ascontiguousarray(rgb[:, ::-1]))
+    out = {}
+    for name, feats in own.items():
+        side = int(round(feats.shape[1] ** 0.5))
+        back = mirrored[name].reshape(feats.shape[0], side, side, -1)[:, :, ::-1].reshape(feats.shape)
+        out[name] = (feats + back) / 2
+    return out
 
 
 def evaluate(data: Path, split: str, opts: DecodeOptions | int, encoder: str = "quality", models_dir: Path | None = None,

@@ -25,11 +25,23 @@ DATA_NOTES = {
 }
 
 
-def export_encoder(name: str, path: Path) -> None:
-    enc = load_encoder(name)
+def tap_name(block: int) -> str:
+    return f"block{block}"
+
+
+def decoder_input(cfg: DecoderConfig) -> str:
+    """The encoder output a decoder reads: a decoder that tunes the top blocks reads the block below them."""
+    return tap_name(cfg.top_from - 1) if cfg.top_from else "features"
+
+
+def export_encoder(name: str, path: Path, taps: tuple[int, ...] = ()) -> None:
+    """Outputs "features" and, for each tapped block, "block<N>" (its output, for a decoder's own top)."""
+    enc = load_encoder(name, taps=taps)
     dummy = torch.zeros(1, 3, preprocess.ENCODER_SIZE, preprocess.ENCODER_SIZE)
-    torch.onnx.export(enc, (dummy,), str(path), input_names=["pixels"], output_names=["features"],
-                      dynamic_axes={"pixels": {0: "batch"}, "features": {0: "batch"}}, opset_version=OPSET, dynamo=False)
+    outputs = ["features"] + [tap_name(t) for t in taps]
+    torch.onnx.export(enc, (dummy,), str(path), input_names=["pixels"], output_names=outputs,
+                      dynamic_axes={"pixels": {0: "batch"}, **{o: {0: "batch"} for o in outputs}},
+                      opset_version=OPSET, dynamo=False)
 
 
 def load_decoder(ckpt_path: Path) -> CaptionDecoder:
@@ -42,8 +54,9 @@ def load_decoder(ckpt_path: Path) -> CaptionDecoder:
 def export_decoder(model: CaptionDecoder, init_path: Path, step_path: Path) -> None:
     c = model.config
     feats = torch.zeros(2, c.n_regions, model.input_dim)
-    torch.onnx.export(MethodAsModule(model, "init_cache"), (feats,), str(init_path), input_names=["features"], output_names=["cross_k", "cross_v"],
-                      dynamic_axes={"features": {0: "batch"}, "cross_k": {1: "batch"}, "cross_v": {1: "batch"}},
+    source = decoder_input(c)
+    torch.onnx.export(MethodAsModule(model, "init_cache"), (feats,), str(init_path), input_names=[source], output_names=["cross_k", "cross_v"],
+                      dynamic_axes={source: {0: "batch"}, "cross_k": {1: "batch"}, "cross_v": {1: "batch"}},
                       opset_version=OPSET, dynamo=False)
     ck, cv = model.init_cache(feats)
     dh = c.d_model // c.n_heads
@@ -60,14 +73,14 @@ def export_decoder(model: CaptionDecoder, init_path: Path, step_path: Path) -> N
                       opset_version=OPSET, dynamo=False)
 
 
-def quantize_int8(path: Path) -> None:
-    """Dynamic int8 weights for MatMul/Gemm (activations stay float): about 4x smaller."""
+def quantize_int8(path: Path, convs: bool = False) -> None:
+    """Dynamic int8 weights for MatMul/Gemm, and Conv if asked (activations stay float): about 4x smaller."""
     from onnxruntime.quantization import QuantType, quantize_dynamic
 
     tmp = path.with_suffix(".fp32.onnx")
     path.replace(tmp)
     try:
-        quantize_dynamic(str(tmp), str(path), weight_type=QuantType.QInt8, op_types_to_quantize=["MatMul", "Gemm"])
+        quantize_dynamic(str(tmp), str(path), weight_type=QuantType.QInt8, op_types_to_quantize=["MatMul", "Gemm"] + ["Conv"] * convs)
     finally:
         tmp.unlink(missing_ok=True)
 
@@ -77,21 +90,23 @@ def export_all(run_dir: Path, encoder: str, models_dir: Path = MODELS_DIR, card:
     run_dir = Path(run_dir)
     ckpt = torch.load(run_dir / "best.pt", map_location="cpu", weights_only=True)
     metrics = json.loads((run_dir / "eval_dev.json").read_text()) if (run_dir / "eval_dev.json").exists() else ckpt["report"]
+    decoder = load_decoder(run_dir / "best.pt")
+    top = decoder.config.top_from
     enc_file = f"{encoder.replace('efficientnet-', 'encoder_')}.onnx"
     if not (models_dir / enc_file).exists() or lang == "en":  # the English build owns the shared encoder
-        export_encoder(encoder, models_dir / enc_file)
+        export_encoder(encoder, models_dir / enc_file, taps=(top - 1,) if top else ())
     files = {part: f"caption_{lang}_{part}.onnx" for part in ("init", "step")}
-    export_decoder(load_decoder(run_dir / "best.pt"), models_dir / files["init"], models_dir / files["step"])
+    export_decoder(decoder, models_dir / files["init"], models_dir / files["step"])
     if quantize:
-        for name in files.values():
-            quantize_int8(models_dir / name)
+        for part, name in files.items():
+            quantize_int8(models_dir / name, convs=part == "init" and bool(top))  # the tuned encoder blocks
     shutil.copyfile(run_dir / "vocab.json", models_dir / f"caption_{lang}_vocab.json")
     cfg = ckpt["config"]
     note = DATA_NOTES[lang]
     common = {"license": "Apache-2.0 (weights trained by captag)", "card": card}
     entries = [
         {"name": f"caption-{lang}-init", "task": "caption-decoder-init", "file": files["init"], "config": cfg,
-         "language": lang, "weights": "int8 dynamic (MatMul)" if quantize else "float32",
+         "language": lang, "weights": ("int8 dynamic (MatMul, Conv)" if top else "int8 dynamic (MatMul)") if quantize else "float32",
          "source": note, "metrics_dev": {k: v for k, v in metrics.items() if k != "examples"}, **common},
         {"name": f"caption-{lang}-step", "task": "caption-decoder-step", "file": files["step"], "config": cfg,
          "source": note, **common},

@@ -29,7 +29,8 @@ def teacher_captions(features: Path, data: Path, limit: int = 0, models_dir: Pat
     opts = decoder.own_options(3)
     feats, rows = load_features(features)
     names = [n for n in read_split(data, "train") if n in rows][: limit or None]
-    return {n: [decoder.caption(np.asarray(feats[rows[n]], dtype=np.float32)[None], opts)] for n in names}
+    encoded = decoder.input_name  # `features` must hold that encoder output (e.g. --cut 15 for "block15")
+    return {n: [decoder.caption({encoded: np.asarray(feats[rows[n]], dtype=np.float32)[None]}, opts)] for n in names}
 
 
 def drop_common(caps: dict[str, list[str]], max_repeats: int) -> dict[str, list[str]]:

@@ -24,7 +24,7 @@ from training.extract_features import load_features
 from training.flickr8k import read_captions, read_split
 from training.metrics import CiderD
 from training.run_utils import run_main, run_parser, seed_everything
-from training.train_captioner import FlippedFeatures, add_flip_options, evaluate
+from training.train_captioner import FlippedFeatures, add_flip_options, caption_loss, evaluate, make_groups
 
 log = logging.getLogger("scst")
 
@@ -71,6 +71,10 @@ def train(args) -> dict:
     cider = CiderD({n: [tokenize(c, vocab.lang) for c in captions[n]] for n in train_names})
     max_len = model.config.max_len - 1
     opt = torch.optim.Adam(model.parameters(), lr=args.lr)
+    # Mixed objective (Paulus et al. 2018): a little cross-entropy on the references keeps the policy a
+    # language model while it chases CIDEr-D.
+    refs = make_groups(train_names, captions, rows, vocab, model.config.max_len) if args.xe_weight else None
+    ref_index = {n: i for i, n in enumerate(train_names)}
     best = evaluate(model, feats_mem, rows, dev_names, captions, vocab, model.config.max_len)
     log.info("start dev %s", best)
     torch.save({"state_dict": model.state_dict(), "config": model.config.to_dict(), "report": best}, out / "best.pt")
@@ -95,6 +99,9 @@ def train(args) -> dict:
             tok_logp = logp.gather(2, seqs[:, :, None])[:, :, 0]
             mask = (seqs != vocab.pad_id).float()
             loss = -(adv[:, None] * tok_logp * mask).sum() / mask.sum()
+            if refs is not None:
+                gi = [ref_index[n] for n in names]
+                loss = loss + args.xe_weight * caption_loss(model, f, refs[1][gi], refs[2][gi], vocab.pad_id)
             opt.zero_grad(set_to_none=True)
             loss.backward()
             torch.nn.utils.clip_grad_norm_(model.parameters(), 1.0)
@@ -127,6 +134,7 @@ def parser():
     ap.add_argument("--k", type=int, default=5, help="samples per image")
     ap.add_argument("--lr", type=float, default=5e-5)
     ap.add_argument("--eval-every", type=int, default=100)
+    ap.add_argument("--xe-weight", type=float, default=0.0, help="add this x cross-entropy on the references")
     ap.add_argument("--no-dropout", action="store_true",
                     help="score the samples without dropout, so the gradient is for the policy that sampled them")
     add_flip_options(ap)

@@ -44,7 +44,7 @@ def _caption_times(pipelines: dict[str, Pipeline], photos, runs: int) -> dict[st
             decode = pipelines[kind].decode_for(dec)
             rows[kind].append({
                 "encode_ms": median_ms(lambda: enc(photo), runs),  # resize + normalise + network
-                "encoder_net_ms": median_ms(lambda: enc.session.run(["features"], {"pixels": pixels}), runs),
+                "encoder_net_ms": median_ms(lambda: enc.session.run(enc.outputs, {"pixels": pixels}), runs),
                 "decode_ms": median_ms(lambda: dec.caption(feats, decode), runs)})
     out = {}
     for kind, kind_rows in rows.items():

@@ -10,6 +10,8 @@ from captag_desktop.core.resources import word_list
 from captag_desktop.core.text import UNK, Vocab
 
 ENCODERS = {"quality": "encoder-quality", "fast": "encoder-fast"}
+FEATURES = "features"  # the encoder output every model reads, unless its graph names another
+Encoding = dict[str, np.ndarray]  # encoder output name -> 1 x regions x channels float32
 
 
 class Encoder:
@@ -17,10 +19,12 @@ class Encoder:
         if kind not in ENCODERS:
             raise ValueError(f"unknown encoder '{kind}', choose one of {', '.join(ENCODERS)}")
         self.session = store.session(ENCODERS[kind])
+        self.outputs = [o.name for o in self.session.get_outputs()]
 
-    def __call__(self, rgb: np.ndarray) -> np.ndarray:
-        """RGB uint8 -> 1 x regions x channels float32."""
-        return self.session.run(["features"], {"pixels": encoder_input(rgb)})[0]
+    def __call__(self, rgb: np.ndarray) -> Encoding:
+        """RGB uint8 -> every output of the encoder by name: FEATURES, and for a decoder that tunes the
+        encoder's top blocks, the output of the block below them (e.g. "block15")."""
+        return dict(zip(self.outputs, self.session.run(self.outputs, {"pixels": encoder_input(rgb)})))
 
 
 def once_tokens(vocab: Vocab, lang: str) -> frozenset[int]:
@@ -37,6 +41,7 @@ class CaptionDecoder:
         """variant "fast": the decoder fine-tuned on the Fast encoder's features (same vocabulary)."""
         name = f"caption-{lang}-{variant}" if variant else f"caption-{lang}"
         self.init = store.session(f"{name}-init")
+        self.input_name = self.init.get_inputs()[0].name  # which encoder output it reads
         self.step_sess = store.session(f"{name}-step")
         self.vocab = Vocab.from_json(store.read_json(f"caption-{lang}-vocab"))
         cfg = store.entry(f"{name}-init").raw["config"]
@@ -63,18 +68,21 @@ class CaptionDecoder:
             return DecodeOptions(beam_size)
         return DecodeOptions(beam_size, self.length_penalty)
 
-    def initial_state(self, features: np.ndarray) -> tuple:
-        ck, cv = self.init.run(None, {"features": features.astype(np.float32)})
+    def initial_state(self, encoding: Encoding) -> tuple:
+        if self.input_name not in encoding:
+            raise ValueError(f"this caption model reads the encoder's '{self.input_name}' output, which the "
+                             f"encoder does not give (it gives {', '.join(encoding)}); reinstall the models")
+        ck, cv = self.init.run(None, {self.input_name: encoding[self.input_name].astype(np.float32)})
         empty = np.zeros((self.layers, 1, self.heads, 0, self.head_dim), dtype=np.float32)
         return empty, empty.copy(), ck, cv
 
-    def decode_ids(self, features: np.ndarray, opts: DecodeOptions) -> list[int]:
-        state = self.initial_state(features)
+    def decode_ids(self, encoding: Encoding, opts: DecodeOptions) -> list[int]:
+        state = self.initial_state(encoding)
         max_len = min(opts.max_len, self.max_len - 1)
         if opts.beam_size == 1:
             return greedy_search(self._step, state, self.vocab.bos_id, self.vocab.eos_id, max_len, self.banned, self.once)
         opts = DecodeOptions(opts.beam_size, opts.length_penalty, max_len, opts.min_len, opts.block_repeat_ngram)
         return beam_search(self._step, state, self.vocab.bos_id, self.vocab.eos_id, opts, banned=self.banned, once=self.once)
 
-    def caption(self, features: np.ndarray, opts: DecodeOptions = DecodeOptions()) -> str:
-        return self.vocab.text(self.vocab.decode(self.decode_ids(features, opts)))
+    def caption(self, encoding: Encoding, opts: DecodeOptions = DecodeOptions()) -> str:
+        return self.vocab.text(self.vocab.decode(self.decode_ids(encoding, opts)))

@@ -132,9 +132,12 @@ class Pipeline:
             self._hashtag_model = HashtagModel(self.store)
         return self._hashtag_model
 
-    def hashtags(self, features: np.ndarray, caption: str, count: int, seed: int | None = None) -> list[str]:
+    def hashtags(self, encoding: dict, caption: str, count: int, seed: int | None = None) -> list[str]:
         """Caption keywords + generated tags, merged and ranked. A seed samples new ideas."""
+        from captag_desktop.core.captioner import FEATURES
         from captag_desktop.core.hashtags import HashtagOptions, caption_tags, rank
+
+        features = encoding[FEATURES]
 
         model = self.hashtag_model()
         generated, relevance, words = [], {}, {}
