@@ -95,7 +95,16 @@ def test_teacher_captions_join_the_fine_tuning_targets(tiny_run):
 
     root, run, _, _ = tiny_run
     features = root / "features" / "efficientnet-lite0.npy"
-    caps = teacher_captions.teacher_captions(features, DEFAULT_ROOT, limit=3)  # the bundled English decoder
+    lite2 = root / "features" / "efficientnet-lite2.npy"
+    reads = CaptionDecoder(ModelStore()).input_name  # the bundled English decoder's encoder output
+    if reads != "features":
+        with pytest.raises(SystemExit, match="--cut"):
+            teacher_captions.teacher_captions(lite2, DEFAULT_ROOT, limit=3)
+        cut = reads.removeprefix("block")
+        extract_features.main(["--out", str(lite2.parent), "--limit", "3", "--cut", cut])
+    else:
+        extract_features.main(["--out", str(lite2.parent), "--limit", "3"])
+    caps = teacher_captions.teacher_captions(lite2, DEFAULT_ROOT, limit=3)
     assert len(caps) == 3 and all(len(c) == 1 and len(c[0].split()) >= 3 for c in caps.values())
     extra = root / "teacher.json"
     extra.write_text(json.dumps(caps))
@@ -182,6 +191,14 @@ def test_card_names_the_command_of_the_run_it_continued(tmp_path):
         f"`python -m training.build_captioner --out cap1` (makes `{first / 'best.pt'}`), "
         "then `python -m training.build_captioner --init cap1/best.pt`")
     assert _chain({}, "python -m x") == "`python -m x`"
+    second = tmp_path / "cap2"
+    second.mkdir()
+    (second / "train_summary.json").write_text(json.dumps({"train_seconds": 60, **continued}))
+    record_command(second, "python -m training.build_captioner --init cap1/best.pt")
+    assert _chain({"continued_from": str(second / "best.pt")}, "python -m training.build_captioner --init cap2/best.pt") == (
+        f"`python -m training.build_captioner --out cap1` (makes `{first / 'best.pt'}`), "
+        f"then `python -m training.build_captioner --init cap1/best.pt` (makes `{second / 'best.pt'}`), "
+        "then `python -m training.build_captioner --init cap2/best.pt`")
 
 
 def test_scst_can_see_mirrored_photos_and_mix_in_cross_entropy(tiny_run):

@@ -46,6 +46,9 @@ def main(argv=None):
     data = Path(targs.data)
     extract = ["--data", str(data), "--encoder", ENCODER, "--out", str(Path(targs.features).parent)]
     extract_features.main(extract)
+    if targs.tune_top:  # the decoder reads, and tunes from, the output of the block below its top
+        extract += ["--cut", str(targs.tune_top - 1)]
+        extract_features.main(extract)
     if targs.flip_features:
         extract_features.main(extract + ["--flip"])
     run = Path(targs.out)

@@ -15,12 +15,12 @@ def _table(rows: list[tuple[str, str]]) -> str:
 
 
 def _chain(summary: dict, command: str) -> str:
-    """The command, preceded by the command of the run it continued when that run recorded one."""
+    """The command, preceded by the commands of the runs it continued, as far back as they recorded one."""
     if "continued_from" not in summary:
         return f"`{command}`"
     prior = json.loads((Path(summary["continued_from"]).parent / "train_summary.json").read_text())
-    return (f"`{prior['command']}` (makes `{summary['continued_from']}`), then `{command}`" if "command" in prior
-            else f"`{command}`")
+    return (f"{_chain(prior, prior['command'])} (makes `{summary['continued_from']}`), then `{command}`"
+            if "command" in prior else f"`{command}`")
 
 
 def caption_card(run_dir: Path, command: str, title: str, lang: str = "en", models_dir: Path = MODELS_DIR) -> str:
@@ -32,10 +32,15 @@ def caption_card(run_dir: Path, command: str, title: str, lang: str = "en", mode
     files = [m for m in manifest["models"] if m["name"].startswith(f"caption-{lang}") or m["name"] == "encoder-quality"]
     size_mb = sum(m["size"] for m in files) / 1e6
     cfg = next(m for m in files if m["name"] == f"caption-{lang}-init")["config"]
+    top = cfg.get("top_from", 0)
+    encoder = ("a frozen EfficientNet-Lite2 encoder (ImageNet) gives 7x7 region features" if not top else
+               f"an EfficientNet-Lite2 encoder (ImageNet) gives 7x7 region features; this decoder fine-tuned the encoder's "
+               f"blocks {top}+ and head with itself and carries that copy in its init graph, reading block {top - 1}'s "
+               "output, so the shared encoder stays frozen for the other models")
     lines = [
         f"# {title}",
         "",
-        "Image captioner: a frozen EfficientNet-Lite2 encoder (ImageNet) gives 7x7 region features; a small "
+        f"Image captioner: {encoder}; a small "
         "Transformer decoder attends over them and writes the caption with beam search and a KV cache."
         + (" Decoding blocks repeated trigrams and lets each content word (not in resources/stopwords_en.txt) appear "
            "only once, so stutter such as \"riding a bike on a bike\" cannot win." if lang == "en" else
@@ -53,7 +58,9 @@ def caption_card(run_dir: Path, command: str, title: str, lang: str = "en", mode
              + (f" (continuing `{summary['continued_from']}`)" if "continued_from" in summary else "")
              + (f" + {scst['scst_seconds'] / 60:.1f} min self-critical (CIDEr-D, {scst['steps']} steps)" if scst else "")
              + " on 2 CPU cores (features precomputed once)"),
-            ("Decoder parameters", f"{summary['parameters']:,}"),
+            ("Decoder parameters", f"{summary['parameters']:,}" + (
+                f" ({summary['top_parameters']:,} of them the tuned encoder blocks: {summary['encoder_tuning']})"
+                if "top_parameters" in summary else "")),
             ("Decoder config", ", ".join(f"{k}={v}" for k, v in cfg.items())),
             ("Vocabulary", f"{summary['vocab_size']} words (train-split words seen at least {summary.get('min_count', 5)} times)"
                            + (", Arabic normalised: no diacritics or tatweel, alef/yeh/ta-marbuta folded; shown in "

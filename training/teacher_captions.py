@@ -5,6 +5,8 @@ path says from the student's features, next to the human captions.
     python -m training.teacher_captions [--out runs/teacher_captions_en.json]
 
 Uses the cached teacher features and the bundled English decoder (beam search, its length penalty).
+A decoder that tuned the encoder's top reads block N's output: its cache sits beside the features
+as <encoder>_cut<N>.npy (`python -m training.extract_features --cut N`).
 """
 from __future__ import annotations
 
@@ -17,6 +19,7 @@ from pathlib import Path
 import numpy as np
 
 from captag_desktop.core.atomic import write_text_atomic
+from captag_desktop.core.captioner import FEATURES as FEATURES_OUTPUT
 from captag_desktop.core.captioner import CaptionDecoder
 from captag_desktop.core.models import ModelStore
 from training.extract_features import load_features
@@ -24,13 +27,25 @@ from training.flickr8k import DEFAULT_ROOT, read_split
 from training.run_utils import FEATURES
 
 
+def cache_for(decoder_input: str, features: Path) -> Path:
+    """The cache of the encoder output a decoder reads: `features` itself, or its block-N cut beside it."""
+    if decoder_input == FEATURES_OUTPUT:
+        return features
+    block = int(decoder_input.removeprefix("block"))
+    path = features.with_name(f"{features.stem}_cut{block}.npy")
+    if not path.exists():
+        raise SystemExit(f"the English decoder reads block {block}'s output: run "
+                         f"`python -m training.extract_features --cut {block} --out {features.parent}` first")
+    return path
+
+
 def teacher_captions(features: Path, data: Path, limit: int = 0, models_dir: Path | None = None) -> dict[str, list[str]]:
     decoder = CaptionDecoder(ModelStore(models_dir), "en")
     opts = decoder.own_options(3)
-    feats, rows = load_features(features)
+    feats, rows = load_features(cache_for(decoder.input_name, Path(features)))
     names = [n for n in read_split(data, "train") if n in rows][: limit or None]
-    encoded = decoder.input_name  # `features` must hold that encoder output (e.g. --cut 15 for "block15")
-    return {n: [decoder.caption({encoded: np.asarray(feats[rows[n]], dtype=np.float32)[None]}, opts)] for n in names}
+    reads = decoder.input_name
+    return {n: [decoder.caption({reads: np.asarray(feats[rows[n]], dtype=np.float32)[None]}, opts)] for n in names}
 
 
 def drop_common(caps: dict[str, list[str]], max_repeats: int) -> dict[str, list[str]]:

@@ -203,6 +203,7 @@ def train(args) -> dict:
     if flipped:
         summary["augmentation"] = f"each train photo seen mirrored with probability {args.flip_prob:g} (its mirror image's features)"
     if args.tune_top:
+        summary["top_parameters"] = count_parameters(model.top)
         summary["encoder_tuning"] = (f"encoder blocks {args.tune_top}+ and head tuned with the decoder at "
                                      f"{args.top_lr_scale:g} x its LR, batch-norm statistics frozen")
     before = Path(args.init).parent / "train_summary.json" if args.init else None
