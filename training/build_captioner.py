@@ -30,7 +30,7 @@ def record_command(run: Path, command: str) -> None:
 def main(argv=None):
     argv = list(sys.argv[1:] if argv is None else argv)
     ap = argparse.ArgumentParser(description=__doc__)
-    ap.add_argument("--skip-train", action="store_true", help="reuse the run's best.pt")
+    ap.add_argument("--skip-train", action="store_true", help="reuse the run's best.pt (and its self-critical run's)")
     ap.add_argument("--beam-size", type=int, default=3)
     ap.add_argument("--length-penalty", type=float, default=0.6)
     ap.add_argument("--quantize", action="store_true", help="int8 decoder weights (keeps the bundle under 40 MB)")
@@ -38,6 +38,7 @@ def main(argv=None):
     ap.add_argument("--scst-minutes", type=float, default=0, help="then self-critical CIDEr-D training (0 = off)")
     ap.add_argument("--scst-lr", type=float, default=5e-5)
     ap.add_argument("--scst-flip", action="store_true", help="self-critical training sees mirrored photos too (--flip-features)")
+    ap.add_argument("--scst-xe-weight", type=float, default=0.0, help="self-critical loss plus this x cross-entropy")
     own, rest = ap.parse_known_args(argv)
     rest += ["--lang", own.lang]
     targs = train_captioner.parser().parse_args(rest)
@@ -60,8 +61,9 @@ def main(argv=None):
         scst_run = run.with_name(run.name + "_scst")
         if not own.skip_train:
             flips = ["--flip-features", targs.flip_features] if own.scst_flip and targs.flip_features else []
+            xe = ["--xe-weight", str(own.scst_xe_weight)] if own.scst_xe_weight else []
             train_scst.main(["--init", str(run / "best.pt"), "--features", targs.features, "--out", str(scst_run),
-                             "--minutes", str(own.scst_minutes), "--lr", str(own.scst_lr)] + flips)
+                             "--minutes", str(own.scst_minutes), "--lr", str(own.scst_lr)] + flips + xe)
         shutil.copyfile(run / "train_summary.json", scst_run / "train_summary.json")
         run = scst_run
     export_captioner.export_all(run, ENCODER, MODELS_DIR, card, own.quantize, own.lang)
