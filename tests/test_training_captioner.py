@@ -100,7 +100,7 @@ def test_teacher_captions_join_the_fine_tuning_targets(tiny_run):
     if reads != "features":
         with pytest.raises(SystemExit, match="--cut"):
             teacher_captions.teacher_captions(lite2, DEFAULT_ROOT, limit=3)
-        cut = reads.removeprefix("block")
+        cut = str(export_captioner.tapped_block(reads))
         extract_features.main(["--out", str(lite2.parent), "--limit", "3", "--cut", cut])
     else:
         extract_features.main(["--out", str(lite2.parent), "--limit", "3"])

@@ -27,6 +27,10 @@ def run_blocks(backbone: nn.Module, x: torch.Tensor, start: int, stop: int) -> t
     return x
 
 
+def head(backbone: nn.Module, x: torch.Tensor) -> torch.Tensor:
+    return backbone._swish(backbone._bn1(backbone._conv_head(x)))
+
+
 def flat(fmap: torch.Tensor) -> torch.Tensor:
     return fmap.flatten(2).transpose(1, 2).contiguous()  # B, C, H, W -> B, H*W, C
 
@@ -47,7 +51,7 @@ class SpatialEncoder(nn.Module):
             if idx in self.taps:
                 tapped.append(flat(x))
         if self.cut is None:
-            x = b._swish(b._bn1(b._conv_head(x)))
+            x = head(b, x)
         return (flat(x), *tapped) if self.taps else flat(x)
 
 
@@ -73,10 +77,8 @@ class EncoderTop(nn.Module):
     def forward(self, feats: torch.Tensor) -> torch.Tensor:
         side = math.isqrt(int(feats.shape[1]))  # a constant in the exported graph: the grid is fixed
         x = feats.transpose(1, 2).unflatten(2, (side, side))
-        bb = self.backbone
-        x = run_blocks(bb, x, self.start, len(bb._blocks))
-        x = bb._swish(bb._bn1(bb._conv_head(x)))
-        return x.flatten(2).transpose(1, 2)
+        x = run_blocks(self.backbone, x, self.start, len(self.backbone._blocks))
+        return flat(head(self.backbone, x))
 
 
 def load_backbone(name: str, image_size: int = 224) -> nn.Module:

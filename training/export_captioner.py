@@ -13,6 +13,7 @@ from pathlib import Path
 import torch
 
 from captag_desktop.core import preprocess
+from captag_desktop.core.captioner import FEATURES
 from training.caption_model import CaptionDecoder, DecoderConfig
 from training.encoder_model import load_encoder
 from training.manifest_tool import MODELS_DIR, update_entry
@@ -29,16 +30,21 @@ def tap_name(block: int) -> str:
     return f"block{block}"
 
 
+def tapped_block(output: str) -> int | None:
+    """The block whose output an encoder output name carries (tap_name's inverse); None for FEATURES."""
+    return None if output == FEATURES else int(output.removeprefix("block"))
+
+
 def decoder_input(cfg: DecoderConfig) -> str:
     """The encoder output a decoder reads: a decoder that tunes the top blocks reads the block below them."""
-    return tap_name(cfg.top_from - 1) if cfg.top_from else "features"
+    return tap_name(cfg.top_from - 1) if cfg.top_from else FEATURES
 
 
 def export_encoder(name: str, path: Path, taps: tuple[int, ...] = ()) -> None:
-    """Outputs "features" and, for each tapped block, "block<N>" (its output, for a decoder's own top)."""
+    """Outputs FEATURES and, for each tapped block, "block<N>" (its output, for a decoder's own top)."""
     enc = load_encoder(name, taps=taps)
     dummy = torch.zeros(1, 3, preprocess.ENCODER_SIZE, preprocess.ENCODER_SIZE)
-    outputs = ["features"] + [tap_name(t) for t in taps]
+    outputs = [FEATURES] + [tap_name(t) for t in taps]
     torch.onnx.export(enc, (dummy,), str(path), input_names=["pixels"], output_names=outputs,
                       dynamic_axes={"pixels": {0: "batch"}, **{o: {0: "batch"} for o in outputs}},
                       opset_version=OPSET, dynamo=False)

@@ -19,9 +19,9 @@ from pathlib import Path
 import numpy as np
 
 from captag_desktop.core.atomic import write_text_atomic
-from captag_desktop.core.captioner import FEATURES as FEATURES_OUTPUT
 from captag_desktop.core.captioner import CaptionDecoder
 from captag_desktop.core.models import ModelStore
+from training.export_captioner import tapped_block
 from training.extract_features import load_features
 from training.flickr8k import DEFAULT_ROOT, read_split
 from training.run_utils import FEATURES
@@ -29,9 +29,9 @@ from training.run_utils import FEATURES
 
 def cache_for(decoder_input: str, features: Path) -> Path:
     """The cache of the encoder output a decoder reads: `features` itself, or its block-N cut beside it."""
-    if decoder_input == FEATURES_OUTPUT:
+    block = tapped_block(decoder_input)
+    if block is None:
         return features
-    block = int(decoder_input.removeprefix("block"))
     path = features.with_name(f"{features.stem}_cut{block}.npy")
     if not path.exists():
         raise SystemExit(f"the English decoder reads block {block}'s output: run "
