@@ -217,13 +217,9 @@ def test_scst_can_see_mirrored_photos_and_mix_in_cross_entropy(tiny_run):
     assert summary["steps"] >= 1 and (out / "best.pt").exists()
 
 
-def test_encoder_top_tunes_with_the_decoder_and_exports(tiny_run):
-    """--tune-top trains the encoder's last block on cached block outputs; its batch-norm statistics stay
-    frozen, and the exported init graph takes the cut features and matches torch."""
-    import onnxruntime as ort
-
-    from training.encoder_model import load_encoder
-
+@pytest.fixture(scope="module")
+def tuned_run(tiny_run):
+    """A continued run that tunes the encoder's last block (--tune-top 15) on cached block-14 outputs."""
     root, run, _, _ = tiny_run
     feats = root / "features"
     extract_features.main(["--encoder", "efficientnet-lite0", "--out", str(feats), "--limit", "6", "--cut", "14"])
@@ -237,6 +233,17 @@ def test_encoder_top_tunes_with_the_decoder_and_exports(tiny_run):
     summary = train_captioner.train(train_captioner.parser().parse_args([
         "--init", str(run / "best.pt"), "--features", str(cut_feats), "--out", str(out), "--epochs", "1",
         "--batch", "8", "--tune-top", "15", "--top-lr-scale", "1"]))
+    return root, out, cut_feats, summary
+
+
+def test_encoder_top_tunes_with_the_decoder_and_exports(tuned_run):
+    """--tune-top trains the encoder's last block on cached block outputs; its batch-norm statistics stay
+    frozen, and the exported init graph takes the cut features and matches torch."""
+    import onnxruntime as ort
+
+    from training.encoder_model import load_encoder
+
+    root, out, _, summary = tuned_run
     assert "blocks 15+" in summary["encoder_tuning"]
     tuned = export_captioner.load_decoder(out / "best.pt")
     pretrained = load_encoder("efficientnet-lite0").backbone
@@ -264,3 +271,18 @@ def test_encoder_top_tunes_with_the_decoder_and_exports(tiny_run):
     assert isinstance(dec.caption(encoding, DecodeOptions(beam_size=3)), str)
     with pytest.raises(ValueError, match="block14"):
         dec.caption({"features": encoding["features"]})
+
+
+def test_scst_can_freeze_a_tuned_encoder_top(tuned_run):
+    from training import train_scst
+
+    root, top_run, cut_feats, _ = tuned_run
+    args = train_scst.parser().parse_args([
+        "--init", str(top_run / "best.pt"), "--features", str(cut_feats), "--out", str(root / "scst_frozen_top"),
+        "--minutes", "0.05", "--batch", "2", "--k", "3", "--eval-every", "1", "--threads", "1", "--top-lr-scale", "0"])
+    model = export_captioner.load_decoder(top_run / "best.pt")
+    optimised = {id(p) for g in train_scst.optimizer(model, args).param_groups for p in g["params"]}
+    assert not any(id(p) in optimised or p.requires_grad for p in model.top.parameters())
+    assert all(id(p) in optimised for p in model.layers.parameters())
+    (root / "scst_frozen_top").mkdir()
+    assert train_scst.train(args)["steps"] >= 1

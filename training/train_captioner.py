@@ -113,8 +113,9 @@ def check_cut(features: Path, block: int) -> str:
 
 def param_groups(model: CaptionDecoder, args) -> list[dict]:
     """The pretrained encoder top learns slower and is not decayed towards zero."""
-    top = [p for n, p in model.named_parameters() if n.startswith("top.")]
-    rest = [p for n, p in model.named_parameters() if not n.startswith("top.")]
+    named = [(n, p) for n, p in model.named_parameters() if p.requires_grad]
+    top = [p for n, p in named if n.startswith("top.")]
+    rest = [p for n, p in named if not n.startswith("top.")]
     groups = [{"params": rest}]
     if top:
         groups.append({"params": top, "lr": args.lr * args.top_lr_scale, "weight_decay": 0.0})

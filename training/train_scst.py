@@ -24,7 +24,8 @@ from training.extract_features import load_features
 from training.flickr8k import read_captions, read_split
 from training.metrics import CiderD
 from training.run_utils import run_main, run_parser, seed_everything
-from training.train_captioner import FlippedFeatures, add_flip_options, caption_loss, evaluate, make_groups
+from training.train_captioner import (FlippedFeatures, add_flip_options, caption_loss, evaluate, make_groups,
+                                      param_groups)
 
 log = logging.getLogger("scst")
 
@@ -53,6 +54,12 @@ def sample(model, feats, vocab: Vocab, k: int, max_len: int):
     return torch.stack(out, 1)
 
 
+def optimizer(model, args) -> torch.optim.Optimizer:
+    if model.top is not None and args.top_lr_scale == 0:
+        model.top.requires_grad_(False)  # which also saves its backward pass
+    return torch.optim.Adam(param_groups(model, args), lr=args.lr)
+
+
 def train(args) -> dict:
     seed_everything(args.seed)
     torch.set_num_threads(args.threads)
@@ -70,7 +77,7 @@ def train(args) -> dict:
     dev_names = [n for n in read_split(data, "dev") if n in rows][: args.dev_limit or None]
     cider = CiderD({n: [tokenize(c, vocab.lang) for c in captions[n]] for n in train_names})
     max_len = model.config.max_len - 1
-    opt = torch.optim.Adam(model.parameters(), lr=args.lr)
+    opt = optimizer(model, args)
     # Mixed objective (Paulus et al. 2018): a little cross-entropy on the references keeps the policy a
     # language model while it chases CIDEr-D.
     refs = make_groups(train_names, captions, rows, vocab, model.config.max_len) if args.xe_weight else None
@@ -137,6 +144,8 @@ def parser():
     ap.add_argument("--xe-weight", type=float, default=0.0, help="add this x cross-entropy on the references")
     ap.add_argument("--no-dropout", action="store_true",
                     help="score the samples without dropout, so the gradient is for the policy that sampled them")
+    ap.add_argument("--top-lr-scale", type=float, default=1.0,
+                    help="a tuned encoder top's LR relative to --lr (0 = frozen)")
     add_flip_options(ap)
     ap.add_argument("--dev-limit", type=int, default=0)
     return ap
