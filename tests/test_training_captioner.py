@@ -125,8 +125,8 @@ def test_evaluation_decodes_each_path_with_its_own_length_penalty():
     store = ModelStore()
     for encoder, entry in (("quality", "caption-en-init"), ("fast", "caption-en-fast-init")):
         own = store.entry(entry).raw.get("decode", {}).get("length_penalty", 0.6)
-        assert evaluate(DEFAULT_ROOT, "dev", 1, encoder, limit=1)["length_penalty"] == own
-    assert evaluate(DEFAULT_ROOT, "dev", DecodeOptions(1, 0.3), "fast", limit=1)["length_penalty"] == 0.3
+        assert evaluate(DEFAULT_ROOT, "dev", 1, encoder=encoder, limit=1)["length_penalty"] == own
+    assert evaluate(DEFAULT_ROOT, "dev", 1, 0.3, "fast", limit=1)["length_penalty"] == 0.3
 
 
 def test_mirror_average_lines_regions_up():

@@ -11,7 +11,6 @@ import shutil
 import sys
 from pathlib import Path
 
-from captag_desktop.core.beam_search import DecodeOptions
 from training import evaluate_captioner, export_captioner, extract_features, train_captioner, train_scst
 from training.manifest_tool import MODELS_DIR, amend_entry
 from training.model_card import caption_card
@@ -67,7 +66,7 @@ def main(argv=None):
         shutil.copyfile(run / "train_summary.json", scst_run / "train_summary.json")
         run = scst_run
     export_captioner.export_all(run, ENCODER, MODELS_DIR, card, own.quantize, own.lang)
-    report = evaluate_captioner.evaluate(data, "dev", DecodeOptions(own.beam_size, own.length_penalty), lang=own.lang)
+    report = evaluate_captioner.evaluate(data, "dev", own.beam_size, own.length_penalty, lang=own.lang)
     (run / "eval_dev.json").write_text(json.dumps(report, indent=1, ensure_ascii=False))
     metrics = {k: v for k, v in report.items() if k != "examples"}
     amend_entry(f"caption-{own.lang}-init", metrics_dev=metrics,

@@ -34,16 +34,15 @@ def mirror_average(enc, rgb: np.ndarray) -> dict[str, np.ndarray]:
     return out
 
 
-def evaluate(data: Path, split: str, opts: DecodeOptions | int, encoder: str = "quality", models_dir: Path | None = None,
-             limit: int = 0, lang: str = "en", mirror: bool = False) -> dict:
-    """opts: decoding options, or just a beam size to decode as the app does, with the decoder's
-    own length penalty (its manifest 'decode', else 0.6). mirror: an experiment the app does not
-    run, features averaged with the mirror image's (mirror_average)."""
+def evaluate(data: Path, split: str, beam_size: int = 3, length_penalty: float | None = None, encoder: str = "quality",
+             models_dir: Path | None = None, limit: int = 0, lang: str = "en", mirror: bool = False) -> dict:
+    """length_penalty None decodes as the app does, with the decoder's own (its manifest 'decode', else
+    the default). mirror: an experiment the app does not run, features averaged with the mirror
+    image's (mirror_average)."""
     store = ModelStore(models_dir)
     variant = "fast" if encoder == "fast" and store.has(f"caption-{lang}-fast-step") else ""
     enc, dec = Encoder(store, encoder), CaptionDecoder(store, lang, variant)
-    if isinstance(opts, int):
-        opts = dec.own_options(opts)
+    opts = dec.own_options(beam_size) if length_penalty is None else DecodeOptions(beam_size, length_penalty)
     names = read_split(data, split)[: limit or None]
     captions = read_captions(data, lang)
     hyps, times, examples = {}, [], []
@@ -77,8 +76,8 @@ def main(argv=None):
                     help="experiment: average each photo's features with its mirror image's (two encoder passes)")
     ap.add_argument("--out", type=Path, default=None, help="write the report JSON here")
     args = ap.parse_args(argv)
-    opts = args.beam_size if args.length_penalty is None else DecodeOptions(args.beam_size, args.length_penalty)
-    report = evaluate(args.data, args.split, opts, args.encoder, args.models_dir, args.limit, args.lang, args.mirror_average)
+    report = evaluate(args.data, args.split, args.beam_size, args.length_penalty, args.encoder, args.models_dir,
+                      args.limit, args.lang, args.mirror_average)
     text = json.dumps(report, indent=1, ensure_ascii=False)
     if args.out:
         args.out.write_text(text + "\n", encoding="utf-8")
