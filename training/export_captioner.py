@@ -104,9 +104,10 @@ def quantize_int8(path: Path, convs: bool = False) -> None:
 def export_all(run_dir: Path, encoder: str, models_dir: Path = MODELS_DIR, card: str = "captioner-en.md",
                quantize: bool = False, lang: str = "en") -> list[dict]:
     run_dir = Path(run_dir)
-    ckpt = torch.load(run_dir / "best.pt", map_location="cpu", weights_only=True)
-    metrics = json.loads((run_dir / "eval_dev.json").read_text()) if (run_dir / "eval_dev.json").exists() else ckpt["report"]
     decoder = load_decoder(run_dir / "best.pt")
+    evaluated = run_dir / "eval_dev.json"
+    metrics = json.loads(evaluated.read_text()) if evaluated.exists() else \
+        torch.load(run_dir / "best.pt", map_location="cpu", weights_only=True)["report"]  # training's greedy dev score
     top = decoder.config.top_from
     enc_file = f"{encoder.replace('efficientnet-', 'encoder_')}.onnx"
     if not (models_dir / enc_file).exists() or lang == "en":  # the English build owns the shared encoder
@@ -117,7 +118,7 @@ def export_all(run_dir: Path, encoder: str, models_dir: Path = MODELS_DIR, card:
         for part, name in files.items():
             quantize_int8(models_dir / name, convs=part == "init" and bool(top))  # the tuned encoder blocks
     shutil.copyfile(run_dir / "vocab.json", models_dir / f"caption_{lang}_vocab.json")
-    cfg = ckpt["config"]
+    cfg = decoder.config.to_dict()
     note = DATA_NOTES[lang]
     common = {"license": "Apache-2.0 (weights trained by captag)", "card": card}
     entries = [
