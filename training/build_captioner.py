@@ -38,6 +38,8 @@ def main(argv=None):
     ap.add_argument("--scst-lr", type=float, default=5e-5)
     ap.add_argument("--scst-flip", action="store_true", help="self-critical training sees mirrored photos too (--flip-features)")
     ap.add_argument("--scst-xe-weight", type=float, default=0.0, help="self-critical loss plus this x cross-entropy")
+    ap.add_argument("--scst-top-lr-scale", type=float, default=1.0,
+                    help="a tuned encoder top's LR in self-critical training, relative to --scst-lr (0 = frozen)")
     own, rest = ap.parse_known_args(argv)
     rest += ["--lang", own.lang]
     targs = train_captioner.parser().parse_args(rest)
@@ -62,7 +64,8 @@ def main(argv=None):
             flips = ["--flip-features", targs.flip_features] if own.scst_flip and targs.flip_features else []
             xe = ["--xe-weight", str(own.scst_xe_weight)] if own.scst_xe_weight else []
             train_scst.main(["--init", str(run / "best.pt"), "--features", targs.features, "--out", str(scst_run),
-                             "--minutes", str(own.scst_minutes), "--lr", str(own.scst_lr)] + flips + xe)
+                             "--minutes", str(own.scst_minutes), "--lr", str(own.scst_lr),
+                             "--top-lr-scale", str(own.scst_top_lr_scale)] + flips + xe)
         shutil.copyfile(run / "train_summary.json", scst_run / "train_summary.json")
         run = scst_run
     export_captioner.export_all(run, ENCODER, MODELS_DIR, card, own.quantize, own.lang)
