@@ -286,3 +286,22 @@ def test_scst_can_freeze_a_tuned_encoder_top(tuned_run):
     assert all(id(p) in optimised for p in model.layers.parameters())
     (root / "scst_frozen_top").mkdir()
     assert train_scst.train(args)["steps"] >= 1
+
+
+def test_a_downsampling_top_exports_for_the_larger_grid_below_it(tmp_path):
+    """Tuning from a stride-2 block (lite0's block 11: 14x14 -> 7x7) makes the init graph read 4x the regions."""
+    import onnxruntime as ort
+
+    from training.caption_model import CaptionDecoder as TorchDecoder
+    from training.caption_model import DecoderConfig
+
+    cfg = DecoderConfig(vocab_size=20, d_model=32, n_heads=2, n_layers=1, d_ff=64, max_len=8, top_from=11,
+                        top_encoder="efficientnet-lite0")
+    model = TorchDecoder(cfg).eval()
+    assert model.input_regions == 4 * cfg.n_regions
+    export_captioner.export_decoder(model, tmp_path / "init.onnx", tmp_path / "step.onnx")
+    feats = np.random.default_rng(0).normal(size=(1, 196, model.input_dim)).astype(np.float32)
+    (ck, _) = ort.InferenceSession(str(tmp_path / "init.onnx")).run(None, {"block10": feats})
+    with torch.no_grad():
+        expected = model.init_cache(torch.from_numpy(feats))[0].numpy()
+    np.testing.assert_allclose(ck, expected, atol=1e-4, rtol=1e-3)

@@ -131,6 +131,11 @@ class CaptionDecoder(nn.Module):
         """Channels of the features the decoder takes: the cut encoder's when it tunes the encoder's top."""
         return self.top.in_dim if self.top is not None else self.config.feat_dim
 
+    @property
+    def input_regions(self) -> int:
+        """Regions of the features the decoder takes: more than it attends to when its top downsamples."""
+        return self.config.n_regions * (self.top.region_factor if self.top is not None else 1)
+
     # -- shared pieces ------------------------------------------------------
     def memory(self, feats: torch.Tensor) -> torch.Tensor:
         """feats: B,N,input_dim -> B,N+1,D"""

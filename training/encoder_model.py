@@ -27,6 +27,11 @@ def run_blocks(backbone: nn.Module, x: torch.Tensor, start: int, stop: int) -> t
     return x
 
 
+def _stride(block: nn.Module) -> int:
+    s = block._block_args.stride
+    return int(s[0] if isinstance(s, (list, tuple)) else s)
+
+
 def head(backbone: nn.Module, x: torch.Tensor) -> torch.Tensor:
     return backbone._swish(backbone._bn1(backbone._conv_head(x)))
 
@@ -63,6 +68,8 @@ class EncoderTop(nn.Module):
         super().__init__()
         self.backbone, self.start = backbone, start
         self.in_dim = backbone._blocks[start]._block_args.input_filters
+        # Regions in per region out: a stride-2 block in the top (e.g. block 15 of Lite2) quarters the grid.
+        self.region_factor = math.prod(_stride(b) ** 2 for b in backbone._blocks[start:])
         del backbone._conv_stem, backbone._bn0, backbone._fc  # unused here; keeps the checkpoint small
         backbone._blocks = nn.ModuleList(
             blk if i >= start else nn.Identity() for i, blk in enumerate(backbone._blocks))

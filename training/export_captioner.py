@@ -59,7 +59,7 @@ def load_decoder(ckpt_path: Path) -> CaptionDecoder:
 
 def export_decoder(model: CaptionDecoder, init_path: Path, step_path: Path) -> None:
     c = model.config
-    feats = torch.zeros(2, c.n_regions, model.input_dim)
+    feats = torch.zeros(2, model.input_regions, model.input_dim)
     source = decoder_input(c)
     torch.onnx.export(MethodAsModule(model, "init_cache"), (feats,), str(init_path), input_names=[source], output_names=["cross_k", "cross_v"],
                       dynamic_axes={source: {0: "batch"}, "cross_k": {1: "batch"}, "cross_v": {1: "batch"}},
