@@ -305,3 +305,26 @@ def test_a_downsampling_top_exports_for_the_larger_grid_below_it(tmp_path):
     with torch.no_grad():
         expected = model.init_cache(torch.from_numpy(feats))[0].numpy()
     np.testing.assert_allclose(ck, expected, atol=1e-4, rtol=1e-3)
+
+
+def test_pointwise_conv_weights_are_stored_int8_per_channel(tmp_path):
+    """The tuned top's 1x1 convs keep float compute with int8 weights; depthwise convs stay float."""
+    import onnx
+    import onnxruntime as ort
+    from onnx import numpy_helper
+
+    net = torch.nn.Sequential(torch.nn.Conv2d(64, 256, 1), torch.nn.Conv2d(256, 256, 3, padding=1, groups=256),
+                              torch.nn.Conv2d(256, 64, 1)).eval()
+    path = tmp_path / "convs.onnx"
+    x = torch.randn(1, 64, 7, 7)
+    torch.onnx.export(net, (x,), str(path), input_names=["x"], output_names=["y"], opset_version=17, dynamo=False)
+    float_size = path.stat().st_size
+    export_captioner.int8_conv_weights(path)
+    stored = {i.name: numpy_helper.to_array(i) for i in onnx.load(str(path)).graph.initializer}
+    int8 = [n for n, w in stored.items() if w.dtype == np.int8 and w.ndim == 4]
+    assert len(int8) == 2 and all(stored[n].shape[2:] == (1, 1) for n in int8)
+    assert path.stat().st_size < float_size / 2
+    (y,) = ort.InferenceSession(str(path)).run(None, {"x": x.numpy()})
+    with torch.no_grad():
+        expected = net(x).numpy()
+    np.testing.assert_allclose(y, expected, atol=0.02 * np.abs(expected).max())

@@ -10,9 +10,11 @@ import json
 import shutil
 from pathlib import Path
 
+import numpy as np
 import torch
 
 from captag_desktop.core import preprocess
+from captag_desktop.core.atomic import atomic_path
 from captag_desktop.core.captioner import FEATURES
 from training.caption_model import CaptionDecoder, DecoderConfig
 from training.encoder_model import load_encoder
@@ -87,18 +89,48 @@ def depthwise_convs(path: Path) -> list[str]:
 
 
 def quantize_int8(path: Path, convs: bool = False) -> None:
-    """Dynamic int8 weights for MatMul/Gemm, and for the 1x1 Convs if asked (activations stay float): about 4x
-    smaller. Depthwise convs stay float: they hold few weights, and one scale over a 3x3 kernel per channel is coarse."""
+    """Dynamic int8 weights for MatMul/Gemm (about 4x smaller), and int8 weights for the 1x1 Convs if asked."""
     from onnxruntime.quantization import QuantType, quantize_dynamic
 
     tmp = path.with_suffix(".fp32.onnx")
     path.replace(tmp)
     try:
-        quantize_dynamic(str(tmp), str(path), weight_type=QuantType.QInt8,
-                         op_types_to_quantize=["MatMul", "Gemm"] + ["Conv"] * convs,
-                         nodes_to_exclude=depthwise_convs(tmp) if convs else None)
+        quantize_dynamic(str(tmp), str(path), weight_type=QuantType.QInt8, op_types_to_quantize=["MatMul", "Gemm"])
     finally:
         tmp.unlink(missing_ok=True)
+    if convs:
+        int8_conv_weights(path)
+
+
+def int8_conv_weights(path: Path) -> None:
+    """Stores each pointwise Conv's weights as int8 with one scale per output channel, dequantized in the graph;
+    the convolution itself stays float. Measured on the tuned encoder top, this ran 3x faster than onnxruntime's
+    dynamic int8 Conv (which also quantizes the activations, so it erred twice as much) at the same size.
+    Depthwise convs stay float: they hold few weights, and their dequantize is not folded away (2x slower)."""
+    import onnx
+    from onnx import helper, numpy_helper
+
+    model = onnx.load(str(path))
+    graph = model.graph
+    weights = {i.name: i for i in graph.initializer}
+    depthwise = set(depthwise_convs(path))
+    dequantize = []
+    for node in graph.node:
+        if node.op_type != "Conv" or node.name in depthwise or node.input[1] not in weights:
+            continue
+        name = node.input[1]
+        w = numpy_helper.to_array(weights[name])
+        scale = (np.abs(w).reshape(len(w), -1).max(1) / 127).astype(np.float32) + np.float32(1e-12)
+        q = np.clip(np.round(w / scale.reshape(-1, *[1] * (w.ndim - 1))), -127, 127).astype(np.int8)
+        graph.initializer.remove(weights[name])
+        graph.initializer.extend([numpy_helper.from_array(q, f"{name}_int8"), numpy_helper.from_array(scale, f"{name}_scale"),
+                                  numpy_helper.from_array(np.zeros(len(w), np.int8), f"{name}_zero")])
+        dequantize.append(helper.make_node("DequantizeLinear", [f"{name}_int8", f"{name}_scale", f"{name}_zero"], [name],
+                                           axis=0, name=f"{name}_dequantize"))
+    for i, node in enumerate(dequantize):  # before their convs, so the graph stays in topological order
+        graph.node.insert(i, node)
+    with atomic_path(path) as tmp:
+        onnx.save(model, str(tmp))
 
 
 def export_all(run_dir: Path, encoder: str, models_dir: Path = MODELS_DIR, card: str = "captioner-en.md",
@@ -123,7 +155,7 @@ def export_all(run_dir: Path, encoder: str, models_dir: Path = MODELS_DIR, card:
     common = {"license": "Apache-2.0 (weights trained by captag)", "card": card}
     entries = [
         {"name": f"caption-{lang}-init", "task": "caption-decoder-init", "file": files["init"], "config": cfg,
-         "language": lang, "weights": ("int8 dynamic (MatMul, Conv)" if top else "int8 dynamic (MatMul)") if quantize else "float32",
+         "language": lang, "weights": ("int8 dynamic (MatMul); int8 per-channel 1x1 Conv weights" if top else "int8 dynamic (MatMul)") if quantize else "float32",
          "source": note, "metrics_dev": {k: v for k, v in metrics.items() if k != "examples"}, **common},
         {"name": f"caption-{lang}-step", "task": "caption-decoder-step", "file": files["step"], "config": cfg,
          "source": note, **common},
