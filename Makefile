@@ -41,7 +41,7 @@ train-captioner: install-dev
 	$(PY) -m training.build_captioner --quantize --scst-minutes 11 --out runs/cap1 --epochs 12 --time-limit 46 --length-penalty 1.5
 	$(PY) -m training.build_captioner --quantize --scst-minutes 12 --scst-lr 2e-5 --scst-flip --out runs/cap3 --init runs/cap1/best.pt --flip-features .cache/features/efficientnet-lite2_flip.npy --epochs 3 --lr 2e-4 --time-limit 30 --length-penalty 1.5
 	$(PY) -m training.build_captioner --quantize --scst-minutes 12 --scst-lr 2e-5 --scst-flip --out runs/cap4 --init runs/cap3/best.pt --features .cache/features/efficientnet-lite2_cut15.npy --flip-features .cache/features/efficientnet-lite2_cut15_flip.npy --tune-top 16 --top-lr-scale 0.25 --epochs 3 --lr 2e-4 --time-limit 30 --length-penalty 1.5
-	$(PY) -m training.build_captioner --quantize --scst-minutes 12 --scst-lr 2e-5 --scst-flip --scst-top-lr-scale 0.25 --out runs/cap5_deep --init runs/cap4/best.pt --features .cache/features/efficientnet-lite2_cut11.npy --flip-features .cache/features/efficientnet-lite2_cut11_flip.npy --tune-top 12 --top-lr-scale 0.25 --epochs 4 --lr 1.5e-4 --time-limit 40 --length-penalty 1.2
+	$(PY) -m training.build_captioner --quantize --scst-minutes 12 --scst-lr 2e-5 --scst-flip --scst-top-lr-scale 0 --out runs/cap5_deep --init runs/cap4/best.pt --features .cache/features/efficientnet-lite2_cut11.npy --flip-features .cache/features/efficientnet-lite2_cut11_flip.npy --tune-top 12 --top-lr-scale 0.25 --epochs 4 --lr 1.5e-4 --time-limit 40 --length-penalty 1.5
 
 bench: install
 	$(VENV)/bin/captag bench --json
