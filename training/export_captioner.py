@@ -81,11 +81,8 @@ def export_decoder(model: CaptionDecoder, init_path: Path, step_path: Path) -> N
                       opset_version=OPSET, dynamo=False)
 
 
-def depthwise_convs(path: Path) -> list[str]:
-    import onnx
-
-    return [n.name for n in onnx.load(str(path)).graph.node
-            if n.op_type == "Conv" and any(a.name == "group" and a.i > 1 for a in n.attribute)]
+def _is_depthwise(conv) -> bool:
+    return any(a.name == "group" and a.i > 1 for a in conv.attribute)
 
 
 def quantize_int8(path: Path, convs: bool = False) -> None:
@@ -113,16 +110,16 @@ def int8_conv_weights(path: Path) -> None:
     model = onnx.load(str(path))
     graph = model.graph
     weights = {i.name: i for i in graph.initializer}
-    depthwise = set(depthwise_convs(path))
     dequantize = []
     for node in graph.node:
-        if node.op_type != "Conv" or node.name in depthwise or node.input[1] not in weights:
+        if node.op_type != "Conv" or _is_depthwise(node) or node.input[1] not in weights:
             continue
         name = node.input[1]
-        w = numpy_helper.to_array(weights[name])
+        stored = weights.pop(name)  # a weight shared by two convs is converted once
+        w = numpy_helper.to_array(stored)
         scale = (np.abs(w).reshape(len(w), -1).max(1) / 127).astype(np.float32) + np.float32(1e-12)
         q = np.clip(np.round(w / scale.reshape(-1, *[1] * (w.ndim - 1))), -127, 127).astype(np.int8)
-        graph.initializer.remove(weights[name])
+        graph.initializer.remove(stored)
         graph.initializer.extend([numpy_helper.from_array(q, f"{name}_int8"), numpy_helper.from_array(scale, f"{name}_scale"),
                                   numpy_helper.from_array(np.zeros(len(w), np.int8), f"{name}_zero")])
         dequantize.append(helper.make_node("DequantizeLinear", [f"{name}_int8", f"{name}_scale", f"{name}_zero"], [name],
