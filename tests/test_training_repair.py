@@ -91,16 +91,20 @@ def test_card_command_drops_build_only_flags():
                         drop=("--skip-train",)) == "python -m training.build_repair --skip-train --images 50"
 
 
-def test_deeper_inpainter_grows_from_a_trained_one(tmp_path):
-    """--deep --init: the extra residual blocks start as identities, so the grown net gives the
+@pytest.mark.parametrize("levels", [(0, 1), (1, 2)])
+def test_deeper_inpainter_grows_from_a_trained_one(tmp_path, levels):
+    """--deep N --init: the extra residual blocks start as identities, so the grown net gives the
     trained net's output until it trains; weights that do not fit are refused."""
     from training.repair_models import InpaintNet
 
     torch.manual_seed(0)
-    shallow = InpaintNet()
+    shallow = InpaintNet(deep=levels[0])
     torch.nn.init.normal_(shallow.out.weight, std=0.05)  # as if trained: a non-zero correction
+    for m in shallow.modules():  # trained residual blocks are not identities either
+        if isinstance(m, torch.nn.Conv2d) and m is not shallow.out and not m.weight.any():
+            torch.nn.init.normal_(m.weight, std=0.05)
     train_repair.save_checkpoint(tmp_path / "last.pt", shallow, torch.optim.Adam(shallow.parameters()), 40, 9.0)
-    deep = InpaintNet(deep=True)
+    deep = InpaintNet(deep=levels[1])
     assert train_repair.grow_from(deep, tmp_path / "last.pt") == (40, 9.0)
     x = torch.rand(1, 3, 64, 64)
     valid = (torch.rand(1, 1, 64, 64) > 0.3).float()
@@ -117,9 +121,35 @@ def test_deeper_inpainter_grows_from_a_trained_one(tmp_path):
 def test_deep_config_survives_export(tmp_path):
     from training.repair_models import InpaintNet
 
-    net = InpaintNet(deep=True)
+    net = InpaintNet(deep=2)
     train_repair.save_checkpoint(tmp_path / "last.pt", net, torch.optim.Adam(net.parameters()), 1, 0)
-    assert export_repair.load("inpaint", tmp_path / "last.pt").config == {"c": 32, "deep": True}
+    assert export_repair.load("inpaint", tmp_path / "last.pt").config == {"c": 32, "deep": 2}
+    level1 = {k: v for k, v in net.state_dict().items() if not k.startswith(("refine_b2", "refine3b", "refine2b"))}
+    InpaintNet(deep=True).load_state_dict(level1)  # checkpoints from before levels (deep: bool) still load
+
+
+def test_weight_average_is_what_gets_exported(tmp_path):
+    """--ema: the average moves (1 - decay) of the way to the weights each step, and the
+    exported net is the average, not the last step's weights."""
+    from training.repair_models import InpaintNet
+
+    net = InpaintNet()
+    average = train_repair.WeightAverage(net, decay=0.75)
+    start = net.out.bias.detach().clone()
+    with torch.no_grad():
+        net.out.bias.fill_(1.0)
+    average.update(net)
+    torch.testing.assert_close(average.weights["out.bias"], start + 0.25 * (1.0 - start))
+    train_repair.save_checkpoint(tmp_path / "last.pt", net, torch.optim.Adam(net.parameters()), 1, 0, average.weights)
+    exported = export_repair.load("inpaint", tmp_path / "last.pt")
+    torch.testing.assert_close(exported.out.bias, average.weights["out.bias"])
+    resumed = train_repair.WeightAverage(net, 0.75, torch.load(tmp_path / "last.pt", weights_only=True)["ema"])
+    torch.testing.assert_close(resumed.weights["out.bias"], average.weights["out.bias"])
+
+
+def test_compile_is_for_the_inpainter_only():
+    with pytest.raises(SystemExit):
+        train_repair.main(["--task", "detect", "--compile", "--steps", "1"])
 
 
 def test_psnr_term_scores_as_the_dev_metric():
@@ -142,9 +172,11 @@ def test_deep_phase_continues_a_tiny_run(exported, tmp_path):
     root, _ = exported
     summary = train_repair.train(train_repair.parser().parse_args(
         ["--task", "inpaint", "--limit", "6", "--steps", "3", "--batch", "2", "--crop", "64", "--deep",
-         "--init", str(root / "inpaint" / "last.pt"), "--psnr-weight", "0.1", "--out", str(tmp_path / "deep")]))
+         "--init", str(root / "inpaint" / "last.pt"), "--psnr-weight", "0.1", "--ema", "0.9",
+         "--out", str(tmp_path / "deep")]))
     assert summary["steps"] == 3  # the init run's 2 steps, then 1 more
-    assert export_repair.load("inpaint", tmp_path / "deep" / "last.pt").config["deep"]
+    state = torch.load(tmp_path / "deep" / "last.pt", weights_only=True)
+    assert state["config"]["deep"] == 1 and "ema" in state
 
 
 def test_build_records_dev_metrics_on_the_manifest(exported):

@@ -17,7 +17,7 @@ DATA = ("Flickr8k train split photos (6,000, 224x224) with synthetic masks/damag
 def load(task: str, ckpt: Path) -> torch.nn.Module:
     state = torch.load(ckpt, map_location="cpu", weights_only=True)
     model = (InpaintNet if task == "inpaint" else DamageNet)(**state.get("config", {}))
-    model.load_state_dict(state["model"])
+    model.load_state_dict(state.get("ema", state["model"]))  # a run's weight average, when it kept one
     return model.eval()
 
 

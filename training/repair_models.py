@@ -46,7 +46,7 @@ class InpaintNet(nn.Module):
     through and holes = Telea's fill plus a learned correction. The correction starts at
     zero, so training begins at Telea's quality and only has to learn what Telea gets wrong."""
 
-    def __init__(self, c: int = 32, deep: bool = False):
+    def __init__(self, c: int = 32, deep: int = 0):
         super().__init__()
         self.config = {"c": c, "deep": deep}
         # Work at half resolution (space-to-depth in, depth-to-space out): the full-resolution
@@ -59,11 +59,16 @@ class InpaintNet(nn.Module):
         self.d3 = Gated(8 * c, 2 * c)
         self.d2 = Gated(4 * c, c)
         self.d1 = Gated(2 * c, c)
-        # deep: residual blocks after the bottleneck and the two coarser decoder levels, where
+        # deep >= 1: residual blocks after the bottleneck and the two coarser decoder levels, where
         # large holes get their structure; they cost little there (1/16 and 1/8, 1/4 scale).
+        # deep >= 2 adds one more at each of those levels; each level grows from the one below.
+        # (A bool from older checkpoints reads as 0 or 1.)
         self.refine_b = nn.Sequential(*(Residual(4 * c, d) for d in ((2, 1) if deep else ())))
         self.refine3 = Residual(2 * c) if deep else nn.Identity()
         self.refine2 = Residual(c) if deep else nn.Identity()
+        self.refine_b2 = Residual(4 * c, 4) if deep >= 2 else nn.Identity()
+        self.refine3b = Residual(2 * c, 2) if deep >= 2 else nn.Identity()
+        self.refine2b = Residual(c) if deep >= 2 else nn.Identity()
         self.out = nn.Conv2d(c, 12, 3, padding=1)
         nn.init.zeros_(self.out.weight)
         nn.init.zeros_(self.out.bias)
@@ -73,9 +78,9 @@ class InpaintNet(nn.Module):
         e1 = self.e1(x)
         e2 = self.e2(e1)
         e3 = self.e3(e2)
-        b = self.refine_b(self.bottleneck(self.e4(e3)))
-        d = self.refine3(self.d3(torch.cat([up(b, e3), e3], 1)))
-        d = self.refine2(self.d2(torch.cat([up(d, e2), e2], 1)))
+        b = self.refine_b2(self.refine_b(self.bottleneck(self.e4(e3))))
+        d = self.refine3b(self.refine3(self.d3(torch.cat([up(b, e3), e3], 1))))
+        d = self.refine2b(self.refine2(self.d2(torch.cat([up(d, e2), e2], 1))))
         d = self.d1(torch.cat([up(d, e1), e1], 1))
         return torch.clamp(prefilled + F.pixel_shuffle(self.out(d), 2), 0, 1)
 

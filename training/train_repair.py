@@ -132,14 +132,34 @@ def grow_from(model, init: Path) -> tuple[int, float]:
     return state["step"], state.get("seconds", 0.0)
 
 
-def save_checkpoint(path: Path, model, opt, step: int, seconds: float) -> None:
-    torch.save({"model": model.state_dict(), "opt": opt.state_dict(), "step": step, "seconds": seconds,
-                "config": getattr(model, "config", {})}, path)
+def save_checkpoint(path: Path, model, opt, step: int, seconds: float, ema: dict | None = None) -> None:
+    state = {"model": model.state_dict(), "opt": opt.state_dict(), "step": step, "seconds": seconds,
+             "config": getattr(model, "config", {})}
+    if ema is not None:
+        state["ema"] = ema
+    torch.save(state, path)
+
+
+class WeightAverage:
+    """An exponential moving average of the weights. Batches of 8 make single steps noisy;
+    the average is what gets exported when a run keeps one."""
+
+    def __init__(self, model, decay: float, state: dict | None = None):
+        self.decay = decay
+        self.weights = {k: v.detach().clone() for k, v in (state or model.state_dict()).items()}
+
+    def update(self, model) -> None:
+        with torch.no_grad():
+            for k, v in model.state_dict().items():
+                if v.is_floating_point():
+                    self.weights[k].lerp_(v, 1 - self.decay)
+                else:
+                    self.weights[k].copy_(v)
 
 
 def start_state(args, net_cls, ckpt: Path):
-    """(net, optimiser, steps so far, seconds so far): resumed from ckpt with --resume, grown from
-    --init, or fresh. A resumed net keeps its shape; a fresh one takes it from the flags. Earlier
+    """(net, optimiser, steps so far, seconds so far, weight average or None): resumed from ckpt
+    with --resume, grown from --init, or fresh. A resumed net keeps its shape; a fresh one takes it from the flags. Earlier
     phases' commands are put before this one's, so the card names every phase."""
     state = torch.load(ckpt, map_location="cpu", weights_only=True) if ckpt.exists() and args.resume else None
     config = state.get("config", {}) if state else ({"deep": args.deep} if args.task == "inpaint" else {})
@@ -158,7 +178,8 @@ def start_state(args, net_cls, ckpt: Path):
     if previous and previous.exists():
         args.command = " then ".join(c for c in (json.loads(previous.read_text()).get("command"),
                                                  getattr(args, "command", "")) if c)
-    return model, opt, step, seconds
+    average = WeightAverage(model, args.ema, state.get("ema") if state else None) if args.ema else None
+    return model, opt, step, seconds, average
 
 
 TASKS = {"inpaint": (InpaintNet, inpaint_batch, inpaint_loss), "detect": (DamageNet, detect_batch, detect_loss)}
@@ -174,27 +195,38 @@ def train(args) -> dict:
     if args.task == "inpaint" and args.psnr_weight:
         loss_fn = functools.partial(inpaint_loss, psnr_weight=args.psnr_weight)
     ckpt = out / "last.pt"
-    model, opt, step, earlier = start_state(args, net_cls, ckpt)
+    model, opt, step, earlier, average = start_state(args, net_cls, ckpt)
     start, ema = time.time(), None
     rng = np.random.default_rng(args.seed + step)  # a resumed run does not replay the first run's batches
     log.info("%s: %d params, %d photos", args.task, sum(p.numel() for p in model.parameters()), len(photos))
     model.train()
+    layout = torch.contiguous_format
+    if args.compile:  # about 1.5x faster inpainting steps on this CPU (the first step takes ~40 s)
+        layout = torch.channels_last
+        model.to(memory_format=layout)
+        model.raw = torch.compile(model.raw)  # the training loss calls raw(); state_dict() is unchanged
+    saved = lambda: save_checkpoint(ckpt, model, opt, step, earlier + time.time() - start,  # noqa: E731
+                                    average.weights if average else None)
     while step < args.steps and time.time() - start < args.minutes * 60:
         if args.lr_final is not None:  # cosine from --lr to --lr-final over this run's time budget
             done = min(1.0, (time.time() - start) / (args.minutes * 60))
             for g in opt.param_groups:
                 g["lr"] = args.lr_final + 0.5 * (args.lr - args.lr_final) * (1 + math.cos(math.pi * done))
-        loss = loss_fn(model, *make_batch(rng, photos, args.batch, args.crop))
+        batch = [t.contiguous(memory_format=layout) if t.dim() == 4 else t
+                 for t in make_batch(rng, photos, args.batch, args.crop)]
+        loss = loss_fn(model, *batch)
         opt.zero_grad(set_to_none=True)
         loss.backward()
         opt.step()
+        if average:
+            average.update(model)
         step += 1
         ema = loss.item() if ema is None else 0.98 * ema + 0.02 * loss.item()
         if step % 50 == 0:
             log.info("step %d loss %.4f (ema %.4f) %.0fs", step, loss.item(), ema, time.time() - start)
         if step % 500 == 0:
-            save_checkpoint(ckpt, model, opt, step, earlier + time.time() - start)
-    save_checkpoint(ckpt, model, opt, step, earlier + time.time() - start)
+            saved()
+    saved()
     summary = {"task": args.task, "steps": step, "batch": args.batch, "crop": args.crop, "final_loss_ema": ema,
                "train_seconds": round(earlier + time.time() - start),
                "command": getattr(args, "command", ""), "parameters": sum(p.numel() for p in model.parameters())}
@@ -219,7 +251,11 @@ def parser():
     ap.add_argument("--threads", type=int, default=1)
     ap.add_argument("--resume", action="store_true")
     ap.add_argument("--seed", type=int, default=7)
-    ap.add_argument("--deep", action="store_true", help="inpaint: the net with extra residual blocks")
+    ap.add_argument("--deep", type=int, nargs="?", const=1, default=0,
+                    help="inpaint: levels of extra residual blocks (--deep alone means 1)")
+    ap.add_argument("--ema", type=float, default=0.0,
+                    help="keep a moving average of the weights with this decay (e.g. 0.999); export uses it")
+    ap.add_argument("--compile", action="store_true", help="inpaint: torch.compile the net, channels-last")
     ap.add_argument("--init", default=None, help="start from this run's last.pt (may add --deep's blocks)")
     ap.add_argument("--psnr-weight", type=float, default=0.0,
                     help="inpaint: subtract this x the mean per-photo PSNR in the hole (dB) from the loss")
@@ -232,6 +268,8 @@ def main(argv=None):
     args = ap.parse_args(argv)
     if args.crop % 16:
         ap.error("--crop must be a multiple of 16 (the nets halve the size four times)")
+    if args.compile and args.task != "inpaint":
+        ap.error("--compile is for --task inpaint")
     args.command = command_line("training.train_repair", argv)
     args.out = args.out or f"runs/{args.task}"
     log_to(args.out)
