@@ -178,6 +178,22 @@ def test_flipped_features_augment_a_continued_run(tiny_run):
     assert summary["total_train_seconds"] == summary["train_seconds"] + before
 
 
+def test_chain_totals_add_up_over_every_earlier_run(tmp_path):
+    from training.run_utils import add_chain_totals
+
+    first, second = tmp_path / "a", tmp_path / "b"
+    first.mkdir()
+    second.mkdir()
+    (first / "train_summary.json").write_text(json.dumps({"train_seconds": 60, "steps": 10}))
+    mid = add_chain_totals({"train_seconds": 30, "steps": 5}, first / "best.pt")
+    assert (mid["total_train_seconds"], mid["total_steps"], mid["continued_from"]) == (90, 15, str(first / "best.pt"))
+    (second / "train_summary.json").write_text(json.dumps(mid))
+    last = add_chain_totals({"train_seconds": 1}, second / "best.pt")  # a run that counts epochs, not steps
+    assert last["total_train_seconds"] == 91 and "total_steps" not in last
+    assert add_chain_totals({"train_seconds": 1}, tmp_path / "nowhere" / "best.pt") == {"train_seconds": 1}
+    assert add_chain_totals({"train_seconds": 1}, None) == {"train_seconds": 1}
+
+
 def test_card_names_the_command_of_the_run_it_continued(tmp_path):
     from training.build_captioner import record_command
     from training.model_card import _chain

@@ -15,7 +15,7 @@ import torch
 from captag_desktop.core import preprocess
 from training import distill_encoder, evaluate_captioner
 from training.manifest_tool import MODELS_DIR, amend_entry, update_entry
-from training.run_utils import command_line
+from training.run_utils import add_chain_totals, command_line
 from training.student_encoder import BLOCKS, INPUT_SIZE, STUDENT_BACKBONE, StudentEncoder
 
 FILE = "encoder_fast.onnx"
@@ -73,11 +73,8 @@ def training_chain(run: Path) -> dict:
     """This run's summary, with the time and steps of any runs it continued (best.pt args 'init')."""
     s = json.loads((run / "train_summary.json").read_text())
     init = torch.load(run / "best.pt", map_location="cpu", weights_only=True).get("args", {}).get("init")
-    if init and "total_train_seconds" not in s:
-        before = training_chain(Path(init).parent)
-        s["continued_from"] = init
-        s["total_train_seconds"] = s["train_seconds"] + before.get("total_train_seconds", before["train_seconds"])
-        s["total_steps"] = s["steps"] + before.get("total_steps", before["steps"])
+    if init and "total_train_seconds" not in s:  # runs from before summaries recorded their chain
+        add_chain_totals(s, init, training_chain(Path(init).parent))
     return s
 
 

@@ -35,7 +35,7 @@ from captag_desktop.core.text import Vocab
 from training.encoder_model import load_encoder
 from training.extract_features import load_features
 from training.flickr8k import image_path, read_captions, read_split
-from training.run_utils import run_main, run_parser, seed_everything
+from training.run_utils import add_chain_totals, run_main, run_parser, seed_everything
 from training.student_encoder import BLOCKS, StudentEncoder, conv_flops
 from training.train_captioner import caption_loss, make_groups
 from training.train_repair import load_photos
@@ -218,12 +218,7 @@ def train(args) -> dict:
                "parameters": student.trainable_parameters(),
                "frozen_head_parameters": sum(p.numel() for p in student.head.parameters()),
                "student_macs": conv_flops(student), "teacher_macs": teacher_macs}
-    if args.init:  # the whole chain's training time, for the model card
-        earlier = Path(args.init).parent / "train_summary.json"
-        before = json.loads(earlier.read_text()) if earlier.exists() else {}
-        summary["continued_from"] = str(args.init)
-        summary["total_train_seconds"] = summary["train_seconds"] + before.get("total_train_seconds", before.get("train_seconds", 0))
-        summary["total_steps"] = step + before.get("total_steps", before.get("steps", 0))
+    add_chain_totals(summary, args.init)
     (out / "train_summary.json").write_text(json.dumps(summary, indent=1))
     return summary
 

@@ -1,5 +1,5 @@
-"""Small helpers every training run shares: seeding, logging to the run folder, and
-wrapping one method of a model as a module for ONNX export."""
+"""Small helpers every training run shares: seeding, logging to the run folder, recording
+which run a run continued, and wrapping one method of a model as a module for ONNX export."""
 from __future__ import annotations
 
 import argparse
@@ -68,3 +68,19 @@ def run_main(parser_fn, train_fn):
         log_to(args.out)
         print(json.dumps(train_fn(args)))
     return main
+
+
+def add_chain_totals(summary: dict, init: str | Path | None, prior: dict | None = None) -> dict:
+    """Note in `summary` that the run continued the one that wrote `init`, with the whole chain's
+    training time (and steps, when runs count them), for the model card. `prior` is that run's
+    summary; by default it is read from the train_summary.json next to `init`."""
+    if init and prior is None:
+        earlier = Path(init).parent / "train_summary.json"
+        prior = json.loads(earlier.read_text()) if earlier.exists() else None
+    if not init or prior is None:
+        return summary
+    summary["continued_from"] = str(init)
+    summary["total_train_seconds"] = summary["train_seconds"] + prior.get("total_train_seconds", prior.get("train_seconds", 0))
+    if "steps" in summary:
+        summary["total_steps"] = summary["steps"] + prior.get("total_steps", prior.get("steps", 0))
+    return summary

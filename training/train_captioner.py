@@ -21,7 +21,7 @@ from training.caption_model import CaptionDecoder, DecoderConfig, count_paramete
 from training.extract_features import load_features
 from training.flickr8k import read_captions, read_split
 from training.metrics import caption_report
-from training.run_utils import run_main, run_parser, seed_everything
+from training.run_utils import add_chain_totals, run_main, run_parser, seed_everything
 
 log = logging.getLogger("train")
 
@@ -207,11 +207,7 @@ def train(args) -> dict:
         summary["top_parameters"] = count_parameters(model.top)
         summary["encoder_tuning"] = (f"encoder blocks {args.tune_top}+ and head tuned with the decoder at "
                                      f"{args.top_lr_scale:g} x its LR, batch-norm statistics frozen")
-    before = Path(args.init).parent / "train_summary.json" if args.init else None
-    if before and before.exists():  # the card states the time of the whole chain of runs
-        prior = json.loads(before.read_text())
-        summary["continued_from"] = args.init
-        summary["total_train_seconds"] = summary["train_seconds"] + prior.get("total_train_seconds", prior["train_seconds"])
+    add_chain_totals(summary, args.init)
     (out / "train_summary.json").write_text(json.dumps(summary, indent=1))
     return summary
 
