@@ -177,6 +177,11 @@ def test_deep_phase_continues_a_tiny_run(exported, tmp_path):
     assert summary["steps"] == 3  # the init run's 2 steps, then 1 more
     state = torch.load(tmp_path / "deep" / "last.pt", weights_only=True)
     assert state["config"]["deep"] == 1 and "ema" in state
+    from training.model_card import _inpaint_growth
+
+    card = _inpaint_growth(tmp_path / "deep")
+    assert "`--deep --init`" in card and "`--ema`" in card and "--deep 2" not in card
+    assert _inpaint_growth(root / "inpaint") == ""  # the plain run: no growth, last weights
 
 
 def test_build_records_dev_metrics_on_the_manifest(exported):

@@ -87,11 +87,19 @@ def _json(path: Path) -> dict:
     return json.loads(Path(path).read_text())
 
 
-def _inpaint_config(run: Path) -> dict:
-    from training.export_repair import load  # torch: only when a card is written
+def _inpaint_growth(run: Path) -> str:
+    """How the run's net grew and which weights it exports, from its checkpoint."""
+    import torch  # only when a card is written
 
     ckpt = Path(run) / "last.pt"
-    return load("inpaint", ckpt).config if ckpt.exists() else {}
+    state = torch.load(ckpt, map_location="cpu", weights_only=True) if ckpt.exists() else {}
+    deep = int(state.get("config", {}).get("deep", 0))
+    text = ("" if not deep else "residual gated blocks after the bottleneck and the two coarser decoder levels, added "
+            "(as identities) by the `--deep --init` phase" + ("" if deep < 2 else
+            ", and one more at each of those levels by the `--deep 2 --init` phase") + "; ")
+    if "ema" in state:
+        text += "the exported weights are the moving average of the last phase's weights (`--ema`); "
+    return text
 
 
 def repair_card(inpaint_run: Path, detect_run: Path, eval_path: Path, command: str) -> str:
@@ -110,8 +118,7 @@ def repair_card(inpaint_run: Path, detect_run: Path, eval_path: Path, command: s
                             else "") + "gated-convolution U-Net at half resolution (space-to-depth in, depth-to-space out) that "
                            "corrects OpenCV Telea's fill: the hole arrives prefilled by Telea and the net adds a learned "
                            "residual, initialised to zero; "
-                           + ("residual gated blocks after the bottleneck and the two coarser decoder levels, added "
-                              "(as identities) by the `--deep --init` phase; " if _inpaint_config(inpaint_run).get("deep") else "")
+                           + _inpaint_growth(inpaint_run)
                            + f"{inp['parameters']:,} parameters; "
                            f"{inp['steps']} steps of {inp['batch']} crops at {inp['crop']}px in {inp['train_seconds'] / 60:.0f} min; "
                            "loss 6 x L1(hole) + 2 x gradient L1 (perceptual/style losses did not fit the CPU budget); "
@@ -134,7 +141,8 @@ def repair_card(inpaint_run: Path, detect_run: Path, eval_path: Path, command: s
     return "\n".join([
         "# Repair models (inpaint, damage-detector)", "",
         "The public mask convention is 255 = damaged. Each adapter in `captag_desktop/core/` converts internally "
-        "(the inpainting net wants a Telea-prefilled image and valid = 1).", "", "## Facts", _table(rows), "",
+        "(the inpainting net wants a Telea-prefilled image and valid = 1). The app runs the inpainting net on the photo "
+        "and on its mirror image in one batch and averages the two fills (mirrored back).", "", "## Facts", _table(rows), "",
         f"## Dev split ({ev['images']} photos, seeded masks/damage), app code path", _table(metric_rows), "",
         "Reproduce with `python -m training.evaluate_repair --out runs/repair_eval.json`. Times are medians on this "
         "2-core CPU with the models loaded; the repair times are for the trained-model path, measured before the "
