@@ -136,3 +136,33 @@ def test_model_correction_lands_in_the_hole_only(shape):
     gain = out[hole].astype(int) - classical(img, mask, "telea")[hole]
     assert np.median(gain) == pytest.approx(51, abs=2)
     assert (out[~hole] == img[~hole]).all()
+
+
+class LeftHalfCorrectionSession:
+    """A net that brightens the holes in the left half of whatever it is shown by 0.2."""
+
+    def run(self, names, feeds):
+        out = feeds["prefilled"].copy()
+        half = out.shape[-1] // 2
+        out[..., :half] += 0.2 * (1 - feeds["valid"][..., :half])
+        return [out]
+
+
+def test_model_output_is_averaged_with_its_mirror_image():
+    """The adapter also runs the net on the mirrored photo and mirrors that result back before
+    averaging: a net that only corrects the left half then corrects both halves by half as much,
+    and a net that corrects nothing still gives Telea's fill pixel for pixel (so nothing shifts)."""
+    from captag_desktop.core.repair import classical
+
+    img = np.tile(np.linspace(0, 200, 96).astype(np.uint8)[None, :, None], (64, 1, 3))
+    mask = np.zeros((64, 96), np.uint8)
+    mask[20:40, 10:86] = 255
+    hole = mask == 255
+    telea = classical(img, mask, "telea")[hole].astype(int)
+    adapter = ModelInpainter.__new__(ModelInpainter)
+    adapter.session = PassThroughSession()
+    assert np.abs(adapter(img, mask)[hole].astype(int) - telea).max() <= 1
+    adapter.session = LeftHalfCorrectionSession()
+    gain = adapter(img, mask)[hole].astype(int) - telea
+    assert np.median(gain) == pytest.approx(25.5, abs=1.5)
+    assert gain.min() >= 24

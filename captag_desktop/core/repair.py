@@ -101,7 +101,7 @@ class ModelInpainter:
         # Any damaged pixel under a downscaled pixel makes that pixel damaged.
         hole = cv2.resize(mask, (sw, sh), interpolation=cv2.INTER_AREA) > 0 if scale < 1 else mask == FILL
         prefilled, valid = inpaint_inputs(img_s, hole)
-        out = self.session.run(["image"], {"prefilled": prefilled, "valid": valid})[0][0]
+        out = self._mirror_averaged(prefilled, valid)
         if scale < 1:
             # A big crop is seen downscaled, so only the net's correction is upscaled and added to a
             # full-resolution Telea fill: thin scratches keep full-resolution detail.
@@ -112,6 +112,16 @@ class ModelInpainter:
             out = out.transpose(1, 2, 0)[:h, :w] * 255.0
         filled = np.clip(out + 0.5, 0, 255).astype(np.uint8)
         return np.where((mask == FILL)[..., None], filled, rgb)
+
+
+    def _mirror_averaged(self, prefilled: np.ndarray, valid: np.ndarray) -> np.ndarray:
+        """The net's output for the photo and for its mirror image (mirrored back), averaged:
+        one batch of two. Measured on the dev masks it fills the hole closer to the truth than
+        either alone, and the net is fast enough to afford it."""
+        both = {"prefilled": np.concatenate([prefilled, prefilled[..., ::-1]]),
+                "valid": np.concatenate([valid, valid[..., ::-1]])}
+        out = self.session.run(["image"], both)[0]
+        return (out[0] + out[1][..., ::-1]) / 2
 
 
 def classical(rgb: np.ndarray, mask: np.ndarray, method: str, radius: int = 3) -> np.ndarray:
