@@ -159,8 +159,9 @@ class WeightAverage:
 
 def start_state(args, net_cls, ckpt: Path):
     """(net, optimiser, steps so far, seconds so far, weight average or None): resumed from ckpt
-    with --resume, grown from --init, or fresh. A resumed net keeps its shape; a fresh one takes it from the flags. Earlier
-    phases' commands are put before this one's, so the card names every phase."""
+    with --resume, grown from --init, or fresh. A resumed net keeps its shape; a fresh one takes
+    it from the flags. Earlier phases' commands are put before this one's, so the card names
+    every phase."""
     state = torch.load(ckpt, map_location="cpu", weights_only=True) if ckpt.exists() and args.resume else None
     config = state.get("config", {}) if state else ({"deep": args.deep} if args.task == "inpaint" else {})
     model = net_cls(**config)
@@ -196,7 +197,7 @@ def train(args) -> dict:
         loss_fn = functools.partial(inpaint_loss, psnr_weight=args.psnr_weight)
     ckpt = out / "last.pt"
     model, opt, step, earlier, average = start_state(args, net_cls, ckpt)
-    start, ema = time.time(), None
+    start, smooth = time.time(), None  # smooth: the loss's moving average, for the log
     rng = np.random.default_rng(args.seed + step)  # a resumed run does not replay the first run's batches
     log.info("%s: %d params, %d photos", args.task, sum(p.numel() for p in model.parameters()), len(photos))
     model.train()
@@ -205,8 +206,10 @@ def train(args) -> dict:
         layout = torch.channels_last
         model.to(memory_format=layout)
         model.raw = torch.compile(model.raw)  # the training loss calls raw(); state_dict() is unchanged
-    saved = lambda: save_checkpoint(ckpt, model, opt, step, earlier + time.time() - start,  # noqa: E731
-                                    average.weights if average else None)
+
+    def saved():
+        save_checkpoint(ckpt, model, opt, step, earlier + time.time() - start, average.weights if average else None)
+
     while step < args.steps and time.time() - start < args.minutes * 60:
         if args.lr_final is not None:  # cosine from --lr to --lr-final over this run's time budget
             done = min(1.0, (time.time() - start) / (args.minutes * 60))
@@ -221,13 +224,13 @@ def train(args) -> dict:
         if average:
             average.update(model)
         step += 1
-        ema = loss.item() if ema is None else 0.98 * ema + 0.02 * loss.item()
+        smooth = loss.item() if smooth is None else 0.98 * smooth + 0.02 * loss.item()
         if step % 50 == 0:
-            log.info("step %d loss %.4f (ema %.4f) %.0fs", step, loss.item(), ema, time.time() - start)
+            log.info("step %d loss %.4f (ema %.4f) %.0fs", step, loss.item(), smooth, time.time() - start)
         if step % 500 == 0:
             saved()
     saved()
-    summary = {"task": args.task, "steps": step, "batch": args.batch, "crop": args.crop, "final_loss_ema": ema,
+    summary = {"task": args.task, "steps": step, "batch": args.batch, "crop": args.crop, "final_loss_ema": smooth,
                "train_seconds": round(earlier + time.time() - start),
                "command": getattr(args, "command", ""), "parameters": sum(p.numel() for p in model.parameters())}
     write_text_atomic(out / "train_summary.json", json.dumps(summary, indent=1))  # a resumed run reads it back

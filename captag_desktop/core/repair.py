@@ -113,7 +113,6 @@ class ModelInpainter:
         filled = np.clip(out + 0.5, 0, 255).astype(np.uint8)
         return np.where((mask == FILL)[..., None], filled, rgb)
 
-
     def _mirror_averaged(self, prefilled: np.ndarray, valid: np.ndarray) -> np.ndarray:
         """The net's output for the photo and for its mirror image (mirrored back), averaged:
         one batch of two. Measured on the dev masks it fills the hole closer to the truth than
