@@ -226,7 +226,7 @@ def train(args) -> dict:
         step += 1
         smooth = loss.item() if smooth is None else 0.98 * smooth + 0.02 * loss.item()
         if step % 50 == 0:
-            log.info("step %d loss %.4f (ema %.4f) %.0fs", step, loss.item(), smooth, time.time() - start)
+            log.info("step %d loss %.4f (smoothed %.4f) %.0fs", step, loss.item(), smooth, time.time() - start)
         if step % 500 == 0:
             saved()
     saved()
