@@ -69,3 +69,11 @@ def test_amend_entry_sets_fields_and_keeps_the_rest(tmp_path):
     raw = store.entry("thing").raw
     assert raw["decode"] == {"beam_size": 3, "length_penalty": 0.6} and raw["license"] == "MIT"
     assert store.verify("thing")
+
+
+def test_bundled_hashtag_memory_view_was_trained_on_the_bundled_english_decoder():
+    """A retrained captioner needs `python -m training.build_hashtags` too, or the app silently drops the
+    word model's decoder view (and the hashtag card's figures no longer hold)."""
+    store = ModelStore()
+    reads = store.entry("hashtag-words-memory").raw["reads"]
+    assert store.entry(reads["model"]).sha256 == reads["sha256"]

@@ -31,3 +31,29 @@ def test_cancel_stops_at_next_tick():
 
 def test_error_result_json_has_only_image_and_error():
     assert PhotoResult(image="a.jpg", error="bad").to_json() == {"image": "a.jpg", "error": "bad"}
+
+
+def test_hashtags_read_the_english_decoders_keys_only_with_the_decoder_they_were_trained_on(monkeypatch):
+    """Captioning leaves the decoder's cross-attention keys in the encoding; the word model's second view
+    reads them with the Quality decoder, and is left out with the Fast encoder's own decoder."""
+    import numpy as np
+
+    from captag_desktop.core.pipeline import Pipeline
+
+    pipe = Pipeline()
+    photo = np.random.default_rng(0).integers(0, 255, size=(120, 160, 3), dtype=np.uint8)
+    model = pipe.hashtag_model()
+    assert model.memory_of == "caption-en-init"
+    seen, word_probs = [], model.word_probs
+    monkeypatch.setattr(model, "word_probs", lambda f, memory=None: seen.append(memory) or word_probs(f, memory))
+    encoding = pipe.encoder()(photo)
+    caption = pipe.decoder("en").caption(encoding)
+    keys = encoding["caption-en-init:cross_k"]
+    assert pipe.decoder("en").cross_attention(encoding)[0] is keys, "computed once per photo"
+    pipe.hashtags(encoding, caption, 5)
+    assert seen[-1] is keys
+    assert pipe.decoder("en").caption(pipe.encoder()(photo)) == caption, "the cache does not change the caption"
+
+    pipe.configure(encoder="fast")
+    pipe.hashtags(pipe.encoder()(photo), caption, 5)
+    assert seen[-1] is None

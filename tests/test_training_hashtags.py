@@ -92,3 +92,56 @@ def test_word_relevance_learns_from_mirrored_photos_too(exported, tmp_path):
     both = train_hashtag_words.train(train_hashtag_words.parser().parse_args(
         common + ["--out", str(tmp_path / "b"), "--flip-features", str(feats / "efficientnet-lite0_flip.npy")]))
     assert plain["train_examples"] == 8 and both["train_examples"] == 16
+
+
+def test_decoder_memory_view_trains_installs_and_counts_only_for_its_decoder(exported, tmp_path):
+    """The second word model reads the bundled English decoder's cross-attention keys; the app averages it
+    in only when the store's decoder is the one it was trained on."""
+    import shutil
+
+    from captag_desktop.core.hashtag_model import WordRelevance, memory_regions
+    from captag_desktop.core.models import register_entries
+    from training import decoder_memory, train_hashtag_words
+    from training.manifest_tool import MODELS_DIR
+
+    run, models = exported
+    bundled = ModelStore(MODELS_DIR)
+    feats_dir = tmp_path / "f"
+    common = ["--features", str(feats_dir / "x.npy"), "--epochs", "1", "--min-images", "1", "--hidden", "16",
+              "--limit", "4"]
+    image = train_hashtag_words.train(train_hashtag_words.parser().parse_args(
+        common[:1] + [str(run.parent / "f" / "efficientnet-lite0.npy")] + common[2:] + ["--out", str(tmp_path / "a")]))
+    memory = train_hashtag_words.train(train_hashtag_words.parser().parse_args(
+        common + ["--memory", "--out", str(tmp_path / "m")]))
+    assert memory["reads"] == {"model": "caption-en-init", "sha256": bundled.entry("caption-en-init").sha256}
+    assert memory["words"] == image["words"]
+    cached, _ = decoder_memory.cache(MODELS_DIR, feats_dir, limit=4)
+    assert np.load(cached).shape[1:] == (50, 768), "49 regions + the summary slot; 3 layers x 4 heads x 64"
+
+    # the tiny image run read lite0 features; put the bundled decoder beside it so the memory view can count
+    shutil.copyfile(MODELS_DIR / "caption_en_init.onnx", models / "caption_en_init.onnx")
+    register_entries([bundled.entry("caption-en-init").raw], models)
+    train_hashtag_words.install(tmp_path / "a", models, tmp_path / "m")
+    both = WordRelevance(ModelStore(models))
+    assert both.memory_of == "caption-en-init"
+    rng = np.random.default_rng(3)
+    f = rng.normal(size=(1, 49, 1280)).astype(np.float32)
+    keys = rng.normal(size=(3, 1, 4, 50, 64)).astype(np.float32)
+    assert memory_regions(keys)[0, 7, 64 * 4 + 5] == keys[1, 0, 0, 7, 5], "layer-major, then head, then channel"
+    alone, averaged = both(f), both(f, keys)
+    from captag_desktop.core.hashtag_model import word_descriptor
+    (own,) = both.memory_session.run(None, {"descriptor": word_descriptor(memory_regions(keys))})
+    np.testing.assert_allclose([averaged[w] for w in both.words], (np.array([alone[w] for w in both.words]) + own[0]) / 2,
+                               rtol=1e-6)
+    assert alone != averaged
+
+    # a retrained captioner (another sha) makes the memory view stale: the app ignores it
+    entry = dict(bundled.entry("caption-en-init").raw, sha256="0" * 64)
+    register_entries([entry], models)
+    stale = WordRelevance(ModelStore(models))
+    assert stale.memory_of is None and stale(f, keys) == alone
+
+    # reinstalling without a memory run drops the old memory view
+    train_hashtag_words.install(tmp_path / "a", models)
+    assert not ModelStore(models).has("hashtag-words-memory")
+    assert not (models / train_hashtag_words.MEMORY_FILE).exists()

@@ -1,5 +1,5 @@
-"""One command: train the hashtag GRU and the word-relevance model -> ONNX -> dev evaluation
-(app path) -> manifest + card.
+"""One command: train the hashtag GRU and the word-relevance model's two views (encoder features, and
+the English caption decoder's cross-attention keys) -> ONNX -> dev evaluation (app path) -> manifest + card.
 
     python -m training.build_hashtags [train_hashtags options]
 
@@ -23,16 +23,19 @@ def main(argv=None):
     args = train_hashtags.parser().parse_args(argv)
     run = Path(args.out)
     words_run = Path(train_hashtag_words.parser().parse_args([]).out)
+    memory_run = words_run.with_name(words_run.name + "_memory")
     if "--skip-train" not in argv:
         train_hashtags.main(argv)
-        train_hashtag_words.main(["--threads", str(args.threads), "--features", args.features, "--data", args.data])
+        common = ["--threads", str(args.threads), "--features", args.features, "--data", args.data]
+        train_hashtag_words.main(common)
+        train_hashtag_words.main(common + ["--memory", "--out", str(memory_run)])
     export_hashtags.export_all(run, MODELS_DIR)
-    train_hashtag_words.install(words_run, MODELS_DIR)
+    train_hashtag_words.install(words_run, MODELS_DIR, memory_run)
     report = evaluate_hashtags.evaluate(Path(args.data), "dev")
     (run / "eval_dev.json").write_text(json.dumps(report, indent=1, ensure_ascii=False))
     export_hashtags.export_all(run, MODELS_DIR, {k: v for k, v in report.items() if k != "examples"})
     command = command_line("training.build_hashtags", argv, drop=("--skip-train",))
-    (MODELS_DIR / "hashtags-en.md").write_text(hashtag_card(run, run / "eval_dev.json", command, words_run), encoding="utf-8")
+    (MODELS_DIR / "hashtags-en.md").write_text(hashtag_card(run, run / "eval_dev.json", command, words_run, memory_run), encoding="utf-8")
     print(json.dumps({k: v for k, v in report.items() if k != "examples"}))
 
 

@@ -153,19 +153,26 @@ HASHTAG_DESIGN = (
     "A GRU conditioned on the pooled EfficientNet-Lite2 image embedding writes hashtags one at a time, and a multi-label "
     "head on the same embedding scores its 891 tags. A word-relevance MLP (hashtag-words) on the mean and max of the "
     "region features gives, per content word (nouns, verbs, adjectives), the chance that people describing the photo use "
-    "it. The app pools the caption's keywords (nouns singular, verbs as -ing, compounds and adjective + noun pairs in "
+    "it. A second MLP of the same kind (hashtag-words-memory) reads the English caption decoder's cross-attention keys, "
+    "its caption-tuned view of the photo, which captioning computes anyway; the app averages the two views, and uses "
+    "the first alone with the Fast encoder's decoder or a decoder the second was not trained on. The app pools the caption's keywords (nouns singular, verbs as -ing, compounds and adjective + noun pairs in "
     "CamelCase), the 150 most relevant tags and the GRU's tags; dedupes; drops unsafe and platform filler tags; scores "
     "each tag by the chance that all its words apply (so #BrownDog needs brown as much as dog), plus a bonus when the "
     "caption says it and a wordfreq popularity prior. The 5 likeliest lead; the rest put specific tags before generic "
     "ones from the next 35 likeliest.")
 
 
-def hashtag_card(run: Path, eval_path: Path, command: str, words_run: Path) -> str:
+def _word_model_row(words: dict) -> str:
+    return (f"{words['parameters']:,} parameters, {words['words']} words, trained in {words['train_seconds']:.0f} s; "
+            f"dev single-word P@5 {words['best_dev_word_precision_at_5']}")
+
+
+def hashtag_card(run: Path, eval_path: Path, command: str, words_run: Path, memory_run: Path) -> str:
     summ, ev = _json(Path(run) / "train_summary.json"), _json(eval_path)
-    words = _json(Path(words_run) / "words_summary.json")
+    words, memory = _json(Path(words_run) / "words_summary.json"), _json(Path(memory_run) / "words_summary.json")
     metrics = [(k, str(v)) for k, v in ev.items() if k not in ("examples", "split")]
     lines = [
-        "# Hashtag models (hashtag-init, hashtag-step, hashtag-words)", "", HASHTAG_DESIGN, "",
+        "# Hashtag models (hashtag-init, hashtag-step, hashtag-words, hashtag-words-memory)", "", HASHTAG_DESIGN, "",
         "## Facts", _table([
             ("Data", "Flickr8k train split: per photo, the caption keywords shared by at least 2 of its 5 captions. "
                      "Research use (Hodosh et al. 2013)."),
@@ -174,8 +181,9 @@ def hashtag_card(run: Path, eval_path: Path, command: str, words_run: Path) -> s
             ("Command", f"`{command}`"),
             ("Training time", f"{summ['train_seconds'] / 60:.1f} min ({summ['epochs']} epochs, best dev loss kept) on this 2-core CPU (the command's --threads)"),
             ("Parameters", f"{summ['parameters']:,}; {summ['tags']} tags"),
-            ("Word model", f"{words['parameters']:,} parameters, {words['words']} words, trained in "
-                           f"{words['train_seconds']:.0f} s; dev single-word P@5 {words['best_dev_word_precision_at_5']}"),
+            ("Word model, encoder view", _word_model_row(words)),
+            ("Word model, decoder view", _word_model_row(memory) + f"; reads {memory['reads']['model']} "
+                                         f"(sha256 {memory['reads']['sha256'][:12]}…)"),
         ]), "",
         f"## Dev split ({ev['images']} photos), full app path (encoder -> caption -> tags)", _table(metrics), "",
         "Reproduce with `python -m training.evaluate_hashtags --split dev`.", "",

@@ -6,9 +6,11 @@ hashtag evaluation scores. The app ranks a tag by the chance that all of its wor
 words (core.hashtags.tag_chance), so #BrownDog needs "brown" as much as "dog".
 
 An MLP on the mean and max of the encoder's region features (core.hashtag_model.word_descriptor),
-standardised inside the graph. About a minute on one CPU thread.
+standardised inside the graph. With --memory, a second MLP of the same kind on the English caption
+decoder's cross-attention keys (training.decoder_memory), exported as hashtag_words_memory.onnx; the app
+averages the two. Under a minute each on one CPU thread.
 
-    python -m training.train_hashtag_words [--epochs 10]
+    python -m training.train_hashtag_words [--epochs 10] [--memory]
 """
 from __future__ import annotations
 
@@ -27,14 +29,15 @@ from torch import nn
 from captag_desktop.core.atomic import atomic_path, write_text_atomic
 from captag_desktop.core.hashtag_model import word_descriptor
 from captag_desktop.core.hashtags import lemma_of
+from training import decoder_memory
 from training.evaluate_hashtags import shared_content_words
 from training.extract_features import load_features
 from training.flickr8k import read_captions, read_split
-from training.manifest_tool import MODELS_DIR, update_entry
+from training.manifest_tool import MODELS_DIR, remove_entry, update_entry
 from training.run_utils import run_main, run_parser, seed_everything
 
 log = logging.getLogger("hashtag_words")
-FILE, VOCAB_FILE = "hashtag_words.onnx", "hashtag_words.json"
+FILE, MEMORY_FILE, VOCAB_FILE = "hashtag_words.onnx", "hashtag_words_memory.onnx", "hashtag_words.json"
 
 
 class WordRelevance(nn.Module):
@@ -74,7 +77,12 @@ def train(args) -> dict:
     out = Path(args.out)
     data = Path(args.data)
     captions = read_captions(data, "en")
-    feats, rows = load_features(Path(args.features))
+    reads = None
+    if args.memory:
+        features, reads = decoder_memory.cache(Path(args.models_dir), Path(args.features).parent, data, args.limit)
+    else:
+        features = Path(args.features)
+    feats, rows = load_features(features)
     train_names = [n for n in read_split(data, "train") if n in rows][: args.limit or None]
     dev_names = [n for n in read_split(data, "dev") if n in rows][: args.limit or None]
     df = Counter(w for n in train_names for w in shared_content_words(captions[n], lemma_of))
@@ -110,34 +118,53 @@ def train(args) -> dict:
     model.load_state_dict(best_state)
     model.eval()
     out.mkdir(parents=True, exist_ok=True)
-    export(model, vocab, out, x.shape[1])
-    summary = {"words": len(vocab), "train_examples": len(x), "parameters": sum(p.numel() for p in model.parameters()),
+    export(model, vocab, out / (MEMORY_FILE if args.memory else FILE), x.shape[1])
+    summary = {"view": "memory" if args.memory else "image", "reads": reads, "words": len(vocab), "train_examples": len(x), "parameters": sum(p.numel() for p in model.parameters()),
                "train_seconds": round(time.time() - start, 1), "best_dev_word_precision_at_5": round(best, 4),
                "history": history}
     write_text_atomic(out / "words_summary.json", json.dumps(summary, indent=1))
     return {k: v for k, v in summary.items() if k != "history"}
 
 
-def export(model: WordRelevance, vocab: list[str], out: Path, in_dim: int) -> None:
-    onnx_path = out / FILE
+def export(model: WordRelevance, vocab: list[str], onnx_path: Path, in_dim: int) -> None:
     graph = nn.Sequential(model, nn.Sigmoid())
     torch.onnx.export(graph, (torch.zeros(1, in_dim),), str(onnx_path), input_names=["descriptor"],
                       output_names=["probs"], dynamic_axes={"descriptor": {0: "batch"}, "probs": {0: "batch"}},
                       opset_version=17, dynamo=False)
-    write_text_atomic(out / VOCAB_FILE, json.dumps(vocab))
+    write_text_atomic(onnx_path.parent / VOCAB_FILE, json.dumps(vocab))
 
 
-def install(run: Path, models_dir: Path = MODELS_DIR) -> list[dict]:
-    """Copy the exported model into models/ and register it."""
-    common = {"license": "Apache-2.0 (weights trained by captag)", "card": "hashtags-en.md",
-              "source": "Flickr8k train split; targets: content words shared by >= 2 of 5 captions"}
-    entries = []
-    for name, file, task in (("hashtag-words", FILE, "hashtag-word-relevance"),
-                             ("hashtag-words-vocab", VOCAB_FILE, "vocabulary")):
-        with atomic_path(models_dir / file) as tmp:
-            shutil.copyfile(run / file, tmp)
-        extra = {"preprocessing": {"descriptor": "mean and max over regions of the encoder features"}} if task != "vocabulary" else {}
-        entries.append(update_entry({"name": name, "task": task, "file": file, **common, **extra}, models_dir))
+COMMON = {"license": "Apache-2.0 (weights trained by captag)", "card": "hashtags-en.md",
+          "source": "Flickr8k train split; targets: content words shared by >= 2 of 5 captions"}
+
+
+def _copy(src: Path, dst: Path) -> None:
+    with atomic_path(dst) as tmp:
+        shutil.copyfile(src, tmp)
+
+
+def install(run: Path, models_dir: Path = MODELS_DIR, memory_run: Path | None = None) -> list[dict]:
+    """Copy the exported model (and the memory view, if trained) into models/ and register it. Without a
+    memory run, a bundled memory view is dropped: it was trained against the old word list."""
+    for file in (FILE, VOCAB_FILE):
+        _copy(run / file, models_dir / file)
+    entries = [update_entry({"name": "hashtag-words", "task": "hashtag-word-relevance", "file": FILE, **COMMON,
+                             "preprocessing": {"descriptor": "mean and max over regions of the encoder features"}},
+                            models_dir),
+               update_entry({"name": "hashtag-words-vocab", "task": "vocabulary", "file": VOCAB_FILE, **COMMON},
+                            models_dir)]
+    if memory_run is None:
+        remove_entry("hashtag-words-memory", models_dir)
+        return entries
+    if (memory_run / VOCAB_FILE).read_text() != (run / VOCAB_FILE).read_text():
+        raise ValueError(f"{memory_run} was trained on another word list than {run}; train both on the same data")
+    summary = json.loads((memory_run / "words_summary.json").read_text())
+    _copy(memory_run / MEMORY_FILE, models_dir / MEMORY_FILE)
+    entries.append(update_entry({
+        "name": "hashtag-words-memory", "task": "hashtag-word-relevance", "file": MEMORY_FILE, **COMMON,
+        "reads": summary["reads"],
+        "preprocessing": {"descriptor": "mean and max over positions of the decoder's cross-attention keys "
+                                        "(core.hashtag_model.memory_regions)"}}, models_dir))
     return entries
 
 
@@ -150,6 +177,9 @@ def parser():
     ap.add_argument("--hidden", type=int, default=512)
     ap.add_argument("--dropout", type=float, default=0.5)
     ap.add_argument("--min-images", type=int, default=5, help="a word must be a target for this many train photos")
+    ap.add_argument("--memory", action="store_true",
+                    help="train the second view, on the English caption decoder's cross-attention keys")
+    ap.add_argument("--models-dir", default=str(MODELS_DIR), help="where the caption decoder for --memory is")
     ap.add_argument("--flip-features", default=None, help="features of the mirrored train photos (augmentation)")
     ap.add_argument("--limit", type=int, default=0, help="first N photos of each split (tests)")
     return ap

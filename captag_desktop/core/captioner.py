@@ -40,16 +40,17 @@ class CaptionDecoder:
     def __init__(self, store: ModelStore, lang: str = "en", variant: str = ""):
         """variant "fast": the decoder fine-tuned on the Fast encoder's features (same vocabulary)."""
         name = f"caption-{lang}-{variant}" if variant else f"caption-{lang}"
-        self.init = store.session(f"{name}-init")
+        self.init_name = f"{name}-init"
+        self.init = store.session(self.init_name)
         self.input_name = self.init.get_inputs()[0].name  # which encoder output it reads
         self.step_sess = store.session(f"{name}-step")
         self.vocab = Vocab.from_json(store.read_json(f"caption-{lang}-vocab"))
-        cfg = store.entry(f"{name}-init").raw["config"]
+        cfg = store.entry(self.init_name).raw["config"]
         self.layers, self.heads = cfg["n_layers"], cfg["n_heads"]
         self.head_dim = cfg["d_model"] // cfg["n_heads"]
         self.max_len = cfg["max_len"]
         # the length penalty chosen on the dev split for this model (its card says which)
-        self.length_penalty = store.entry(f"{name}-init").raw.get("decode", {}).get("length_penalty")
+        self.length_penalty = store.entry(self.init_name).raw.get("decode", {}).get("length_penalty")
         self.banned = (self.vocab.pad_id, self.vocab.bos_id, self.vocab.stoi[UNK])
         self.once = once_tokens(self.vocab, lang)
 
@@ -68,11 +69,21 @@ class CaptionDecoder:
             return DecodeOptions(beam_size)
         return DecodeOptions(beam_size, self.length_penalty)
 
+    def cross_attention(self, encoding: Encoding) -> tuple[np.ndarray, np.ndarray]:
+        """The decoder's cross-attention keys and values for this photo. Kept in the encoding under
+        "<init model>:cross_k" / ":cross_v", because the hashtag word model reads the keys too and
+        the tuned top blocks inside the init model are the costly part."""
+        key = f"{self.init_name}:cross_k"
+        if key not in encoding:
+            if self.input_name not in encoding:
+                raise ValueError(f"this caption model reads the encoder's '{self.input_name}' output, which the "
+                                 f"encoder does not give (it gives {', '.join(encoding)}); reinstall the models")
+            ck, cv = self.init.run(None, {self.input_name: encoding[self.input_name].astype(np.float32)})
+            encoding[key], encoding[f"{self.init_name}:cross_v"] = ck, cv
+        return encoding[key], encoding[f"{self.init_name}:cross_v"]
+
     def initial_state(self, encoding: Encoding) -> tuple:
-        if self.input_name not in encoding:
-            raise ValueError(f"this caption model reads the encoder's '{self.input_name}' output, which the "
-                             f"encoder does not give (it gives {', '.join(encoding)}); reinstall the models")
-        ck, cv = self.init.run(None, {self.input_name: encoding[self.input_name].astype(np.float32)})
+        ck, cv = self.cross_attention(encoding)
         empty = np.zeros((self.layers, 1, self.heads, 0, self.head_dim), dtype=np.float32)
         return empty, empty.copy(), ck, cv
 

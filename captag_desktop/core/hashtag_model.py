@@ -23,15 +23,36 @@ def word_descriptor(features: np.ndarray) -> np.ndarray:
     return np.concatenate([f.mean(axis=1), f.max(axis=1)], axis=1)
 
 
+def memory_regions(cross_keys: np.ndarray) -> np.ndarray:
+    """A caption decoder's cross-attention keys (layers, B, heads, positions, head_dim) -> (B, positions,
+    layers * heads * head_dim): the photo as the caption model attends to it, regions by channels, so
+    word_descriptor pools it like the encoder's features. The same layout trains and drives the word model."""
+    layers, batch, heads, positions, dim = cross_keys.shape
+    return cross_keys.transpose(1, 3, 0, 2, 4).reshape(batch, positions, layers * heads * dim)
+
+
 class WordRelevance:
-    """P(a content word is used by >= 2 of 5 people describing the photo), per lemma."""
+    """P(a content word is used by >= 2 of 5 people describing the photo), per lemma.
+
+    Two views of the photo, averaged when both are at hand: the encoder's features, and the English
+    caption decoder's cross-attention keys (its tuned view of the photo, hashtag-words-memory). The
+    second only counts for the decoder it was trained on (the manifest records that file's sha256)."""
 
     def __init__(self, store: ModelStore):
         self.session = store.session("hashtag-words")
         self.words = store.read_json("hashtag-words-vocab")
+        self.memory_session, self.memory_of = None, None
+        if store.has("hashtag-words-memory"):
+            reads = store.entry("hashtag-words-memory").raw["reads"]
+            if store.has(reads["model"]) and store.entry(reads["model"]).sha256 == reads["sha256"]:
+                self.memory_session, self.memory_of = store.session("hashtag-words-memory"), reads["model"]
 
-    def __call__(self, features: np.ndarray) -> dict[str, float]:
+    def __call__(self, features: np.ndarray, memory: np.ndarray | None = None) -> dict[str, float]:
+        """memory: the cross-attention keys of the decoder `memory_of` names, or None."""
         (probs,) = self.session.run(None, {"descriptor": word_descriptor(features)})
+        if memory is not None and self.memory_session is not None:
+            (other,) = self.memory_session.run(None, {"descriptor": word_descriptor(memory_regions(memory))})
+            probs = (probs + other) / 2
         return dict(zip(self.words, probs[0].tolist()))
 
 
@@ -45,9 +66,14 @@ class HashtagModel:
         self.max_tags = store.entry("hashtag-init").raw["config"]["max_tags"]
         self._words = WordRelevance(store) if store.has("hashtag-words") else None
 
-    def word_probs(self, features: np.ndarray) -> dict[str, float]:
+    @property
+    def memory_of(self) -> str | None:
+        """The caption decoder (e.g. "caption-en-init") whose cross-attention keys word_probs can use."""
+        return self._words.memory_of if self._words is not None else None
+
+    def word_probs(self, features: np.ndarray, memory: np.ndarray | None = None) -> dict[str, float]:
         """Per content word, the chance people would use it for this photo ({} without the word model)."""
-        return self._words(features) if self._words is not None else {}
+        return self._words(features, memory) if self._words is not None else {}
 
     def relevance(self, features: np.ndarray) -> tuple[dict[str, float], tuple]:
         """Per-tag probability that people would use it for this photo, plus the GRU's start state."""

@@ -132,6 +132,12 @@ class Pipeline:
             self._hashtag_model = HashtagModel(self.store)
         return self._hashtag_model
 
+    def _english_memory(self, encoding: dict, wanted: str | None):
+        """The English decoder's cross-attention keys, when it is the decoder the word model was trained
+        on (not with the Fast encoder's own decoder). Cached in the encoding, so captioning pays for it."""
+        decoder = self.decoder("en") if wanted is not None else None
+        return decoder.cross_attention(encoding)[0] if decoder is not None and decoder.init_name == wanted else None
+
     def hashtags(self, encoding: dict, caption: str, count: int, seed: int | None = None) -> list[str]:
         """Caption keywords + generated tags, merged and ranked. A seed samples new ideas."""
         from captag_desktop.core.captioner import FEATURES
@@ -143,7 +149,7 @@ class Pipeline:
         generated, relevance, words = [], {}, {}
         if model is not None:
             relevance, state = model.relevance(features)
-            words = model.word_probs(features)
+            words = model.word_probs(features, self._english_memory(encoding, model.memory_of))
             if seed is None:  # the default set: the most relevant tags plus what the GRU writes
                 generated = model.top(relevance, max(150, count)) + model.generate(state, count)
             else:  # "More ideas": a sampled set, still ordered by relevance
