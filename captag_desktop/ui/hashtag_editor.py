@@ -1,9 +1,44 @@
 """Hashtags as a wrapping list of chips: each can be switched off or edited."""
 from __future__ import annotations
 
-from PySide6.QtCore import QSize, Qt, Signal
+from PySide6.QtCore import QSize, Qt, QTimer, Signal
 from PySide6.QtGui import QGuiApplication
-from PySide6.QtWidgets import QHBoxLayout, QLabel, QListView, QListWidget, QListWidgetItem, QPushButton, QVBoxLayout, QWidget
+from PySide6.QtWidgets import (QHBoxLayout, QLabel, QListView, QListWidget, QListWidgetItem, QPushButton, QSizePolicy,
+                               QVBoxLayout, QWidget)
+
+
+class ChipList(QListWidget):
+    """Wrapping chips that grow to show every tag at the current width. The results panel scrolls as a
+    whole, so a scroll bar of the list's own would hide tags behind a second, tiny scroll area."""
+
+    MIN_HEIGHT = 36
+
+    def __init__(self, parent=None):
+        super().__init__(parent)
+        self.setFlow(QListView.Flow.LeftToRight)
+        self.setWrapping(True)
+        self.setResizeMode(QListView.ResizeMode.Adjust)
+        self.setVerticalScrollMode(QListView.ScrollMode.ScrollPerPixel)
+        self.setSpacing(3)
+        self.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Fixed)
+        self.setFixedHeight(self.MIN_HEIGHT)
+
+    def fit_height(self) -> None:
+        self.doItemsLayout()
+        bottom = 0
+        if self.count():
+            bottom = max(self.visualItemRect(self.item(i)).bottom() for i in range(self.count()))
+            bottom += self.verticalScrollBar().value() + self.spacing() + 1
+        height = max(self.MIN_HEIGHT, bottom + 2 * self.frameWidth())
+        if height != self.height():
+            self.setFixedHeight(height)
+
+    def resizeEvent(self, event) -> None:
+        super().resizeEvent(event)
+        if event.size().width() != event.oldSize().width():  # the chips re-wrap
+            self.fit_height()
+            # and once more after the view's own delayed re-layout (its scroll bar may have come or gone)
+            QTimer.singleShot(0, self.fit_height)
 
 
 class HashtagEditor(QWidget):
@@ -13,13 +48,8 @@ class HashtagEditor(QWidget):
 
     def __init__(self, rtl: bool = False, parent=None):
         super().__init__(parent)
-        self.list = QListWidget()
+        self.list = ChipList()
         self.list.setAccessibleName("Hashtags")
-        self.list.setFlow(QListView.Flow.LeftToRight)
-        self.list.setWrapping(True)
-        self.list.setResizeMode(QListView.ResizeMode.Adjust)
-        self.list.setSpacing(3)
-        self.list.setMinimumHeight(70)
         self.list.setEditTriggers(QListWidget.EditTrigger.DoubleClicked | QListWidget.EditTrigger.EditKeyPressed)
         self.list.setToolTip("Untick a tag to leave it out; double-click to edit it.")
         if rtl:
@@ -61,19 +91,25 @@ class HashtagEditor(QWidget):
             item = QListWidgetItem(tag)
             item.setFlags(item.flags() | Qt.ItemFlag.ItemIsUserCheckable | Qt.ItemFlag.ItemIsEditable)
             item.setCheckState(Qt.CheckState.Checked)
-            item.setSizeHint(QSize(self.list.fontMetrics().horizontalAdvance(tag) + 40, 26))
+            self._fit_chip(item)
             self.list.addItem(item)
         self.list.blockSignals(False)
+        self.list.fit_height()
         self.changed.emit()
 
+    def _fit_chip(self, item: QListWidgetItem) -> None:
+        item.setSizeHint(QSize(self.list.fontMetrics().horizontalAdvance(item.text()) + 40, 26))
+
     def _normalise(self, item: QListWidgetItem) -> None:
-        # An edited tag stays a hashtag: one '#', no spaces.
+        # An edited tag stays a hashtag: one '#', no spaces; its chip then fits the new text.
         text = "".join(item.text().split()).lstrip("#")
         fixed = f"#{text}" if text else ""
+        self.list.blockSignals(True)
         if fixed != item.text():
-            self.list.blockSignals(True)
             item.setText(fixed)
-            self.list.blockSignals(False)
+        self._fit_chip(item)
+        self.list.blockSignals(False)
+        self.list.fit_height()
 
     def tags(self) -> list[str]:
         out = []
