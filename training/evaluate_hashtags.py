@@ -45,7 +45,8 @@ def evaluate(data: Path, split: str = "dev", limit: int = 0, count: int = 10) ->
     exact, lemma, dups, all_tags, times, examples = [], [], 0, Counter(), [], []
     for n in names:
         feats = pipe.encoder()(load_image(image_path(data, n)).rgb)
-        caption = pipe.decoder("en").caption(feats, pipe.decode)
+        decoder = pipe.decoder("en")
+        caption = decoder.caption(feats, pipe.decode_for(decoder))  # as the app decodes: the model's own length penalty
         t = time.perf_counter()
         tags = pipe.hashtags(feats, caption, count)
         times.append((time.perf_counter() - t) * 1000)

@@ -36,7 +36,7 @@ def dev_posts(limit: int) -> dict[str, tuple[str, list[str]]]:
     out = {}
     for n in read_split(DEFAULT_ROOT, "dev")[:limit]:
         feats = enc(load_image(image_path(DEFAULT_ROOT, n)).rgb)
-        caption = dec.caption(feats, pipe.decode)
+        caption = dec.caption(feats, pipe.decode_for(dec))  # as the app decodes
         out[n] = (caption, pipe.hashtags(feats, caption, 10))
     return out
 

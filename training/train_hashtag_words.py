@@ -78,6 +78,8 @@ def train(args) -> dict:
     data = Path(args.data)
     captions = read_captions(data, "en")
     reads = None
+    if args.memory and args.flip_features:
+        raise SystemExit("--flip-features is for the encoder view; the decoder view (--memory) has no mirrored cache")
     if args.memory:
         features, reads = decoder_memory.cache(Path(args.models_dir), Path(args.features).parent, data, args.limit)
     else:
@@ -146,6 +148,8 @@ def _copy(src: Path, dst: Path) -> None:
 def install(run: Path, models_dir: Path = MODELS_DIR, memory_run: Path | None = None) -> list[dict]:
     """Copy the exported model (and the memory view, if trained) into models/ and register it. Without a
     memory run, a bundled memory view is dropped: it was trained against the old word list."""
+    if memory_run is not None and (memory_run / VOCAB_FILE).read_text() != (run / VOCAB_FILE).read_text():
+        raise ValueError(f"{memory_run} was trained on another word list than {run}; train both on the same data")
     for file in (FILE, VOCAB_FILE):
         _copy(run / file, models_dir / file)
     entries = [update_entry({"name": "hashtag-words", "task": "hashtag-word-relevance", "file": FILE, **COMMON,
@@ -156,8 +160,6 @@ def install(run: Path, models_dir: Path = MODELS_DIR, memory_run: Path | None = 
     if memory_run is None:
         remove_entry("hashtag-words-memory", models_dir)
         return entries
-    if (memory_run / VOCAB_FILE).read_text() != (run / VOCAB_FILE).read_text():
-        raise ValueError(f"{memory_run} was trained on another word list than {run}; train both on the same data")
     summary = json.loads((memory_run / "words_summary.json").read_text())
     _copy(memory_run / MEMORY_FILE, models_dir / MEMORY_FILE)
     entries.append(update_entry({
@@ -178,7 +180,8 @@ def parser():
     ap.add_argument("--dropout", type=float, default=0.5)
     ap.add_argument("--min-images", type=int, default=5, help="a word must be a target for this many train photos")
     ap.add_argument("--memory", action="store_true",
-                    help="train the second view, on the English caption decoder's cross-attention keys")
+                    help="train the second view, on the English caption decoder's cross-attention keys (cached in the "
+                         "folder of --features)")
     ap.add_argument("--models-dir", default=str(MODELS_DIR), help="where the caption decoder for --memory is")
     ap.add_argument("--flip-features", default=None, help="features of the mirrored train photos (augmentation)")
     ap.add_argument("--limit", type=int, default=0, help="first N photos of each split (tests)")

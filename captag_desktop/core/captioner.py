@@ -11,7 +11,9 @@ from captag_desktop.core.text import UNK, Vocab
 
 ENCODERS = {"quality": "encoder-quality", "fast": "encoder-fast"}
 FEATURES = "features"  # the encoder output every model reads, unless its graph names another
-Encoding = dict[str, np.ndarray]  # encoder output name -> 1 x regions x channels float32
+# encoder output name -> 1 x regions x channels float32; caption decoders add their cached
+# cross-attention inputs under "<init model>:cross_k" / ":cross_v"
+Encoding = dict[str, np.ndarray]
 
 
 class Encoder:
@@ -77,7 +79,8 @@ class CaptionDecoder:
         if key not in encoding:
             if self.input_name not in encoding:
                 raise ValueError(f"this caption model reads the encoder's '{self.input_name}' output, which the "
-                                 f"encoder does not give (it gives {', '.join(encoding)}); reinstall the models")
+                                 f"encoder does not give (it gives {', '.join(k for k in encoding if ':' not in k)}); "
+                                 "reinstall the models")
             ck, cv = self.init.run(None, {self.input_name: encoding[self.input_name].astype(np.float32)})
             encoding[key], encoding[f"{self.init_name}:cross_v"] = ck, cv
         return encoding[key], encoding[f"{self.init_name}:cross_v"]

@@ -45,7 +45,9 @@ class WordRelevance:
         if store.has("hashtag-words-memory"):
             reads = store.entry("hashtag-words-memory").raw["reads"]
             if store.has(reads["model"]) and store.entry(reads["model"]).sha256 == reads["sha256"]:
-                self.memory_session, self.memory_of = store.session("hashtag-words-memory"), reads["model"]
+                session = store.session("hashtag-words-memory")
+                if session.get_outputs()[0].shape[-1] == len(self.words):  # else trained on another word list
+                    self.memory_session, self.memory_of = session, reads["model"]
 
     def __call__(self, features: np.ndarray, memory: np.ndarray | None = None) -> dict[str, float]:
         """memory: the cross-attention keys of the decoder `memory_of` names, or None."""

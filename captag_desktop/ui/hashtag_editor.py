@@ -38,7 +38,7 @@ class ChipList(QListWidget):
         if event.size().width() != event.oldSize().width():  # the chips re-wrap
             self.fit_height()
             # and once more after the view's own delayed re-layout (its scroll bar may have come or gone)
-            QTimer.singleShot(0, self.fit_height)
+            QTimer.singleShot(0, self, self.fit_height)
 
 
 class HashtagEditor(QWidget):
