@@ -99,7 +99,7 @@ def test_decoder_memory_view_trains_installs_and_counts_only_for_its_decoder(exp
     in only when the store's decoder is the one it was trained on."""
     import shutil
 
-    from captag_desktop.core.hashtag_model import WordRelevance, memory_regions
+    from captag_desktop.core.hashtag_model import WordRelevance, memory_regions, word_descriptor
     from captag_desktop.core.models import register_entries
     from training import decoder_memory, train_hashtag_words
     from training.manifest_tool import MODELS_DIR
@@ -129,7 +129,6 @@ def test_decoder_memory_view_trains_installs_and_counts_only_for_its_decoder(exp
     keys = rng.normal(size=(3, 1, 4, 50, 64)).astype(np.float32)
     assert memory_regions(keys)[0, 7, 64 * 4 + 5] == keys[1, 0, 0, 7, 5], "layer-major, then head, then channel"
     alone, averaged = both(f), both(f, keys)
-    from captag_desktop.core.hashtag_model import word_descriptor
     (own,) = both.memory_session.run(None, {"descriptor": word_descriptor(memory_regions(keys))})
     np.testing.assert_allclose([averaged[w] for w in both.words], (np.array([alone[w] for w in both.words]) + own[0]) / 2,
                                rtol=1e-6)

@@ -35,24 +35,42 @@ def extract(root: Path, out_dir: Path, encoder: str, names: list[str], batch: in
         log.info("features already cached at %s", npy)
         return npy
     model = model.eval() if model is not None else load_encoder(encoder, cut=cut)
-    probe = model(torch.from_numpy(encoder_batch([np.zeros((224, 224, 3), np.uint8)])))
-    shape = (len(names), probe.shape[1], probe.shape[2])
-    mm = np.lib.format.open_memmap(str(npy) + ".part", mode="w+", dtype=np.float16, shape=shape)
     start = time.time()
-    with torch.inference_mode():
-        for i in range(0, len(names), batch):
-            chunk = names[i : i + batch]
-            photos = [load_image(image_path(root, n)).rgb for n in chunk]
-            pixels = encoder_batch([np.ascontiguousarray(p[:, ::-1]) for p in photos] if flip else photos)
-            mm[i : i + len(chunk)] = model(torch.from_numpy(pixels)).numpy().astype(np.float16)
-            if (i // batch) % 20 == 0:
-                log.info("%d/%d images, %.0fs", i + len(chunk), len(names), time.time() - start)
-    mm.flush()
-    del mm
-    Path(str(npy) + ".part").replace(npy)
+
+    def chunks():
+        with torch.inference_mode():
+            for i in range(0, len(names), batch):
+                chunk = names[i : i + batch]
+                photos = [load_image(image_path(root, n)).rgb for n in chunk]
+                pixels = encoder_batch([np.ascontiguousarray(p[:, ::-1]) for p in photos] if flip else photos)
+                yield model(torch.from_numpy(pixels)).numpy()
+                if (i // batch) % 20 == 0:
+                    log.info("%d/%d images, %.0fs", i + len(chunk), len(names), time.time() - start)
+
+    shape = write_rows(npy, len(names), chunks())
     meta.write_text(json.dumps({"encoder": encoder, "flipped": flip, "cut": cut, "names": names}))
     log.info("wrote %s %s in %.0fs", npy, shape, time.time() - start)
     return npy
+
+
+def write_rows(npy: Path, rows: int, chunks) -> tuple[int, ...]:
+    """Consecutive row blocks (arrays of equal trailing shape) -> npy as float16, memory-mapped so the
+    whole array never sits in RAM. Written to npy.part and moved into place only when complete, so an
+    interrupted run leaves no cache that looks finished. Returns the array's shape."""
+    mm, done = None, 0
+    for block in chunks:
+        if mm is None:
+            mm = np.lib.format.open_memmap(str(npy) + ".part", mode="w+", dtype=np.float16,
+                                           shape=(rows,) + block.shape[1:])
+        mm[done:done + len(block)] = block.astype(np.float16)
+        done += len(block)
+    if mm is None or done != rows:
+        raise ValueError(f"{npy}: got {done} of {rows} rows")
+    shape = mm.shape
+    mm.flush()
+    del mm
+    Path(str(npy) + ".part").replace(npy)
+    return shape
 
 
 def load_features(path: Path) -> tuple[np.ndarray, dict[str, int]]:

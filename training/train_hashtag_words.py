@@ -16,7 +16,6 @@ from __future__ import annotations
 
 import json
 import logging
-import shutil
 import time
 from collections import Counter
 from pathlib import Path
@@ -26,7 +25,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from captag_desktop.core.atomic import atomic_path, write_text_atomic
+from captag_desktop.core.atomic import copy_atomic, write_text_atomic
 from captag_desktop.core.hashtag_model import word_descriptor
 from captag_desktop.core.hashtags import lemma_of
 from training import decoder_memory
@@ -140,18 +139,13 @@ COMMON = {"license": "Apache-2.0 (weights trained by captag)", "card": "hashtags
           "source": "Flickr8k train split; targets: content words shared by >= 2 of 5 captions"}
 
 
-def _copy(src: Path, dst: Path) -> None:
-    with atomic_path(dst) as tmp:
-        shutil.copyfile(src, tmp)
-
-
 def install(run: Path, models_dir: Path = MODELS_DIR, memory_run: Path | None = None) -> list[dict]:
     """Copy the exported model (and the memory view, if trained) into models/ and register it. Without a
     memory run, a bundled memory view is dropped: it was trained against the old word list."""
     if memory_run is not None and (memory_run / VOCAB_FILE).read_text() != (run / VOCAB_FILE).read_text():
         raise ValueError(f"{memory_run} was trained on another word list than {run}; train both on the same data")
     for file in (FILE, VOCAB_FILE):
-        _copy(run / file, models_dir / file)
+        copy_atomic(run / file, models_dir / file)
     entries = [update_entry({"name": "hashtag-words", "task": "hashtag-word-relevance", "file": FILE, **COMMON,
                              "preprocessing": {"descriptor": "mean and max over regions of the encoder features"}},
                             models_dir),
@@ -161,7 +155,7 @@ def install(run: Path, models_dir: Path = MODELS_DIR, memory_run: Path | None = 
         remove_entry("hashtag-words-memory", models_dir)
         return entries
     summary = json.loads((memory_run / "words_summary.json").read_text())
-    _copy(memory_run / MEMORY_FILE, models_dir / MEMORY_FILE)
+    copy_atomic(memory_run / MEMORY_FILE, models_dir / MEMORY_FILE)
     entries.append(update_entry({
         "name": "hashtag-words-memory", "task": "hashtag-word-relevance", "file": MEMORY_FILE, **COMMON,
         "reads": summary["reads"],

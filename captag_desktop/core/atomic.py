@@ -3,6 +3,7 @@ leaves a half-written file and an existing file is replaced in one step."""
 from __future__ import annotations
 
 import os
+import shutil
 import tempfile
 from contextlib import contextmanager
 from pathlib import Path
@@ -29,6 +30,11 @@ def atomic_path(target: str | os.PathLike):
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
         raise
+
+
+def copy_atomic(src: str | os.PathLike, target: str | os.PathLike) -> None:
+    with atomic_path(target) as tmp:
+        shutil.copyfile(src, tmp)
 
 
 def write_text_atomic(target: str | os.PathLike, text: str) -> None:

@@ -71,13 +71,17 @@ class CaptionDecoder:
             return DecodeOptions(beam_size)
         return DecodeOptions(beam_size, self.length_penalty)
 
+    def can_read(self, encoding: Encoding) -> bool:
+        """Whether the encoding holds what this decoder starts from: its encoder output or its cached keys."""
+        return f"{self.init_name}:cross_k" in encoding or self.input_name in encoding
+
     def cross_attention(self, encoding: Encoding) -> tuple[np.ndarray, np.ndarray]:
         """The decoder's cross-attention keys and values for this photo. Kept in the encoding under
         "<init model>:cross_k" / ":cross_v", because the hashtag word model reads the keys too and
         the tuned top blocks inside the init model are the costly part."""
         key = f"{self.init_name}:cross_k"
         if key not in encoding:
-            if self.input_name not in encoding:
+            if not self.can_read(encoding):
                 raise ValueError(f"this caption model reads the encoder's '{self.input_name}' output, which the "
                                  f"encoder does not give (it gives {', '.join(k for k in encoding if ':' not in k)}); "
                                  "reinstall the models")

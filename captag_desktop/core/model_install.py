@@ -8,10 +8,9 @@ from __future__ import annotations
 
 import json
 import re
-import shutil
 from pathlib import Path
 
-from captag_desktop.core.atomic import atomic_path
+from captag_desktop.core.atomic import copy_atomic
 from captag_desktop.core.models import ModelError, file_sha256, models_dir, register_entries
 from captag_desktop.core.translate.pack import PACK_FILES, PACK_MODELS
 
@@ -44,8 +43,7 @@ def install_pack(src: Path, target: Path | None = None) -> list[dict]:
     slug = re.sub(r"[^A-Za-z0-9_.-]+", "-", meta.get("name", src.name)).strip("-") or "pack"
     rel = Path("packs") / slug
     for name in PACK_FILES + ("pack.json",):
-        with atomic_path(target / rel / name) as tmp:
-            shutil.copyfile(src / name, tmp)
+        copy_atomic(src / name, target / rel / name)
     license_ = meta.get("license", "see the pack's source")
     entries = [{"name": "translation-pack", "task": "translation-pack-meta", "file": str(rel / "pack.json"),
                 "languages": sorted(meta["languages"]), "source": meta.get("source", ""), "license": license_}]
@@ -68,8 +66,7 @@ def install_optional_file(src: Path, target: Path | None = None) -> dict:
     store = ModelStore(target)
     for entry in store.entries.values():
         if entry.optional and entry.sha256 == digest:
-            with atomic_path(target / entry.file) as tmp:
-                shutil.copyfile(src, tmp)
+            copy_atomic(src, target / entry.file)
             return entry.raw
     names = ", ".join(e.name for e in store.entries.values() if e.optional) or "none"
     raise ModelError(f"{src.name} is not a model captag knows (its sha256 matches no optional model; optional: {names})")

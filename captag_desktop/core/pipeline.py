@@ -136,10 +136,9 @@ class Pipeline:
         """The English decoder's cross-attention keys, when it is the decoder the word model was trained
         on (not with the Fast encoder's own decoder). Cached in the encoding, so captioning pays for it."""
         decoder = self.decoder("en") if wanted is not None else None
-        if decoder is None or decoder.init_name != wanted:
+        # not with another decoder, nor for a caller that kept only the encoder's "features"
+        if decoder is None or decoder.init_name != wanted or not decoder.can_read(encoding):
             return None
-        if f"{wanted}:cross_k" not in encoding and decoder.input_name not in encoding:
-            return None  # e.g. a caller that kept only the encoder's "features"
         return decoder.cross_attention(encoding)[0]
 
     def hashtags(self, encoding: dict, caption: str, count: int, seed: int | None = None) -> list[str]:
