@@ -34,8 +34,8 @@ def teacher_features(tmp_path_factory):
     return root
 
 
-@needs_data
-def test_distillation_runs_and_exports(teacher_features, tmp_path):
+def export_tiny_student(teacher_features, tmp_path):
+    """A few distillation steps on 6 photos, exported; checks the run and the graph's output."""
     import onnxruntime as ort
 
     from training.build_fast_encoder import export_student
@@ -52,6 +52,35 @@ def test_distillation_runs_and_exports(teacher_features, tmp_path):
     x = np.random.default_rng(0).normal(size=(2, 3, 224, 224)).astype(np.float32)
     out = sess.run(None, {"pixels": x})[0]
     assert out.shape == (2, 49, 1280) and out.min() >= 0 and out.max() <= 6
+    return tmp_path / "fast.onnx"
+
+
+@needs_data
+def test_distillation_runs_and_exports(teacher_features, tmp_path):
+    export_tiny_student(teacher_features, tmp_path)
+
+
+@needs_data
+def test_int8_encoder_stays_close_to_float_and_is_quantized_once(teacher_features, tmp_path):
+    import shutil
+
+    from training.quantize_encoder import feature_error, is_quantized, quantize_static_int8
+
+    path = export_tiny_student(teacher_features, tmp_path)
+    shutil.copyfile(path, tmp_path / "float.onnx")
+    quantize_static_int8(path, DEFAULT_ROOT, photos=3)
+    assert is_quantized(path) and not is_quantized(tmp_path / "float.onnx")
+    err = feature_error(tmp_path / "float.onnx", path, DEFAULT_ROOT, photos=2)
+    assert err["relative_mae"] < 0.25, err  # 0.12 here: an untrained student, calibrated on 3 photos
+    with pytest.raises(ValueError, match="already quantized"):
+        quantize_static_int8(path, DEFAULT_ROOT, photos=3)
+    # the app's exact features can be cached for training from the graph itself
+    extract_features.main(["--onnx", str(path), "--encoder", "tiny_int8", "--out", str(tmp_path / "f"), "--limit", "2"])
+    cached, rows = extract_features.load_features(tmp_path / "f" / "tiny_int8.npy")
+    name = extract_features.read_split(DEFAULT_ROOT, "dev")[1]
+    want = extract_features.OnnxEncoder(path)(torch.from_numpy(extract_features.encoder_batch(
+        [extract_features.load_image(extract_features.image_path(DEFAULT_ROOT, name)).rgb]))).numpy()
+    assert len(rows) == 4 and np.allclose(cached[rows[name]], want[0], atol=1e-2)
 
 
 @needs_data

@@ -14,6 +14,7 @@ import torch
 
 from captag_desktop.core import preprocess
 from training import distill_encoder, evaluate_captioner
+from training.quantize_encoder import WEIGHTS_NOTE, quantize_static_int8
 from training.manifest_tool import MODELS_DIR, amend_entry, update_entry
 from training.run_utils import add_chain_totals, command_line
 from training.student_encoder import BLOCKS, INPUT_SIZE, STUDENT_BACKBONE, StudentEncoder
@@ -91,8 +92,13 @@ def loss_note(run: Path) -> str:
     return note
 
 
+def weights_note(calibration_photos: int) -> str:
+    return WEIGHTS_NOTE.format(n=calibration_photos) if calibration_photos else "float32"
+
+
 def card(run: Path, command: str, quality: dict, fast: dict, bench: dict | None,
-         teacher_captions: Path | None = None, flipped: bool = False, max_repeats: int = 1) -> str:
+         teacher_captions: Path | None = None, flipped: bool = False, max_repeats: int = 1,
+         calibration_photos: int = 0) -> str:
     s = training_chain(run)
     student = load_student(run / "best.pt")
     width = student.adapter[0].in_channels
@@ -117,6 +123,7 @@ def card(run: Path, command: str, quality: dict, fast: dict, bench: dict | None,
                          "1280 channels. No classifier at run time. Decoder: the English decoder fine-tuned on these "
                          f"features (caption-en-fast, int8), with {targets}."),
         ("Parameters", f"{s['parameters']:,}"),
+        ("Weights", weights_note(calibration_photos) + (" (`python -m training.quantize_encoder`)" if calibration_photos else "")),
         ("MACs per photo", f"{s['student_macs'] / 1e6:.1f}M vs the teacher's {s['teacher_macs'] / 1e6:.1f}M "
                            f"({s['teacher_macs'] / s['student_macs']:.1f}x fewer)"),
         ("Loss", loss_note(run)),
@@ -160,13 +167,18 @@ def main(argv=None):
                     help="fine-tune the decoder on the mirrored train photos' student features too")
     ap.add_argument("--length-penalty", type=float, default=0.6,
                     help="the Fast decoder's beam-search length penalty, chosen on dev (saved in the manifest)")
+    ap.add_argument("--calibration-photos", type=int, default=200,
+                    help="int8-quantize the exported encoder, calibrated on this many train photos (0 = keep float32)")
     own, rest = ap.parse_known_args(argv)
     dargs = distill_encoder.parser().parse_args(rest)
     run = Path(dargs.out)
     if not (own.skip_train or own.skip_distill):
         distill_encoder.main(rest)
     export_student(run / "best.pt", MODELS_DIR / FILE)
+    if own.calibration_photos:
+        quantize_static_int8(MODELS_DIR / FILE, Path(dargs.data), own.calibration_photos)
     update_entry({"name": "encoder-fast", "task": "image-encoder", "file": FILE, "card": CARD,
+                  "weights": weights_note(own.calibration_photos),
                   "license": "Apache-2.0 (weights trained by captag)",
                   "source": "distilled from encoder-quality by training/distill_encoder.py",
                   "preprocessing": {"resize": [preprocess.ENCODER_SIZE, preprocess.ENCODER_SIZE],
@@ -194,7 +206,7 @@ def main(argv=None):
     bench["with_preprocessing"] = {kind: timed[kind]["encode_ms"] for kind in ("quality", "fast")}
     command = command_line("training.build_fast_encoder", argv, drop=("--skip-train", "--skip-distill"))
     text = card(run, command, reports["quality"], reports["fast"], bench, own.teacher_captions, own.flip_augment,
-                own.teacher_max_repeats)
+                own.teacher_max_repeats, own.calibration_photos)
     (MODELS_DIR / CARD).write_text(text, encoding="utf-8")
     print(json.dumps({k: {m: v for m, v in r.items() if m != "examples"} for k, r in reports.items()}))
 

@@ -73,6 +73,22 @@ def write_rows(npy: Path, rows: int, chunks) -> tuple[int, ...]:
     return shape
 
 
+class OnnxEncoder:
+    """An exported encoder graph with extract()'s model interface (torch tensor in, first output out), so
+    features can be cached exactly as the app computes them, e.g. from the int8 Fast encoder."""
+
+    def __init__(self, path: Path):
+        import onnxruntime as ort
+
+        self.session = ort.InferenceSession(str(path), providers=["CPUExecutionProvider"])
+
+    def eval(self):
+        return self
+
+    def __call__(self, pixels: torch.Tensor) -> torch.Tensor:
+        return torch.from_numpy(self.session.run(None, {"pixels": pixels.numpy()})[0])
+
+
 def load_features(path: Path) -> tuple[np.ndarray, dict[str, int]]:
     """The cached features (memory-mapped) and each image name's row."""
     names = json.loads(Path(path).with_suffix(".json").read_text())["names"]
@@ -86,6 +102,8 @@ def main(argv=None):
     ap.add_argument("--encoder", default="efficientnet-lite2")
     ap.add_argument("--limit", type=int, default=0, help="only the first N images of each split (tests)")
     ap.add_argument("--flip", action="store_true", help="the mirrored train photos' features (augmentation)")
+    ap.add_argument("--onnx", type=Path, default=None,
+                    help="run this exported encoder graph instead (cached under --encoder's name)")
     ap.add_argument("--cut", type=int, default=None, help="cache the output of this block (for tuning the blocks above)")
     args = ap.parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(message)s")
@@ -93,7 +111,8 @@ def main(argv=None):
     names = read_split(args.data, "train")[:lim]
     if not args.flip:  # dev photos are only ever scored as they are
         names += read_split(args.data, "dev")[:lim]
-    extract(args.data, args.out, args.encoder, names, flip=args.flip, cut=args.cut)
+    model = OnnxEncoder(args.onnx) if args.onnx else None
+    extract(args.data, args.out, args.encoder, names, model=model, flip=args.flip, cut=args.cut)
 
 
 if __name__ == "__main__":
