@@ -57,3 +57,20 @@ def test_hashtags_read_the_english_decoders_keys_only_with_the_decoder_they_were
     pipe.configure(encoder="fast")
     pipe.hashtags(pipe.encoder()(photo), caption, 5)
     assert seen[-1] is None
+
+
+def test_more_ideas_fill_the_count_a_creator_asks_for_with_new_tags():
+    """One sampled tag sequence ends after a handful of tags; "More ideas" samples until it has the count."""
+    import numpy as np
+
+    from captag_desktop.core.pipeline import Pipeline
+
+    pipe = Pipeline()
+    photo = np.random.default_rng(1).integers(0, 255, size=(120, 160, 3), dtype=np.uint8)
+    encoding = pipe.encoder()(photo)
+    caption = pipe.decoder("en").caption(encoding)
+    usual = pipe.hashtags(dict(encoding), caption, 30)
+    ideas = [pipe.hashtags(dict(encoding), caption, 30, seed=s) for s in (1, 2)]
+    assert all(len(tags) >= 25 for tags in ideas), [len(t) for t in ideas]
+    assert all(len({t.lower() for t in tags}) == len(tags) for tags in ideas)
+    assert ideas[0] != ideas[1] and set(ideas[0]) != set(usual)

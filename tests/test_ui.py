@@ -9,6 +9,7 @@ from PySide6.QtCore import QMimeData, QPointF, QSettings, Qt, QUrl  # noqa: E402
 from PySide6.QtGui import QDropEvent, QGuiApplication  # noqa: E402
 
 from captag_desktop.core.pipeline import PhotoResult, Progress  # noqa: E402
+from captag_desktop.ui.help_dialogs import shortcut_rows  # noqa: E402
 from captag_desktop.ui.main_window import MainWindow  # noqa: E402
 from captag_desktop.ui.worker import JobRunner  # noqa: E402
 
@@ -221,7 +222,7 @@ def test_batch_folder_lists_failures_and_switches_instantly(qtbot, settings, tmp
 def test_help_lists_every_shortcut(qtbot, settings):
     win = MainWindow(runner=JobRunner(pipeline_factory=SlowFakePipeline), settings=settings)
     qtbot.addWidget(win)
-    keys = {a: k for _m, a, k in win.shortcut_rows()}
+    keys = {a: k for _m, a, k in shortcut_rows(win)}
     assert keys["Open folder…"] == "Ctrl+Shift+O" and keys["Export results…"] == "Ctrl+E"
     assert "Repair" in " ".join(keys) and "Copy image" in keys
     win.close()

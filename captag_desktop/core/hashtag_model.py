@@ -86,6 +86,20 @@ class HashtagModel:
     def top(self, relevance: dict[str, float], count: int) -> list[Tag]:
         return [self._by_key[k] for k in sorted(relevance, key=relevance.get, reverse=True)[:count]]
 
+    def sample_ideas(self, state: tuple, count: int, seed: int, tries: int = 12) -> list[Tag]:
+        """Sampled tag sequences (temperature 1) until `count` distinct tags or `tries` sequences: one
+        sequence ends after a handful of tags, fewer than the count a creator asks for."""
+        out: list[Tag] = []
+        keys = set()
+        for i in range(tries):
+            for tag in self.generate(state, count, temperature=1.0, seed=seed * tries + i):
+                if tag.key not in keys:
+                    keys.add(tag.key)
+                    out.append(tag)
+            if len(out) >= count:
+                break
+        return out
+
     def generate(self, state: tuple, count: int = 10, temperature: float = 0.0, top_p: float = 0.9,
                  seed: int | None = None) -> list[Tag]:
         """Tags in the order the GRU writes them, never repeating. temperature 0 = greedy."""

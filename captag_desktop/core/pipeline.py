@@ -155,8 +155,8 @@ class Pipeline:
             words = model.word_probs(features, self._english_memory(encoding, model.memory_of))
             if seed is None:  # the default set: the most relevant tags plus what the GRU writes
                 generated = model.top(relevance, max(150, count)) + model.generate(state, count)
-            else:  # "More ideas": a sampled set, still ordered by relevance
-                generated = model.generate(state, count + 5, temperature=1.0, seed=seed)
+            else:  # "More ideas": sampled sets, still ordered by relevance
+                generated = model.sample_ideas(state, count + 5, seed)
         opts = HashtagOptions(count=count, allow_platform=self.allow_platform_tags, banned=self.banned_tags)
         return rank(caption_tags(caption), generated, relevance, opts, words)
 

@@ -54,8 +54,7 @@ class HashtagEditor(QWidget):
         self.list.setToolTip("Untick a tag to leave it out; double-click to edit it.")
         if rtl:
             self.list.setLayoutDirection(Qt.LayoutDirection.RightToLeft)
-        self.list.itemChanged.connect(self._normalise)
-        self.list.itemChanged.connect(lambda _item: self.changed.emit())
+        self.list.itemChanged.connect(self._item_changed)
         self.copy_button = QPushButton("Copy")
         self.copy_button.setToolTip("Copy the ticked hashtags, separated by spaces")
         self.copy_button.clicked.connect(self.copy)
@@ -71,14 +70,20 @@ class HashtagEditor(QWidget):
         lay.setContentsMargins(0, 0, 0, 0)
         lay.addLayout(head)
         lay.addWidget(self.list)
-        self._all: list[str] = []
+        self._all: list[str] = []  # every tag, with the creator's renames; the first `count` are shown
+        self._off: set[int] = set()  # positions the creator unticked: kept when the count changes
         self.count = 10
 
-    def set_tags(self, tags: list[str], count: int | None = None) -> None:
+    def set_tags(self, tags: list[str], count: int | None = None, off: set[int] | None = None) -> None:
         self._all = list(tags)
+        self._off = set(off or ())
         if count is not None:
             self.count = count
         self._refill()
+
+    def state(self) -> tuple[list[str], set[int]]:
+        """Every tag with its renames, and the unticked positions."""
+        return list(self._all), set(self._off)
 
     def set_count(self, count: int) -> None:
         self.count = count
@@ -87,10 +92,10 @@ class HashtagEditor(QWidget):
     def _refill(self) -> None:
         self.list.blockSignals(True)
         self.list.clear()
-        for tag in self._all[: self.count]:
+        for i, tag in enumerate(self._all[: self.count]):
             item = QListWidgetItem(tag)
             item.setFlags(item.flags() | Qt.ItemFlag.ItemIsUserCheckable | Qt.ItemFlag.ItemIsEditable)
-            item.setCheckState(Qt.CheckState.Checked)
+            item.setCheckState(Qt.CheckState.Unchecked if i in self._off else Qt.CheckState.Checked)
             self._fit_chip(item)
             self.list.addItem(item)
         self.list.blockSignals(False)
@@ -100,16 +105,26 @@ class HashtagEditor(QWidget):
     def _fit_chip(self, item: QListWidgetItem) -> None:
         item.setSizeHint(QSize(self.list.fontMetrics().horizontalAdvance(item.text()) + 40, 26))
 
-    def _normalise(self, item: QListWidgetItem) -> None:
+    def _item_changed(self, item: QListWidgetItem) -> None:
+        """A rename or a tick: remembered by position, so changing the count keeps it."""
+        row = self.list.row(item)
         # An edited tag stays a hashtag: one '#', no spaces; its chip then fits the new text.
         text = "".join(item.text().split()).lstrip("#")
-        fixed = f"#{text}" if text else ""
         self.list.blockSignals(True)
-        if fixed != item.text():
-            item.setText(fixed)
+        if not text:  # emptied: the tag comes back, unticked, rather than as a blank chip
+            item.setText(self._all[row])
+            item.setCheckState(Qt.CheckState.Unchecked)
+        elif f"#{text}" != item.text():
+            item.setText(f"#{text}")
         self._fit_chip(item)
         self.list.blockSignals(False)
+        self._all[row] = item.text()
+        if item.checkState() == Qt.CheckState.Checked:
+            self._off.discard(row)
+        else:
+            self._off.add(row)
         self.list.fit_height()
+        self.changed.emit()
 
     def tags(self) -> list[str]:
         out = []

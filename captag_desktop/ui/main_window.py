@@ -5,10 +5,12 @@ from pathlib import Path
 
 from PySide6.QtCore import QSettings, Qt
 from PySide6.QtGui import QAction, QKeySequence
-from PySide6.QtWidgets import QFileDialog, QLabel, QMainWindow, QMessageBox, QProgressBar, QPushButton, QSplitter
+from PySide6.QtWidgets import QFileDialog, QLabel, QMainWindow, QProgressBar, QPushButton, QSplitter
 
 from captag_desktop.core.pipeline import LANGUAGES, PhotoResult
+from captag_desktop.core.edits import Edits, published
 from captag_desktop.ui.canvas import ImageCanvas
+from captag_desktop.ui.help_dialogs import show_about, show_shortcuts
 from captag_desktop.ui.repair_tools import RepairTools
 from captag_desktop.ui.results_panel import MAX_HASHTAGS, ResultsPanel
 from captag_desktop.ui.photo_strip import PhotoStrip
@@ -54,7 +56,9 @@ class MainWindow(QMainWindow):
         self.strip = PhotoStrip()
         self.strip.setVisible(False)
         self.strip.photo_chosen.connect(self.show_photo)
-        self.results_by_path: dict[str, PhotoResult] = {}
+        self.results_by_path: dict[str, PhotoResult] = {}  # the model's results
+        self.edits_by_path: dict[str, Edits] = {}  # the creator's edits to them (the photo on screen: in the panel)
+        self._loading: str | None = None  # a photo being opened, until it is on the canvas
         self.split = QSplitter(Qt.Orientation.Horizontal)
         self.split.addWidget(self.strip)
         self.split.addWidget(self.canvas)
@@ -156,8 +160,8 @@ class MainWindow(QMainWindow):
             self.lang_actions[code] = act
         self.settings_menu = SettingsMenu(self, self.menuBar().addMenu("&Settings"))
         h = self.menuBar().addMenu("&Help")
-        self._action(h, "&Keyboard shortcuts", self.show_shortcuts, "F1")
-        self._action(h, "&About captag", self._about)
+        self._action(h, "&Keyboard shortcuts", lambda: show_shortcuts(self), "F1")
+        self._action(h, "&About captag", lambda: show_about(self))
 
     def options(self) -> dict:
         return self.settings_menu.options()
@@ -221,13 +225,18 @@ class MainWindow(QMainWindow):
         if len(photos) > 1:
             self.start_batch(photos)
             return
+        self.keep_edits()
         self.strip.setVisible(False)
         path = photos[0]
-        self.current_path = path
+        self.edits_by_path.pop(path, None)  # opened afresh
+        self.current_path = self._loading = path
         self.results.clear("Working…")
         self._start(path)
 
     def start_batch(self, photos: list[str]) -> None:
+        self.keep_edits()
+        for path in photos:
+            self.edits_by_path.pop(path, None)
         self.strip.set_photos(photos)
         self.strip.setVisible(True)
         if self.split.sizes()[0] == 0:
@@ -247,6 +256,7 @@ class MainWindow(QMainWindow):
         """Switch to a photo of the batch: its cached results appear at once, nothing is recomputed."""
         from captag_desktop.core.images import ImageLoadError, load_image
 
+        self.keep_edits()
         self.current_path = path
         result = self.results_by_path.get(path)
         if result is not None and result.error:
@@ -263,7 +273,19 @@ class MainWindow(QMainWindow):
             self.results.clear("Waiting for its turn in the batch…")
         else:
             self.last_result = result
-            self.results.show_result(result)
+            self.results.show_result(result, self.edits_by_path.get(path))
+
+    def keep_edits(self) -> None:
+        """Remember the creator's edits to the photo on screen before the panel shows something else."""
+        if self.current_path and self.results.result is not None:
+            self.edits_by_path[self.current_path] = self.results.snapshot()
+
+    def published_results(self) -> dict[str, PhotoResult]:
+        """Every photo's result as the creator would publish it: edits, ticks and the hashtag count applied."""
+        self.keep_edits()
+        count = self.results.count_slider.value()
+        return {path: published(result, self.edits_by_path.get(path), count)
+                for path, result in self.results_by_path.items()}
 
     def dragEnterEvent(self, event):
         self.canvas.dragEnterEvent(event)
@@ -303,6 +325,7 @@ class MainWindow(QMainWindow):
 
     # -- worker signals -----------------------------------------------------
     def _on_image_loaded(self, rgb, loaded) -> None:
+        self._loading = None
         self.loaded = loaded
         self.canvas.set_image(rgb)
         self.repair.reset()
@@ -322,6 +345,7 @@ class MainWindow(QMainWindow):
         self._done()
         if isinstance(result, RepairDone):
             self.repair.on_repaired(result)
+            self.keep_edits()
             self.results.clear("Updating the caption for the repaired photo…")
             self._start(result.image)  # caption what the creator will publish
             return
@@ -334,14 +358,22 @@ class MainWindow(QMainWindow):
             return
         self.last_result = result
         if self.current_path:
+            self.keep_edits()  # e.g. a caption the creator wrote before asking for more ideas
+            if not result.image:  # captioned from pixels (a repair, a re-run): still this photo
+                result.image = self.current_path
             self.results_by_path[self.current_path] = result
-        self.results.show_result(result)
+        self.results.show_result(result, self.edits_by_path.get(self.current_path or ""))
         total = result.timings_ms.get("total", 0.0)
         done = f"Caption and hashtags in {total:.0f} ms."
         self.statusBar().showMessage(f"{self.repair.last_message} {done}" if self.repair.last_message else done, 8000)
 
     def _on_failed(self, message: str) -> None:
         self._done()
+        if self._loading is not None:  # the photo never opened: do not leave the last one posing as it
+            self._loading = self.current_path = self.loaded = None
+            self.canvas.set_image(None)
+            self.repair.reset()
+            self.setWindowTitle("captag")
         # Not a modal box: the user may be dropping photos in quick succession.
         self.results.clear(f"Could not process this photo:\n{message}")
         self.statusBar().showMessage(message)
@@ -349,6 +381,8 @@ class MainWindow(QMainWindow):
     def _on_cancelled(self) -> None:
         self._done()
         self.statusBar().showMessage("Cancelled.", 3000)
+        if self.results.result is None:  # not the "Working…" of a job that will never finish
+            self.results.clear("Cancelled. Open the photo again, or change a language or setting, to caption it.")
 
     def copy_image(self) -> None:
         from PySide6.QtGui import QGuiApplication
@@ -361,31 +395,3 @@ class MainWindow(QMainWindow):
             return
         QGuiApplication.clipboard().setImage(rgb_to_qimage(rgb))
         self.statusBar().showMessage("Copied the photo (repaired, if you repaired it).", 3000)
-
-    def shortcut_rows(self) -> list[tuple[str, str, str]]:
-        """(menu, action, shortcut) for every menu action that has a shortcut: the Help table is built from the
-        real actions, so it cannot go stale."""
-        rows = []
-        for menu_action in self.menuBar().actions():
-            menu = menu_action.menu()
-            for act in menu.actions() if menu else []:
-                for sub in (act.menu().actions() if act.menu() else [act]):
-                    if not sub.shortcut().isEmpty():
-                        rows.append((menu_action.text().replace("&", ""), sub.text().replace("&", ""),
-                                     sub.shortcut().toString(QKeySequence.SequenceFormat.NativeText)))
-        rows += [("Canvas", "Hold to see the original", "Space"), ("Canvas", "Brush size", "[ / ] or Shift+wheel")]
-        return rows
-
-    def show_shortcuts(self) -> None:
-        rows = "".join(f"<tr><td>{m}</td><td>{a}</td><td><b>{k}</b></td></tr>" for m, a, k in self.shortcut_rows())
-        box = QMessageBox(self)
-        box.setWindowTitle("Keyboard shortcuts")
-        box.setText(f"<table cellpadding='3'><tr><th align='left'>Menu</th><th align='left'>Action</th>"
-                    f"<th align='left'>Keys</th></tr>{rows}</table>")
-        box.exec()
-
-    def _about(self) -> None:
-        from captag_desktop import __version__
-
-        QMessageBox.about(self, "About captag", f"<b>captag {__version__}</b><p>Captions, hashtags and repairs "
-                          "for your photos, computed on this computer. Nothing is uploaded.</p>")

@@ -40,7 +40,7 @@ class Publishing:
     def export_to(self, path: str) -> bool:
         from captag_desktop.core.export import export_results
 
-        results = list(self.win.results_by_path.values())
+        results = list(self.win.published_results().values())
         try:
             export_results(results, path, self.win.languages())
         except (OSError, ValueError) as exc:
@@ -64,7 +64,7 @@ class Publishing:
     def save_copy_to(self, path: str, rgb=None) -> bool:
         """The photo on screen (repaired, if it was) as a new file, with EXIF, ICC and the caption."""
         info = self.win.loaded
-        result = self.win.results_by_path.get(self.win.current_path) or self.win.last_result
+        result = self.win.results.published()  # the caption and tags on screen, edits included
         try:
             save_image(self.win.canvas.current_image() if rgb is None else rgb, path, original=self.win.current_path,
                        exif=getattr(info, "exif", None), icc_profile=getattr(info, "icc_profile", None),
@@ -79,7 +79,7 @@ class Publishing:
         """An .xmp next to each captioned photo (or in the output folder); an existing sidecar is left alone."""
         written, skipped = [], []
         out_dir = self.win.settings_menu.output_folder()
-        for image, result in self.win.results_by_path.items():
+        for image, result in self.win.published_results().items():
             if result.error or not result.captions or not image:
                 continue
             if sidecar_path(image, out_dir).exists():

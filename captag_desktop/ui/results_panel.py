@@ -15,6 +15,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from captag_desktop.core.edits import Edits, LanguageEdits, published, tags_for
 from captag_desktop.core.pipeline import LANGUAGES, PhotoResult
 from captag_desktop.ui.hashtag_editor import HashtagEditor
 from captag_desktop.ui.post_composer import PostComposer
@@ -36,6 +37,11 @@ class _Field(QWidget):
         self.edit.setFixedHeight(self.edit.fontMetrics().lineSpacing() * lines + 14)
         if rtl:
             self.edit.setLayoutDirection(Qt.LayoutDirection.RightToLeft)
+            # the paragraphs too, or a right-to-left caption starts at the left edge
+            option = self.edit.document().defaultTextOption()
+            option.setTextDirection(Qt.LayoutDirection.RightToLeft)
+            option.setAlignment(Qt.AlignmentFlag.AlignRight)
+            self.edit.document().setDefaultTextOption(option)
         self.copy_button = QPushButton("Copy")
         self.copy_button.setToolTip(f"Copy the {title.lower()} to the clipboard")
         self.copy_button.clicked.connect(self.copy)
@@ -84,6 +90,7 @@ class ResultsPanel(QScrollArea):
         self._layout.addLayout(count_row)
         self._groups: dict[str, tuple[QGroupBox, _Field, HashtagEditor]] = {}
         self.shown: list[str] = []
+        self.result: PhotoResult | None = None  # the model's result on screen, before the creator's edits
         for lang, name in LANGUAGES.items():
             box = QGroupBox(name)
             cap = _Field("Caption", rtl=lang in RTL)
@@ -134,26 +141,49 @@ class ResultsPanel(QScrollArea):
             cap.set_text("")
             tags.set_tags([])
         self.shown = []
+        self.result = None
         self.composer.setVisible(False)
         self._hint.setText(message)
         self._hint.setVisible(True)
         self.copy_all_button.setEnabled(False)
 
-    def show_result(self, result: PhotoResult) -> None:
+    def show_result(self, result: PhotoResult, edits: Edits | None = None) -> None:
+        """The model's result with the creator's earlier edits to this photo, where they still apply."""
         self.clear()
+        edits = edits or {}
         for lang, text in result.captions.items():
             box, cap, tags = self._groups[lang]
             engine = result.engines.get(lang)
             box.setTitle(f"{LANGUAGES[lang]} — {engine}" if engine else LANGUAGES[lang])
-            cap.set_text(text)
-            tags.set_tags(result.hashtags.get(lang, []), self.count_slider.value())
+            own = edits.get(lang)
+            cap.set_text(own.caption if own is not None and own.caption is not None else text)
+            shown_tags, off = tags_for(result, lang, own)
+            tags.set_tags(shown_tags, self.count_slider.value(), off)
             box.setVisible(True)
             self.shown.append(lang)
+        self.result = result
         self.composer.setVisible("en" in result.captions)
         self._update_post()
         self._hint.setText("\n".join(result.warnings))
         self._hint.setVisible(bool(result.warnings))
         self.copy_all_button.setEnabled(bool(result.captions))
+
+    def snapshot(self) -> Edits:
+        """The creator's edits to the result on screen ({} when none is shown)."""
+        if self.result is None:
+            return {}
+        edits = {}
+        for lang in self.shown:
+            _box, cap, tags = self._groups[lang]
+            all_tags, off = tags.state()
+            own = cap.text()
+            edits[lang] = LanguageEdits(own if own != self.result.captions[lang].strip() else None,
+                                        list(self.result.hashtags.get(lang, [])), all_tags, off)
+        return edits
+
+    def published(self) -> PhotoResult | None:
+        """What is on screen, as it would be published (see core.edits.published)."""
+        return None if self.result is None else published(self.result, self.snapshot(), self.count_slider.value())
 
     def _update_post(self) -> None:
         """The post follows the English caption and the ticked English tags, edits included."""

@@ -1,0 +1,135 @@
+"""The creator's edits (caption text, renamed and unticked tags, the count) are what gets exported and
+saved, and survive what should not undo them: the count slider, switching photos, a re-caption."""
+import json
+import time
+
+import numpy as np
+import pytest
+
+pytest.importorskip("PySide6")
+from PySide6.QtCore import QSettings, Qt  # noqa: E402
+
+from captag_desktop.core.pipeline import PhotoResult, Progress  # noqa: E402
+from captag_desktop.ui.main_window import MainWindow  # noqa: E402
+from captag_desktop.ui.worker import JobRunner  # noqa: E402
+
+
+class TaggingPipeline:
+    """Twelve tags per photo; a hashtag seed ("More ideas") gives a different twelve."""
+
+    delay = 0.0
+
+    def configure(self, **options):
+        pass
+
+    def describe(self, rgb, image, langs, n_hashtags, hashtag_seed=None):
+        yield Progress("work", 0.3, "working")
+        time.sleep(self.delay)
+        yield Progress("work", 0.6, "working")  # where a cancel is noticed
+        mean = int(rgb.mean())
+        tags = [f"#s{hashtag_seed or 0}t{i}" for i in range(12)]
+        return PhotoResult(image=image, captions={"en": f"mean {mean}"}, hashtags={"en": tags},
+                           timings_ms={"total": 1.0})
+
+
+@pytest.fixture
+def win(qtbot, tmp_path):
+    settings = QSettings(str(tmp_path / "settings.ini"), QSettings.Format.IniFormat)
+    TaggingPipeline.delay = 0.0
+    w = MainWindow(runner=JobRunner(pipeline_factory=TaggingPipeline), settings=settings, social_engine=None)
+    qtbot.addWidget(w)
+    yield w
+    w.close()
+
+
+def open_and_wait(qtbot, win, path):
+    with qtbot.waitSignal(win.runner.finished, timeout=10000):
+        win.open_paths([str(path)])
+
+
+def edit(win, caption="My own words", rename=(0, "#astronaut"), untick=1):
+    win.results.field("en").set_text(caption)
+    chips = win.results.field("en", "tags").list
+    chips.item(rename[0]).setText(rename[1])
+    chips.item(untick).setCheckState(Qt.CheckState.Unchecked)
+
+
+def test_export_and_saved_metadata_carry_what_is_on_screen(qtbot, win, photo, tmp_path):
+    open_and_wait(qtbot, win, photo)
+    win.results.count_slider.setValue(5)
+    edit(win)
+    assert win.publishing.export_to(str(tmp_path / "out.json"))
+    [item] = json.loads((tmp_path / "out.json").read_text(encoding="utf-8"))
+    assert item["image"] == str(photo)
+    assert item["captions"]["en"] == "My own words"
+    assert item["hashtags"]["en"] == ["#astronaut", "#s0t2", "#s0t3", "#s0t4"]
+    meta = win.publishing.metadata_for(win.results.published())
+    assert meta["description"] == "My own words" and "s0t1" not in meta["xmp"] and "astronaut" in meta["xmp"]
+
+
+def test_the_count_slider_keeps_renames_and_unticks(qtbot, win, photo):
+    open_and_wait(qtbot, win, photo)
+    win.results.count_slider.setValue(5)
+    edit(win)
+    tags = win.results.field("en", "tags")
+    for n in (2, 8):
+        win.results.count_slider.setValue(n)
+    assert tags.list.count() == 8
+    assert tags.tags() == ["#astronaut"] + [f"#s0t{i}" for i in range(2, 8)]
+
+
+def test_an_emptied_tag_comes_back_unticked(qtbot, win, photo):
+    open_and_wait(qtbot, win, photo)
+    chip = win.results.field("en", "tags").list.item(3)
+    chip.setText("  # ")
+    assert chip.text() == "#s0t3" and chip.checkState() == Qt.CheckState.Unchecked
+    assert "#s0t3" not in win.results.field("en", "tags").tags()
+
+
+def test_more_ideas_keeps_the_creators_caption_and_names_the_photo(qtbot, win, photo, tmp_path):
+    open_and_wait(qtbot, win, photo)
+    edit(win)
+    with qtbot.waitSignal(win.runner.finished, timeout=10000):
+        win.more_ideas()
+    assert win.results.field("en").text() == "My own words"
+    assert win.results.field("en", "tags").tags()[:2] == ["#s1t0", "#s1t1"]  # new ideas, old tag edits gone
+    assert win.results_by_path[str(photo)].image == str(photo)  # captioned from pixels, still this file
+    win.publishing.export_to(str(tmp_path / "out.json"))
+    assert json.loads((tmp_path / "out.json").read_text(encoding="utf-8"))[0]["image"] == str(photo)
+
+
+def test_switching_photos_in_a_batch_keeps_each_ones_edits(qtbot, win, tmp_path):
+    from PIL import Image
+
+    paths = []
+    for i, value in enumerate((30, 220)):
+        paths.append(str(tmp_path / f"b{i}.png"))
+        Image.fromarray(np.full((24, 24, 3), value, np.uint8)).save(paths[-1])
+    with qtbot.waitSignal(win.runner.finished, timeout=10000):  # the batch's BatchDone
+        win.start_batch(paths)
+    win.show_photo(paths[0])
+    edit(win, caption="first, mine")
+    win.show_photo(paths[1])
+    assert win.results.field("en").text() == "mean 220"
+    win.show_photo(paths[0])
+    assert win.results.field("en").text() == "first, mine"
+    assert win.results.field("en", "tags").tags()[0] == "#astronaut"
+    published = win.published_results()
+    assert published[paths[0]].captions["en"] == "first, mine" and published[paths[1]].captions["en"] == "mean 220"
+
+
+def test_a_photo_that_fails_to_open_does_not_leave_the_last_one_posing_as_it(qtbot, win, photo, bad_files):
+    open_and_wait(qtbot, win, photo)
+    with qtbot.waitSignal(win.runner.failed, timeout=10000):
+        win.open_paths([str(bad_files["truncated"])])
+    assert not win.canvas.has_image() and win.current_path is None and win.windowTitle() == "captag"
+    assert win.published_results()[str(photo)].captions["en"].startswith("mean")  # the first photo's results stay
+
+
+def test_cancelling_a_new_photo_does_not_leave_working_on_screen(qtbot, win, photo):
+    TaggingPipeline.delay = 0.5
+    with qtbot.waitSignal(win.runner.cancelled, timeout=10000):
+        win.open_paths([str(photo)])
+        qtbot.wait(100)
+        win.cancel()
+    assert "Cancelled" in win.results._hint.text()
