@@ -1,5 +1,6 @@
 """The creator's edits (caption text, renamed and unticked tags, the count) are what gets exported and
-saved, and survive what should not undo them: the count slider, switching photos, a re-caption."""
+saved, and survive what should not undo them: the count slider, switching photos, a re-caption. A batch
+loses nothing either: not a photo's mask or repair, and not the photos it has not reached yet."""
 import json
 import time
 
@@ -133,3 +134,67 @@ def test_cancelling_a_new_photo_does_not_leave_working_on_screen(qtbot, win, pho
         qtbot.wait(100)
         win.cancel()
     assert "Cancelled" in win.results._hint.text()
+
+
+def batch_of(tmp_path, n):
+    from PIL import Image
+
+    paths = []
+    for i in range(n):
+        paths.append(str(tmp_path / f"b{i}.png"))
+        Image.fromarray(np.full((24, 24, 3), 40 * i + 20, np.uint8)).save(paths[-1])
+    return paths
+
+
+def statuses(win):
+    return [win.strip.item(i).text().split("\n")[1] for i in range(win.strip.count())]
+
+
+def test_a_repair_during_a_batch_is_kept_and_the_batch_carries_on(qtbot, win, tmp_path):
+    TaggingPipeline.delay = 0.15
+    paths = batch_of(tmp_path, 4)
+    with qtbot.waitSignal(win.runner.item_done, timeout=10000):
+        win.start_batch(paths)
+    win.show_photo(paths[0])
+    mask = np.zeros((24, 24), np.uint8)
+    mask[5:9, 5:15] = 255
+    win.repair.set_mask(mask, "test")
+    win.repair.method.setCurrentIndex(win.repair.method.findData("telea"))
+    win.repair.repair()  # takes the worker from the batch
+    qtbot.waitUntil(lambda: not win.batch.running and not win.batch.paused and statuses(win) == ["done"] * 4,
+                    timeout=15000)
+    assert set(win.results_by_path) == set(paths), "the photos the batch had not reached were captioned after"
+    repaired = win.canvas.repaired
+    assert repaired is not None
+    win.show_photo(paths[1])
+    assert win.canvas.repaired is None and not win.canvas.mask().any()
+    win.show_photo(paths[0])
+    assert np.array_equal(win.canvas.mask(), mask) and np.array_equal(win.canvas.repaired, repaired)
+
+
+def test_changing_a_language_during_a_batch_captions_every_photo_again(qtbot, win, tmp_path):
+    TaggingPipeline.delay = 0.1
+    paths = batch_of(tmp_path, 4)
+    with qtbot.waitSignal(win.runner.item_done, timeout=10000):
+        win.start_batch(paths)
+    win.lang_actions["ar"].trigger()
+    qtbot.waitUntil(lambda: statuses(win) == ["done"] * 4 and not win.batch.running, timeout=15000)
+    assert not win.batch.todo
+
+
+def test_cancelling_a_batch_marks_the_photos_it_did_not_reach(qtbot, win, tmp_path):
+    TaggingPipeline.delay = 0.3
+    paths = batch_of(tmp_path, 4)
+    with qtbot.waitSignal(win.runner.item_done, timeout=10000):
+        win.start_batch(paths)
+    with qtbot.waitSignal(win.runner.cancelled, timeout=10000):
+        win.cancel()
+    assert statuses(win)[0] == "done" and statuses(win)[-1] == "cancelled"
+
+
+def test_painting_shows_the_marks_over_the_repaired_side_too(qtbot, win, photo):
+    open_and_wait(qtbot, win, photo)
+    win.canvas.set_tool("brush")
+    assert win.canvas.mask_layer.zValue() > win.canvas._clip.zValue()
+    win.canvas.set_tool("pan")
+    assert win.canvas.mask_layer.zValue() < win.canvas._clip.zValue()

@@ -71,10 +71,16 @@ class ImageCanvas(QGraphicsView):
         else:
             self._item.setPixmap(QPixmap.fromImage(rgb_to_qimage(rgb)))
             self.mask_layer = MaskLayer(rgb.shape[:2])
-            self.mask_layer.setZValue(2)
+            self._raise_mask(self.tool != "pan")
             self.scene().addItem(self.mask_layer)
         self.scene().setSceneRect(QRectF(self._item.pixmap().rect()))
         self.fit()
+
+    def _raise_mask(self, painting: bool) -> None:
+        """While painting, the marks show on both sides of the compare split, or a stroke on the repaired
+        side would be invisible; otherwise the repaired side shows the result alone."""
+        if self.mask_layer is not None:
+            self.mask_layer.setZValue(4 if painting else 2)
 
     def set_repaired(self, rgb: np.ndarray | None) -> None:
         self.repaired = rgb
@@ -141,6 +147,7 @@ class ImageCanvas(QGraphicsView):
             raise ValueError(tool)
         self.tool = tool
         painting = tool != "pan"
+        self._raise_mask(painting)
         self.setDragMode(QGraphicsView.DragMode.NoDrag if painting else QGraphicsView.DragMode.ScrollHandDrag)
         self.viewport().setCursor(Qt.CursorShape.CrossCursor if painting else Qt.CursorShape.OpenHandCursor)
         self.viewport().update()

@@ -9,6 +9,7 @@ from PySide6.QtWidgets import QFileDialog, QLabel, QMainWindow, QProgressBar, QP
 
 from captag_desktop.core.pipeline import LANGUAGES, PhotoResult
 from captag_desktop.core.edits import Edits, published
+from captag_desktop.ui.batch import Batch
 from captag_desktop.ui.canvas import ImageCanvas
 from captag_desktop.ui.help_dialogs import show_about, show_shortcuts
 from captag_desktop.ui.repair_tools import RepairTools
@@ -55,7 +56,6 @@ class MainWindow(QMainWindow):
         self.results = ResultsPanel()
         self.strip = PhotoStrip()
         self.strip.setVisible(False)
-        self.strip.photo_chosen.connect(self.show_photo)
         self.results_by_path: dict[str, PhotoResult] = {}  # the model's results
         self.edits_by_path: dict[str, Edits] = {}  # the creator's edits to them (the photo on screen: in the panel)
         self._loading: str | None = None  # a photo being opened, until it is on the canvas
@@ -103,7 +103,7 @@ class MainWindow(QMainWindow):
         self._ideas_seed = 0
         self.runner.image_loaded.connect(self._on_image_loaded)
         self.runner.progress.connect(self._on_progress)
-        self.runner.item_done.connect(self._on_item_done)
+        self.batch = Batch(self)
         self.runner.finished.connect(self._on_finished)
         self.runner.failed.connect(self._on_failed)
         self.runner.cancelled.connect(self._on_cancelled)
@@ -189,8 +189,10 @@ class MainWindow(QMainWindow):
         self.rerun()
 
     def rerun(self) -> None:
-        """Settings changed: caption the photo on screen again with them."""
-        if self.canvas.has_image():
+        """Settings changed: caption the photo on screen again with them (in a batch, every photo)."""
+        if self.batch.running:
+            self.batch.rerun()
+        elif self.canvas.has_image():
             self._start(self.canvas.current_image())
 
     def closeEvent(self, event):
@@ -225,7 +227,8 @@ class MainWindow(QMainWindow):
         if len(photos) > 1:
             self.start_batch(photos)
             return
-        self.keep_edits()
+        self.batch.keep_current()
+        self.batch.stop("not captioned")
         self.strip.setVisible(False)
         path = photos[0]
         self.edits_by_path.pop(path, None)  # opened afresh
@@ -234,46 +237,10 @@ class MainWindow(QMainWindow):
         self._start(path)
 
     def start_batch(self, photos: list[str]) -> None:
-        self.keep_edits()
-        for path in photos:
-            self.edits_by_path.pop(path, None)
-        self.strip.set_photos(photos)
-        self.strip.setVisible(True)
-        if self.split.sizes()[0] == 0:
-            sizes = self.split.sizes()
-            self.split.setSizes([200, max(sizes[1] - 200, 200), sizes[2]])
-        self.results.clear(f"Working through {len(photos)} photos…")
-        self.begin_job()
-        self.runner.submit_batch(photos, self.languages(), MAX_HASHTAGS, self.options())
-
-    def _on_item_done(self, index: int, result: PhotoResult) -> None:
-        self.results_by_path[result.image] = result
-        self.strip.set_status(index, "failed" if result.error else "done", result.error or "")
-        if self.current_path is None or self.strip.currentRow() < 0:  # show the first one as soon as it is ready
-            self.strip.setCurrentRow(index)
+        self.batch.start(photos)
 
     def show_photo(self, path: str) -> None:
-        """Switch to a photo of the batch: its cached results appear at once, nothing is recomputed."""
-        from captag_desktop.core.images import ImageLoadError, load_image
-
-        self.keep_edits()
-        self.current_path = path
-        result = self.results_by_path.get(path)
-        if result is not None and result.error:
-            self.canvas.set_image(None)
-            self.results.clear(f"Could not process this photo:\n{result.error}")
-            return
-        try:
-            loaded = load_image(path)
-        except ImageLoadError as exc:
-            self.results.clear(f"Could not open this photo:\n{exc}")
-            return
-        self._on_image_loaded(loaded.rgb, loaded)
-        if result is None:
-            self.results.clear("Waiting for its turn in the batch…")
-        else:
-            self.last_result = result
-            self.results.show_result(result, self.edits_by_path.get(path))
+        self.batch.show_photo(path)
 
     def keep_edits(self) -> None:
         """Remember the creator's edits to the photo on screen before the panel shows something else."""
@@ -294,6 +261,7 @@ class MainWindow(QMainWindow):
         self.canvas.dropEvent(event)
 
     def begin_job(self) -> None:
+        self.batch.pause()
         self.progress.setValue(0)
         self.progress.setVisible(True)
         self.cancel_button.setVisible(True)
@@ -351,8 +319,10 @@ class MainWindow(QMainWindow):
             return
         if isinstance(result, DetectDone):
             self.repair.on_detected(result)
+            self.batch.resume()
             return
         if isinstance(result, BatchDone):
+            self.batch.running = False
             failed = f"; {result.failed} failed (red in the list; hover for the reason)" if result.failed else ""
             self.statusBar().showMessage(f"Captioned {result.done} of {result.total} photos{failed}.")
             return
@@ -366,9 +336,14 @@ class MainWindow(QMainWindow):
         total = result.timings_ms.get("total", 0.0)
         done = f"Caption and hashtags in {total:.0f} ms."
         self.statusBar().showMessage(f"{self.repair.last_message} {done}" if self.repair.last_message else done, 8000)
+        self.batch.resume()
 
     def _on_failed(self, message: str) -> None:
         self._done()
+        if self.batch.running:
+            self.batch.stop("not captioned")
+        else:
+            self.batch.resume()
         if self._loading is not None:  # the photo never opened: do not leave the last one posing as it
             self._loading = self.current_path = self.loaded = None
             self.canvas.set_image(None)
@@ -380,6 +355,7 @@ class MainWindow(QMainWindow):
 
     def _on_cancelled(self) -> None:
         self._done()
+        self.batch.stop("cancelled")
         self.statusBar().showMessage("Cancelled.", 3000)
         if self.results.result is None:  # not the "Working…" of a job that will never finish
             self.results.clear("Cancelled. Open the photo again, or change a language or setting, to caption it.")

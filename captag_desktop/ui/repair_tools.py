@@ -137,11 +137,15 @@ class RepairTools(QObject):
             self.win.runner.submit_detect(self.canvas.current_image())
 
     def on_repaired(self, done) -> None:
-        self.canvas.set_repaired(done.image)
-        self.compare.setValue(50)
+        self.on_repaired_pixels(done.image)
         self.last_message = (f"Repaired with {METHOD_LABELS.get(done.method, done.method)} in {done.ms:.0f} ms. "
                              "Hold Space to see the original; Ctrl+S saves a copy.")
         self.win.statusBar().showMessage(self.last_message, 8000)
+
+    def on_repaired_pixels(self, rgb) -> None:
+        """Show a repaired photo beside the original, split in the middle."""
+        self.canvas.set_repaired(rgb)
+        self.compare.setValue(50)
 
     def on_detected(self, done) -> None:
         share = coverage(done.mask) * 100

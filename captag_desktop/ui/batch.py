@@ -1,0 +1,133 @@
+"""A folder of photos: the strip on the left, one job that captions them in order, and switching
+between them without losing anything: each photo keeps its results, edits, mask and repair."""
+from __future__ import annotations
+
+import numpy as np
+from PySide6.QtCore import QRect
+
+from captag_desktop.core.pipeline import PhotoResult
+
+
+class Batch:
+    def __init__(self, window):
+        self.win = window
+        self.strip = window.strip
+        self.running = False
+        self.paused = False  # another job (a repair, a re-caption) took the worker; the batch resumes after it
+        self.todo: list[str] = []  # photos the batch has still to caption
+        # a photo's painted mask and repaired pixels, while another photo is on screen
+        self.kept: dict[str, tuple[np.ndarray, np.ndarray | None]] = {}
+        self.strip.photo_chosen.connect(self.show_photo)
+        window.runner.item_done.connect(self.on_item_done)
+
+    def start(self, photos: list[str]) -> None:
+        win = self.win
+        win.keep_edits()
+        for path in photos:
+            win.edits_by_path.pop(path, None)  # opened afresh
+            self.kept.pop(path, None)
+        self.strip.set_photos(photos)
+        self.strip.setVisible(True)
+        if win.split.sizes()[0] == 0:
+            sizes = win.split.sizes()
+            win.split.setSizes([200, max(sizes[1] - 200, 200), sizes[2]])
+        win.results.clear(f"Working through {len(photos)} photos…")
+        self._submit(photos)
+
+    def _submit(self, photos: list[str]) -> None:
+        from captag_desktop.ui.results_panel import MAX_HASHTAGS
+
+        self.win.begin_job()
+        self.running, self.paused, self.todo = True, False, list(photos)
+        self.win.runner.submit_batch(photos, self.win.languages(), MAX_HASHTAGS, self.win.options())
+
+    def pause(self) -> None:
+        """The worker runs one job at a time: another job stops the batch until it is done."""
+        if self.running:
+            self.running, self.paused = False, True
+
+    def resume(self) -> None:
+        """After that job: the photos the batch had not reached yet."""
+        if self.paused:
+            self.paused = False
+            if self.todo:
+                self._submit(self.todo)
+
+    def stop(self, reason: str) -> None:
+        """Cancelled: the photos not reached say so instead of waiting forever."""
+        self.running = self.paused = False
+        for i, path in enumerate(self.strip.paths()):
+            if path in self.todo:
+                self.strip.set_status(i, reason)
+        self.todo = []
+
+    def rerun(self) -> None:
+        """Settings changed while the batch runs: caption every photo again with them, rather than only
+        the one on screen (which would cancel the rest). Edits and repairs are kept."""
+        self.keep_current()
+        for i in range(self.strip.count()):
+            self.strip.set_status(i, "waiting")
+        self.win.statusBar().showMessage(f"Settings changed: captioning the {self.strip.count()} photos again.", 5000)
+        self._submit(self.strip.paths())
+
+    def on_item_done(self, index: int, result: PhotoResult) -> None:
+        win = self.win
+        win.results_by_path[result.image] = result
+        if result.image in self.todo:
+            self.todo.remove(result.image)
+        index = self.strip.paths().index(result.image)  # the job's index differs once a batch resumes
+        self.strip.set_status(index, "failed" if result.error else "done", result.error or "")
+        if win.current_path is None or self.strip.currentRow() < 0:  # show the first one as soon as it is ready
+            self.strip.setCurrentRow(index)
+        elif result.image == win.current_path and win.canvas.has_image():  # re-captioned while on screen
+            win.results.show_result(result, win.edits_by_path.get(result.image))
+
+    def keep_current(self) -> None:
+        """The photo on screen's edits, mask and repair, before something else is shown."""
+        win = self.win
+        win.keep_edits()
+        path, canvas = win.current_path, win.canvas
+        if not path or not canvas.has_image():
+            return
+        mask = canvas.mask()
+        if mask.any() or canvas.repaired is not None:
+            self.kept[path] = (mask.copy(), canvas.repaired)
+        else:
+            self.kept.pop(path, None)
+
+    def show_photo(self, path: str) -> None:
+        """Switch to a photo of the batch: its results, edits, mask and repair appear at once."""
+        from captag_desktop.core.images import ImageLoadError, load_image
+
+        win = self.win
+        self.keep_current()
+        win.current_path = path
+        result = win.results_by_path.get(path)
+        if result is not None and result.error:
+            self._show_nothing(f"Could not process this photo:\n{result.error}")
+            return
+        try:
+            loaded = load_image(path)
+        except ImageLoadError as exc:
+            self._show_nothing(f"Could not open this photo:\n{exc}")
+            return
+        win._on_image_loaded(loaded.rgb, loaded)
+        if path in self.kept:
+            mask, repaired = self.kept[path]
+            h, w = mask.shape
+            win.canvas.mask_layer.put_patch(QRect(0, 0, w, h), mask)
+            if repaired is not None:
+                win.repair.on_repaired_pixels(repaired)
+        if result is None:
+            win.results.clear("Waiting for its turn in the batch…")
+        else:
+            win.last_result = result
+            win.results.show_result(result, win.edits_by_path.get(path))
+
+    def _show_nothing(self, message: str) -> None:
+        win = self.win
+        win.canvas.set_image(None)
+        win.loaded = None
+        win.setWindowTitle("captag")
+        win.zoom_label.setText("")
+        win.results.clear(message)
