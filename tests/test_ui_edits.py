@@ -198,3 +198,17 @@ def test_painting_shows_the_marks_over_the_repaired_side_too(qtbot, win, photo):
     assert win.canvas.mask_layer.zValue() > win.canvas._clip.zValue()
     win.canvas.set_tool("pan")
     assert win.canvas.mask_layer.zValue() < win.canvas._clip.zValue()
+
+
+def test_a_name_typed_without_an_extension_gets_the_chosen_types():
+    from captag_desktop.ui.file_dialogs import PHOTO_TYPES, with_chosen_suffix
+
+    assert with_chosen_suffix("/tmp/out", "CSV (*.csv)", "JSON (*.json);;CSV (*.csv)") == "/tmp/out.csv"
+    assert with_chosen_suffix("/tmp/out", "", PHOTO_TYPES) == "/tmp/out.jpg"
+    assert with_chosen_suffix("/tmp/out.png", "JPEG (*.jpg *.jpeg)", PHOTO_TYPES) == "/tmp/out.png"
+    assert with_chosen_suffix("", "PNG (*.png)", PHOTO_TYPES) == ""
+
+
+def test_unticking_every_language_keeps_english_ticked(qtbot, win):
+    win.lang_actions["en"].trigger()  # the only one ticked
+    assert win.lang_actions["en"].isChecked() and win.languages() == ["en"]

@@ -185,6 +185,9 @@ class MainWindow(QMainWindow):
         return langs or ["en"]
 
     def _languages_changed(self) -> None:
+        if not any(a.isChecked() for a in self.lang_actions.values()):  # the menu shows what is captioned
+            self.lang_actions["en"].setChecked(True)
+            self.statusBar().showMessage("At least one language is needed: English stays on.", 5000)
         self.settings.setValue("languages", ",".join(self.languages()))
         self.rerun()
 

@@ -46,11 +46,11 @@ class PostComposer(QGroupBox):
         row = QHBoxLayout()
         row.addWidget(self.style)
         row.addWidget(self.platform)
-        row.addWidget(self.llm_toggle)
         row.addStretch(1)
         row.addWidget(self.copy_button)
         lay = QVBoxLayout(self)
         lay.addLayout(row)
+        lay.addWidget(self.llm_toggle)  # a row of its own, so a narrow panel need not scroll sideways
         lay.addWidget(self.preview)
         lay.addWidget(self.llm_note)
         self._caption, self._tags = "", []

@@ -4,10 +4,11 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from PySide6.QtWidgets import QFileDialog, QMessageBox
+from PySide6.QtWidgets import QMessageBox
 
 from captag_desktop.core.metadata import build_xmp, sidecar_path, write_sidecar
 from captag_desktop.core.save_image import SaveError, save_image
+from captag_desktop.ui.file_dialogs import PHOTO_TYPES, save_file_name
 
 
 class Publishing:
@@ -33,7 +34,7 @@ class Publishing:
             self._status("Nothing to export yet: open a photo first.")
             return
         start = str(Path(self._folder(str(self.win.settings.value("export_dir", "")) or None)) / "captag-results.json")
-        path, _ = QFileDialog.getSaveFileName(self.win, "Export results", start, "JSON (*.json);;CSV (*.csv)")
+        path = save_file_name(self.win, "Export results", start, "JSON (*.json);;CSV (*.csv)")
         if path:
             self.export_to(path)
 
@@ -56,8 +57,7 @@ class Publishing:
             return
         orig = Path(self.win.current_path)
         suggestion = str(Path(self._folder(str(orig.parent))) / f"{orig.stem}-captag{orig.suffix or '.jpg'}")
-        path, _ = QFileDialog.getSaveFileName(self.win, "Save a copy with the caption", suggestion,
-                                              "JPEG (*.jpg *.jpeg);;PNG (*.png);;WebP (*.webp);;TIFF (*.tif *.tiff)")
+        path = save_file_name(self.win, "Save a copy with the caption", suggestion, PHOTO_TYPES)
         if path:
             self.save_copy_to(path)
 

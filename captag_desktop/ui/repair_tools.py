@@ -10,6 +10,7 @@ from PySide6.QtWidgets import QComboBox, QFileDialog, QLabel, QSlider, QToolBar
 
 from captag_desktop.core.masks import MaskError, coverage, load_mask, save_mask
 from captag_desktop.ui.drag_out import DragOutButton
+from captag_desktop.ui.file_dialogs import PHOTO_TYPES, save_file_name
 from captag_desktop.ui.undo_commands import MaskEdit, replace_whole_mask
 
 
@@ -165,8 +166,7 @@ class RepairTools(QObject):
             return
         orig = Path(self.win.current_path) if self.win.current_path else Path("photo.jpg")
         suggestion = str(orig.with_name(f"{orig.stem}-repaired{orig.suffix or '.png'}"))
-        path, _ = QFileDialog.getSaveFileName(self.win, "Save repaired photo", suggestion,
-                                              "JPEG (*.jpg *.jpeg);;PNG (*.png);;WebP (*.webp);;TIFF (*.tif *.tiff)")
+        path = save_file_name(self.win, "Save repaired photo", suggestion, PHOTO_TYPES)
         if path:
             self.save_to(path)
 
@@ -177,8 +177,8 @@ class RepairTools(QObject):
         if self.canvas.mask() is None:
             return
         orig = Path(self.win.current_path or "photo")
-        path, _ = QFileDialog.getSaveFileName(self.win, "Export mask (white = damaged)",
-                                              str(orig.with_name(f"{orig.stem}-mask.png")), "PNG (*.png)")
+        path = save_file_name(self.win, "Export mask (white = damaged)", str(orig.with_name(f"{orig.stem}-mask.png")),
+                              "PNG (*.png)")
         if path:
             save_mask(self.canvas.mask(), path)
             self.win.statusBar().showMessage(f"Mask saved to {path}", 5000)
