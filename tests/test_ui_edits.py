@@ -19,6 +19,7 @@ class TaggingPipeline:
     """Twelve tags per photo; a hashtag seed ("More ideas") gives a different twelve."""
 
     delay = 0.0
+    fail_seed = None  # "More ideas" with this seed fails
 
     def configure(self, **options):
         pass
@@ -27,16 +28,18 @@ class TaggingPipeline:
         yield Progress("work", 0.3, "working")
         time.sleep(self.delay)
         yield Progress("work", 0.6, "working")  # where a cancel is noticed
+        if hashtag_seed is not None and hashtag_seed == self.fail_seed:
+            raise ValueError("no ideas today")
         mean = int(rgb.mean())
         tags = [f"#s{hashtag_seed or 0}t{i}" for i in range(12)]
-        return PhotoResult(image=image, captions={"en": f"mean {mean}"}, hashtags={"en": tags},
-                           timings_ms={"total": 1.0})
+        captions = {lang: f"mean {mean}" if lang == "en" else f"{lang} {mean}" for lang in langs}
+        return PhotoResult(image=image, captions=captions, hashtags={"en": tags}, timings_ms={"total": 1.0})
 
 
 @pytest.fixture
 def win(qtbot, tmp_path):
     settings = QSettings(str(tmp_path / "settings.ini"), QSettings.Format.IniFormat)
-    TaggingPipeline.delay = 0.0
+    TaggingPipeline.delay, TaggingPipeline.fail_seed = 0.0, None
     w = MainWindow(runner=JobRunner(pipeline_factory=TaggingPipeline), settings=settings, social_engine=None)
     qtbot.addWidget(w)
     yield w
@@ -180,6 +183,7 @@ def test_changing_a_language_during_a_batch_captions_every_photo_again(qtbot, wi
     win.lang_actions["ar"].trigger()
     qtbot.waitUntil(lambda: statuses(win) == ["done"] * 4 and not win.batch.running, timeout=15000)
     assert not win.batch.todo
+    assert all("ar" in win.results_by_path[p].captions for p in paths), "every photo, not only the one on screen"
 
 
 def test_cancelling_a_batch_marks_the_photos_it_did_not_reach(qtbot, win, tmp_path):
@@ -207,8 +211,77 @@ def test_a_name_typed_without_an_extension_gets_the_chosen_types():
     assert with_chosen_suffix("/tmp/out", "", PHOTO_TYPES) == "/tmp/out.jpg"
     assert with_chosen_suffix("/tmp/out.png", "JPEG (*.jpg *.jpeg)", PHOTO_TYPES) == "/tmp/out.png"
     assert with_chosen_suffix("", "PNG (*.png)", PHOTO_TYPES) == ""
+    assert with_chosen_suffix("/tmp/IMG_2024.05.01", "PNG (*.png)", PHOTO_TYPES) == "/tmp/IMG_2024.05.01.png"
 
 
 def test_unticking_every_language_keeps_english_ticked(qtbot, win):
     win.lang_actions["en"].trigger()  # the only one ticked
     assert win.lang_actions["en"].isChecked() and win.languages() == ["en"]
+
+
+def test_more_ideas_land_on_the_photo_they_were_asked_for(qtbot, win, tmp_path):
+    paths = batch_of(tmp_path, 3)
+    with qtbot.waitSignal(win.runner.finished, timeout=10000):
+        win.start_batch(paths)
+    win.show_photo(paths[0])
+    TaggingPipeline.delay = 0.3
+    win.more_ideas()
+    win.show_photo(paths[1])  # while the ideas are being written
+    qtbot.waitUntil(lambda: win.results_by_path[paths[0]].hashtags["en"][0] == "#s1t0", timeout=10000)
+    assert win.results_by_path[paths[1]].hashtags["en"][0] == "#s0t0"
+    assert win.results.field("en").text() == "mean 60" and win.results.field("en", "tags").tags()[0] == "#s0t0"
+
+
+def test_a_photo_captioned_on_its_own_is_not_captioned_again_by_the_batch(qtbot, win, tmp_path):
+    TaggingPipeline.delay = 0.2
+    paths = batch_of(tmp_path, 3)
+    with qtbot.waitSignal(win.runner.item_done, timeout=10000):
+        win.start_batch(paths)
+    win.show_photo(paths[2])  # not reached yet
+    win.more_ideas()
+    qtbot.waitUntil(lambda: statuses(win) == ["done"] * 3 and not win.batch.running and not win.batch.paused,
+                    timeout=15000)
+    assert win.results_by_path[paths[2]].hashtags["en"][0] == "#s1t0"
+
+
+def test_a_language_change_while_the_batch_is_paused_reaches_every_photo(qtbot, win, tmp_path):
+    TaggingPipeline.delay = 0.2
+    paths = batch_of(tmp_path, 3)
+    win.start_batch(paths)
+    qtbot.waitUntil(lambda: statuses(win)[:2] == ["done", "done"], timeout=10000)
+    win.show_photo(paths[0])
+    win.more_ideas()  # pauses the batch
+    win.lang_actions["ar"].trigger()  # photo 1 was captioned before: it needs Arabic too
+    qtbot.waitUntil(lambda: all(p in win.results_by_path and "ar" in win.results_by_path[p].captions for p in paths)
+                    and not win.batch.running, timeout=15000)
+
+
+def test_cancelling_more_ideas_lets_the_batch_carry_on(qtbot, win, tmp_path):
+    TaggingPipeline.delay = 0.2
+    paths = batch_of(tmp_path, 3)
+    with qtbot.waitSignal(win.runner.item_done, timeout=10000):
+        win.start_batch(paths)
+    win.show_photo(paths[0])
+    with qtbot.waitSignal(win.runner.cancelled, timeout=10000):
+        win.more_ideas()
+        qtbot.wait(50)
+        win.cancel()
+    qtbot.waitUntil(lambda: statuses(win) == ["done"] * 3, timeout=15000)
+
+
+def test_failed_more_ideas_keep_the_results_and_the_edits(qtbot, win, photo, tmp_path):
+    open_and_wait(qtbot, win, photo)
+    edit(win)
+    TaggingPipeline.fail_seed = 1
+    with qtbot.waitSignal(win.runner.failed, timeout=10000):
+        win.more_ideas()
+    assert win.results.field("en").text() == "My own words"
+    assert "no ideas today" in win.statusBar().currentMessage()
+    assert win.published_results()[str(photo)].captions["en"] == "My own words"
+
+
+def test_a_photo_named_twice_is_captioned_once(qtbot, win, tmp_path):
+    paths = batch_of(tmp_path, 2)
+    with qtbot.waitSignal(win.runner.finished, timeout=10000):
+        win.open_paths([paths[0], str(tmp_path)])
+    assert win.strip.paths() == paths and statuses(win) == ["done", "done"]

@@ -16,16 +16,17 @@ class Batch:
         self.paused = False  # another job (a repair, a re-caption) took the worker; the batch resumes after it
         self.todo: list[str] = []  # photos the batch has still to caption
         # a photo's painted mask and repaired pixels, while another photo is on screen
-        self.kept: dict[str, tuple[np.ndarray, np.ndarray | None]] = {}
+        self.kept: dict[str, tuple[np.ndarray | None, np.ndarray | None]] = {}
         self.strip.photo_chosen.connect(self.show_photo)
         window.runner.item_done.connect(self.on_item_done)
 
     def start(self, photos: list[str]) -> None:
         win = self.win
-        win.keep_edits()
+        self.keep_current()
         for path in photos:
             win.edits_by_path.pop(path, None)  # opened afresh
             self.kept.pop(path, None)
+        win.current_path = win._loading = None  # until the first photo is ready
         self.strip.set_photos(photos)
         self.strip.setVisible(True)
         if win.split.sizes()[0] == 0:
@@ -37,7 +38,7 @@ class Batch:
     def _submit(self, photos: list[str]) -> None:
         from captag_desktop.ui.results_panel import MAX_HASHTAGS
 
-        self.win.begin_job()
+        self.win.begin_job(for_photo=False)
         self.running, self.paused, self.todo = True, False, list(photos)
         self.win.runner.submit_batch(photos, self.win.languages(), MAX_HASHTAGS, self.win.options())
 
@@ -52,6 +53,28 @@ class Batch:
             self.paused = False
             if self.todo:
                 self._submit(self.todo)
+
+    def captioned(self, path: str) -> None:
+        """A photo captioned by a job of its own (More ideas, a repair): the batch need not do it again."""
+        if path in self.todo:
+            self.todo.remove(path)
+            paths = self.strip.paths()
+            if path in paths:
+                self.strip.set_status(paths.index(path), "done")
+
+    def keep_repair(self, path: str, rgb: np.ndarray) -> None:
+        """A repair that finished after the creator switched to another photo: shown when they come back."""
+        mask = self.kept[path][0] if path in self.kept else None
+        self.kept[path] = (mask, rgb)
+
+    def finish(self) -> None:
+        """The batch job is done: counted over the whole strip, since a resumed job sees only part of it."""
+        self.running = False
+        results = [self.win.results_by_path.get(p) for p in self.strip.paths()]
+        failed = sum(1 for r in results if r is not None and r.error)
+        done = sum(1 for r in results if r is not None) - failed
+        note = f"; {failed} failed (red in the list; hover for the reason)" if failed else ""
+        self.win.statusBar().showMessage(f"Captioned {done} of {len(results)} photos{note}.")
 
     def stop(self, reason: str) -> None:
         """Cancelled: the photos not reached say so instead of waiting forever."""
@@ -80,6 +103,8 @@ class Batch:
         if win.current_path is None or self.strip.currentRow() < 0:  # show the first one as soon as it is ready
             self.strip.setCurrentRow(index)
         elif result.image == win.current_path and win.canvas.has_image():  # re-captioned while on screen
+            win.keep_edits()
+            win.last_result = result
             win.results.show_result(result, win.edits_by_path.get(result.image))
 
     def keep_current(self) -> None:
@@ -114,8 +139,9 @@ class Batch:
         win._on_image_loaded(loaded.rgb, loaded)
         if path in self.kept:
             mask, repaired = self.kept[path]
-            h, w = mask.shape
-            win.canvas.mask_layer.put_patch(QRect(0, 0, w, h), mask)
+            if mask is not None:
+                h, w = mask.shape
+                win.canvas.mask_layer.put_patch(QRect(0, 0, w, h), mask)
             if repaired is not None:
                 win.repair.on_repaired_pixels(repaired)
         if result is None:

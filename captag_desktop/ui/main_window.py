@@ -11,6 +11,7 @@ from captag_desktop.core.pipeline import LANGUAGES, PhotoResult
 from captag_desktop.core.edits import Edits, published
 from captag_desktop.ui.batch import Batch
 from captag_desktop.ui.canvas import ImageCanvas
+from captag_desktop.ui.file_dialogs import IMAGE_FILTER, expand_paths
 from captag_desktop.ui.help_dialogs import show_about, show_shortcuts
 from captag_desktop.ui.repair_tools import RepairTools
 from captag_desktop.ui.results_panel import MAX_HASHTAGS, ResultsPanel
@@ -20,23 +21,6 @@ from captag_desktop.ui.recovery import Recovery
 from captag_desktop.ui.settings_menu import SettingsMenu
 from captag_desktop.ui.social_engine import SocialEngine, installed_engine
 from captag_desktop.ui.worker import BatchDone, DetectDone, JobRunner, RepairDone
-
-PHOTO_SUFFIXES = {".jpg", ".jpeg", ".png", ".webp", ".bmp", ".tif", ".tiff", ".gif"}
-
-
-def expand_paths(paths: list[str]) -> list[str]:
-    """Files as given; folders become the photos directly inside them, sorted by name."""
-    out = []
-    for p in map(Path, paths):
-        if p.is_dir():
-            out += sorted(str(f) for f in p.iterdir() if f.suffix.lower() in PHOTO_SUFFIXES and f.is_file())
-        else:
-            out.append(str(p))
-    return out
-
-
-IMAGE_FILTER = "Images (*.jpg *.jpeg *.png *.webp *.bmp *.tif *.tiff *.gif);;All files (*)"
-
 
 class MainWindow(QMainWindow):
     def __init__(self, runner: JobRunner | None = None, settings: QSettings | None = None, autosave_dir=None,
@@ -59,6 +43,7 @@ class MainWindow(QMainWindow):
         self.results_by_path: dict[str, PhotoResult] = {}  # the model's results
         self.edits_by_path: dict[str, Edits] = {}  # the creator's edits to them (the photo on screen: in the panel)
         self._loading: str | None = None  # a photo being opened, until it is on the canvas
+        self._job_photo: str | None = None  # the photo the running single job (caption, repair, detect) is for
         self.split = QSplitter(Qt.Orientation.Horizontal)
         self.split.addWidget(self.strip)
         self.split.addWidget(self.canvas)
@@ -188,12 +173,14 @@ class MainWindow(QMainWindow):
         if not any(a.isChecked() for a in self.lang_actions.values()):  # the menu shows what is captioned
             self.lang_actions["en"].setChecked(True)
             self.statusBar().showMessage("At least one language is needed: English stays on.", 5000)
-        self.settings.setValue("languages", ",".join(self.languages()))
-        self.rerun()
+        chosen = ",".join(self.languages())
+        if chosen != str(self.settings.value("languages", "en")):
+            self.settings.setValue("languages", chosen)
+            self.rerun()
 
     def rerun(self) -> None:
         """Settings changed: caption the photo on screen again with them (in a batch, every photo)."""
-        if self.batch.running:
+        if self.batch.running or self.batch.paused:
             self.batch.rerun()
         elif self.canvas.has_image():
             self._start(self.canvas.current_image())
@@ -235,6 +222,7 @@ class MainWindow(QMainWindow):
         self.strip.setVisible(False)
         path = photos[0]
         self.edits_by_path.pop(path, None)  # opened afresh
+        self.batch.kept.pop(path, None)
         self.current_path = self._loading = path
         self.results.clear("Working…")
         self._start(path)
@@ -263,14 +251,20 @@ class MainWindow(QMainWindow):
     def dropEvent(self, event):
         self.canvas.dropEvent(event)
 
-    def begin_job(self) -> None:
+    def begin_job(self, for_photo: bool = True) -> None:
+        """for_photo: a job on the photo on screen, whose result belongs to that photo even if the creator
+        switches to another one while it runs; False for the batch."""
         self.batch.pause()
+        if for_photo:
+            self._job_photo = self.current_path
         self.progress.setValue(0)
         self.progress.setVisible(True)
         self.cancel_button.setVisible(True)
 
-    def _start(self, source, hashtag_seed: int | None = None) -> None:
+    def _start(self, source, hashtag_seed: int | None = None, photo: str | None = None) -> None:
+        """Caption `source` (a path or pixels) for `photo` (default: the one on screen)."""
         self.begin_job()
+        self._job_photo = photo or self._job_photo
         # Ask for the maximum; the count slider only shows the first N.
         self.runner.submit(source, self.languages(), MAX_HASHTAGS, hashtag_seed, self.options())
 
@@ -314,31 +308,39 @@ class MainWindow(QMainWindow):
 
     def _on_finished(self, result) -> None:
         self._done()
+        photo = self._job_photo
+        elsewhere = photo != self.current_path  # the creator switched photos while the job ran
         if isinstance(result, RepairDone):
-            self.repair.on_repaired(result)
-            self.keep_edits()
-            self.results.clear("Updating the caption for the repaired photo…")
-            self._start(result.image)  # caption what the creator will publish
+            if elsewhere:
+                self.batch.keep_repair(photo, result.image)
+            else:
+                self.repair.on_repaired(result)
+                self.keep_edits()
+                self.results.clear("Updating the caption for the repaired photo…")
+            self._start(result.image, photo=photo)  # caption what the creator will publish
             return
         if isinstance(result, DetectDone):
-            self.repair.on_detected(result)
+            if elsewhere:
+                self.statusBar().showMessage("The damage suggestion was for another photo: open it and ask again.", 5000)
+            else:
+                self.repair.on_detected(result)
             self.batch.resume()
             return
         if isinstance(result, BatchDone):
-            self.batch.running = False
-            failed = f"; {result.failed} failed (red in the list; hover for the reason)" if result.failed else ""
-            self.statusBar().showMessage(f"Captioned {result.done} of {result.total} photos{failed}.")
+            self.batch.finish()
             return
-        self.last_result = result
-        if self.current_path:
-            self.keep_edits()  # e.g. a caption the creator wrote before asking for more ideas
+        if photo:
             if not result.image:  # captioned from pixels (a repair, a re-run): still this photo
-                result.image = self.current_path
-            self.results_by_path[self.current_path] = result
-        self.results.show_result(result, self.edits_by_path.get(self.current_path or ""))
-        total = result.timings_ms.get("total", 0.0)
-        done = f"Caption and hashtags in {total:.0f} ms."
-        self.statusBar().showMessage(f"{self.repair.last_message} {done}" if self.repair.last_message else done, 8000)
+                result.image = photo
+            self.results_by_path[photo] = result
+            self.batch.captioned(photo)
+        if not elsewhere:
+            self.keep_edits()  # e.g. a caption the creator wrote before asking for more ideas
+            self.last_result = result
+            self.results.show_result(result, self.edits_by_path.get(photo or ""))
+            total = result.timings_ms.get("total", 0.0)
+            done = f"Caption and hashtags in {total:.0f} ms."
+            self.statusBar().showMessage(f"{self.repair.last_message} {done}" if self.repair.last_message else done, 8000)
         self.batch.resume()
 
     def _on_failed(self, message: str) -> None:
@@ -347,18 +349,28 @@ class MainWindow(QMainWindow):
             self.batch.stop("not captioned")
         else:
             self.batch.resume()
+        self.statusBar().showMessage(message)
         if self._loading is not None:  # the photo never opened: do not leave the last one posing as it
             self._loading = self.current_path = self.loaded = None
             self.canvas.set_image(None)
             self.repair.reset()
             self.setWindowTitle("captag")
+        elif self._job_photo != self.current_path:
+            return  # another photo's job: the one on screen is as it was
+        self.keep_edits()
+        earlier = self.results_by_path.get(self.current_path or "")
+        if earlier is not None and not earlier.error:  # e.g. More ideas failed: the results stay, with the edits
+            self.results.show_result(earlier, self.edits_by_path.get(self.current_path))
+            return
         # Not a modal box: the user may be dropping photos in quick succession.
         self.results.clear(f"Could not process this photo:\n{message}")
-        self.statusBar().showMessage(message)
 
     def _on_cancelled(self) -> None:
         self._done()
-        self.batch.stop("cancelled")
+        if self.batch.paused:  # a job on one photo was cancelled: the batch carries on
+            self.batch.resume()
+        else:
+            self.batch.stop("cancelled")
         self.statusBar().showMessage("Cancelled.", 3000)
         if self.results.result is None:  # not the "Working…" of a job that will never finish
             self.results.clear("Cancelled. Open the photo again, or change a language or setting, to caption it.")

@@ -64,7 +64,8 @@ class Publishing:
     def save_copy_to(self, path: str, rgb=None) -> bool:
         """The photo on screen (repaired, if it was) as a new file, with EXIF, ICC and the caption."""
         info = self.win.loaded
-        result = self.win.results.published()  # the caption and tags on screen, edits included
+        # the caption and tags on screen, edits included (or the photo's last ones while it is re-captioned)
+        result = self.win.results.published() or self.win.published_results().get(self.win.current_path or "")
         try:
             save_image(self.win.canvas.current_image() if rgb is None else rgb, path, original=self.win.current_path,
                        exif=getattr(info, "exif", None), icc_profile=getattr(info, "icc_profile", None),
