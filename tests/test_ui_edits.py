@@ -285,3 +285,17 @@ def test_a_photo_named_twice_is_captioned_once(qtbot, win, tmp_path):
     with qtbot.waitSignal(win.runner.finished, timeout=10000):
         win.open_paths([paths[0], str(tmp_path)])
     assert win.strip.paths() == paths and statuses(win) == ["done", "done"]
+
+
+def test_the_first_stroke_on_the_next_photo_of_a_batch_is_autosaved(qtbot, win, tmp_path):
+    paths = batch_of(tmp_path, 2)
+    with qtbot.waitSignal(win.runner.finished, timeout=10000):
+        win.start_batch(paths)
+    mask = np.zeros((24, 24), np.uint8)
+    mask[2:6, 2:6] = 255
+    win.show_photo(paths[0])
+    win.repair.set_mask(mask, "stroke")
+    assert win.recovery.autosave()
+    win.show_photo(paths[1])
+    win.repair.set_mask(mask, "stroke")  # the same undo index as on the first photo
+    assert win.recovery.autosave()

@@ -14,7 +14,7 @@ INTERVAL_MS = 5000
 class Recovery:
     def __init__(self, window, folder: Path | None = None):
         self.win, self.folder = window, folder
-        self._saved_index = None
+        self._saved = None  # (photo, undo index) last written: switching photos starts a new undo history
         self.pending = None  # a Session waiting for its photo to finish loading
         self.timer = QTimer(window)
         self.timer.timeout.connect(self.autosave)
@@ -24,14 +24,14 @@ class Recovery:
         """Write the mask if it changed since the last autosave; True if written."""
         win = self.win
         mask = win.canvas.mask()
-        index = win.repair.undo.index()
-        if mask is None or not win.current_path or index == self._saved_index or win.repair.undo.isClean():
+        state = (win.current_path, win.repair.undo.index())
+        if mask is None or not win.current_path or state == self._saved or win.repair.undo.isClean():
             return False
         try:
             save_session(win.current_path, mask, self.folder)
         except OSError:
             return False  # a full disk must not interrupt painting; the next tick tries again
-        self._saved_index = index
+        self._saved = state
         return True
 
     def discard(self) -> None:
