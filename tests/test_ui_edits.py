@@ -299,3 +299,25 @@ def test_the_first_stroke_on_the_next_photo_of_a_batch_is_autosaved(qtbot, win, 
     win.show_photo(paths[1])
     win.repair.set_mask(mask, "stroke")  # the same undo index as on the first photo
     assert win.recovery.autosave()
+
+
+def test_a_batch_captioned_again_captions_a_repaired_photo_as_repaired(qtbot, win, tmp_path):
+    from PIL import Image
+
+    paths = batch_of(tmp_path, 2)
+    damaged = np.full((24, 24, 3), 20, np.uint8)
+    damaged[8:12, 8:12] = 255  # a white stain the repair removes
+    Image.fromarray(damaged).save(paths[0])
+    with qtbot.waitSignal(win.runner.finished, timeout=10000):
+        win.start_batch(paths)
+    win.show_photo(paths[0])
+    assert win.results.field("en").text() != "mean 20"
+    mask = np.zeros((24, 24), np.uint8)
+    mask[7:13, 7:13] = 255
+    win.repair.set_mask(mask, "stain")
+    win.repair.method.setCurrentIndex(win.repair.method.findData("telea"))
+    win.repair.repair()
+    qtbot.waitUntil(lambda: win.results.field("en").text() == "mean 20", timeout=10000)
+    win.lang_actions["ar"].trigger()
+    qtbot.waitUntil(lambda: "ar" in win.results_by_path[paths[1]].captions and not win.batch.running, timeout=10000)
+    assert win.results_by_path[paths[0]].captions == {"en": "mean 20", "ar": "ar 20"}

@@ -38,9 +38,11 @@ class Batch:
     def _submit(self, photos: list[str]) -> None:
         from captag_desktop.ui.results_panel import MAX_HASHTAGS
 
+        self.keep_current()
+        repaired = {p: rgb for p, (_mask, rgb) in self.kept.items() if rgb is not None and p in photos}
         self.win.begin_job(for_photo=False)
         self.running, self.paused, self.todo = True, False, list(photos)
-        self.win.runner.submit_batch(photos, self.win.languages(), MAX_HASHTAGS, self.win.options())
+        self.win.runner.submit_batch(photos, self.win.languages(), MAX_HASHTAGS, self.win.options(), repaired)
 
     def pause(self) -> None:
         """The worker runs one job at a time: another job stops the batch until it is done."""
@@ -86,7 +88,8 @@ class Batch:
 
     def rerun(self) -> None:
         """Settings changed while the batch runs: caption every photo again with them, rather than only
-        the one on screen (which would cancel the rest). Edits and repairs are kept."""
+        the one on screen (which would cancel the rest). Edits and repairs are kept, and a repaired photo is
+        captioned as repaired."""
         self.keep_current()
         for i in range(self.strip.count()):
             self.strip.set_status(i, "waiting")

@@ -179,8 +179,9 @@ class MainWindow(QMainWindow):
             self.rerun()
 
     def rerun(self) -> None:
-        """Settings changed: caption the photo on screen again with them (in a batch, every photo)."""
-        if self.batch.running or self.batch.paused:
+        """Settings changed: caption the photo on screen again with them (in a batch, every photo, so an
+        export has every photo in every chosen language)."""
+        if self.batch.running or self.batch.paused or not self.strip.isHidden():
             self.batch.rerun()
         elif self.canvas.has_image():
             self._start(self.canvas.current_image())

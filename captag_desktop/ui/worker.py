@@ -77,8 +77,9 @@ class _Worker(QObject):
         job = self._configured(options).describe(rgb, name, langs, n_hashtags, hashtag_seed)
         return drive(job, token, lambda p: self.progress.emit(job_id, p.fraction, p.message))
 
-    def _batch(self, job_id, token, paths, langs, n_hashtags, options=None):
-        """Every photo in turn; one that fails is reported and the batch goes on."""
+    def _batch(self, job_id, token, paths, langs, n_hashtags, options=None, pixels=None):
+        """Every photo in turn; one that fails is reported and the batch goes on. pixels: photos to caption
+        as they are in memory (repaired) rather than as the file is."""
         from captag_desktop.core.pipeline import PhotoResult
 
         failed = 0
@@ -87,7 +88,7 @@ class _Worker(QObject):
                 raise Cancelled()
             self.progress.emit(job_id, i / len(paths), f"Photo {i + 1} of {len(paths)}: {path}")
             try:
-                rgb = load_image(path).rgb
+                rgb = pixels[path] if pixels and path in pixels else load_image(path).rgb
                 result = drive(self._configured(options).describe(rgb, str(path), langs, n_hashtags), token)
             except (ImageLoadError, ModelError, ValueError) as exc:
                 result, failed = PhotoResult(image=str(path), error=str(exc)), failed + 1
@@ -179,9 +180,11 @@ class JobRunner(QObject):
         options: Pipeline.configure() keywords (encoder, beam_size), applied in the worker thread."""
         return self._start("describe", source, list(langs), n_hashtags, hashtag_seed, dict(options or {}))
 
-    def submit_batch(self, paths: list[str], langs: list[str], n_hashtags: int, options: dict | None = None) -> int:
-        """Caption many photos in order; item_done fires for each, finished with a BatchDone."""
-        return self._start("batch", list(paths), list(langs), n_hashtags, dict(options or {}))
+    def submit_batch(self, paths: list[str], langs: list[str], n_hashtags: int, options: dict | None = None,
+                     pixels: dict | None = None) -> int:
+        """Caption many photos in order; item_done fires for each, finished with a BatchDone.
+        pixels: path -> RGB array to caption instead of the file (a repaired photo)."""
+        return self._start("batch", list(paths), list(langs), n_hashtags, dict(options or {}), dict(pixels or {}))
 
     def submit_repair(self, rgb: np.ndarray, mask: np.ndarray, method: str = "auto") -> int:
         return self._start("repair", rgb, mask.copy(), method)
