@@ -321,3 +321,56 @@ def test_a_batch_captioned_again_captions_a_repaired_photo_as_repaired(qtbot, wi
     win.lang_actions["ar"].trigger()
     qtbot.waitUntil(lambda: "ar" in win.results_by_path[paths[1]].captions and not win.batch.running, timeout=10000)
     assert win.results_by_path[paths[0]].captions == {"en": "mean 20", "ar": "ar 20"}
+
+
+def test_esc_before_a_new_photo_opens_leaves_no_other_photo_posing_as_it(qtbot, win, photo, tmp_path):
+    TaggingPipeline.delay = 0.3
+    paths = batch_of(tmp_path, 3)
+    with qtbot.waitSignal(win.runner.item_done, timeout=10000):
+        win.start_batch(paths)
+    with qtbot.waitSignal(win.runner.cancelled, timeout=10000):
+        win.open_paths([str(photo)])
+        win.cancel()  # before it has loaded
+    assert win.current_path is None and not win.canvas.has_image()
+    win.more_ideas()  # nothing on screen: nothing to caption, nothing stored under photo.jpg
+    qtbot.wait(100)
+    assert str(photo) not in win.results_by_path
+
+
+def test_a_language_change_during_a_repair_waits_for_it(qtbot, win, tmp_path):
+    from captag_desktop.ui import worker
+
+    paths = batch_of(tmp_path, 2)
+    with qtbot.waitSignal(win.runner.finished, timeout=10000):
+        win.start_batch(paths)
+    win.show_photo(paths[0])
+    mask = np.zeros((24, 24), np.uint8)
+    mask[2:6, 2:6] = 255
+    win.repair.set_mask(mask, "stroke")
+    win.repair.method.setCurrentIndex(win.repair.method.findData("telea"))
+    slow = worker._Worker._repair
+
+    def slow_repair(self, *args):
+        time.sleep(0.3)
+        return slow(self, *args)
+
+    worker._Worker._repair = slow_repair
+    try:
+        win.repair.repair()
+        win.lang_actions["ar"].trigger()
+        qtbot.waitUntil(lambda: all("ar" in win.results_by_path[p].captions for p in paths) and win._job_kind is None
+                        and not win.batch.running, timeout=10000)
+    finally:
+        worker._Worker._repair = slow
+    assert win.canvas.repaired is not None, "the repair was kept"
+
+
+def test_a_photo_a_stopped_batch_did_not_reach_does_not_say_waiting(qtbot, win, tmp_path):
+    TaggingPipeline.delay = 0.3
+    paths = batch_of(tmp_path, 3)
+    with qtbot.waitSignal(win.runner.item_done, timeout=10000):
+        win.start_batch(paths)
+    with qtbot.waitSignal(win.runner.cancelled, timeout=10000):
+        win.cancel()
+    win.show_photo(paths[2])
+    assert "Not captioned" in win.results._hint.text()

@@ -148,7 +148,9 @@ class Batch:
             if repaired is not None:
                 win.repair.on_repaired_pixels(repaired)
         if result is None:
-            win.results.clear("Waiting for its turn in the batch…")
+            waiting = path in self.todo and (self.running or self.paused)
+            win.results.clear("Waiting for its turn in the batch…" if waiting else
+                              "Not captioned: the batch was stopped. Change a language or setting to caption again.")
         else:
             win.last_result = result
             win.results.show_result(result, win.edits_by_path.get(path))

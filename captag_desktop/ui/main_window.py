@@ -44,6 +44,8 @@ class MainWindow(QMainWindow):
         self.edits_by_path: dict[str, Edits] = {}  # the creator's edits to them (the photo on screen: in the panel)
         self._loading: str | None = None  # a photo being opened, until it is on the canvas
         self._job_photo: str | None = None  # the photo the running single job (caption, repair, detect) is for
+        self._job_kind: str | None = None  # the running job's kind, until it ends
+        self._rerun_pending = False  # settings changed during a repair or detection: re-caption after it
         self.split = QSplitter(Qt.Orientation.Horizontal)
         self.split.addWidget(self.strip)
         self.split.addWidget(self.canvas)
@@ -125,7 +127,7 @@ class MainWindow(QMainWindow):
         e.addAction(self.repair.redo_action)
         e.addSeparator()
         self.copy_all_action = self._action(e, "Copy &all results", self.results.copy_all, "Ctrl+Shift+C")
-        self.copy_image_action = self._action(e, "Copy &image", self.copy_image, "Ctrl+Shift+I")
+        self.copy_image_action = self._action(e, "Copy &image", self.publishing.copy_image, "Ctrl+Shift+I")
         self.cancel_action = self._action(e, "&Cancel", self.cancel, "Esc")
         r = self.menuBar().addMenu("&Repair")
         for a in (self.repair.pan_action, self.repair.brush_action, self.repair.eraser_action):
@@ -181,7 +183,10 @@ class MainWindow(QMainWindow):
     def rerun(self) -> None:
         """Settings changed: caption the photo on screen again with them (in a batch, every photo, so an
         export has every photo in every chosen language)."""
-        if self.batch.running or self.batch.paused or not self.strip.isHidden():
+        if self._job_kind in ("repair", "detect"):  # a new job would cancel it: re-caption when it ends
+            self._rerun_pending = True
+            self.statusBar().showMessage("The captions follow the new settings when the repair is done.", 5000)
+        elif self.batch.running or self.batch.paused or not self.strip.isHidden():
             self.batch.rerun()
         elif self.canvas.has_image():
             self._start(self.canvas.current_image())
@@ -252,10 +257,11 @@ class MainWindow(QMainWindow):
     def dropEvent(self, event):
         self.canvas.dropEvent(event)
 
-    def begin_job(self, for_photo: bool = True) -> None:
+    def begin_job(self, for_photo: bool = True, kind: str = "caption") -> None:
         """for_photo: a job on the photo on screen, whose result belongs to that photo even if the creator
         switches to another one while it runs; False for the batch."""
         self.batch.pause()
+        self._job_kind = kind
         if for_photo:
             self._job_photo = self.current_path
         self.progress.setValue(0)
@@ -304,6 +310,7 @@ class MainWindow(QMainWindow):
         self.statusBar().showMessage(message)
 
     def _done(self) -> None:
+        self._job_kind = None
         self.progress.setVisible(False)
         self.cancel_button.setVisible(False)
 
@@ -325,7 +332,7 @@ class MainWindow(QMainWindow):
                 self.statusBar().showMessage("The damage suggestion was for another photo: open it and ask again.", 5000)
             else:
                 self.repair.on_detected(result)
-            self.batch.resume()
+            self._carry_on()
             return
         if isinstance(result, BatchDone):
             self.batch.finish()
@@ -342,21 +349,35 @@ class MainWindow(QMainWindow):
             total = result.timings_ms.get("total", 0.0)
             done = f"Caption and hashtags in {total:.0f} ms."
             self.statusBar().showMessage(f"{self.repair.last_message} {done}" if self.repair.last_message else done, 8000)
-        self.batch.resume()
+        self._carry_on()
+
+    def _carry_on(self) -> None:
+        """After a job on one photo: settings changed meanwhile re-caption now; else a paused batch resumes."""
+        if self._rerun_pending:
+            self._rerun_pending = False
+            self.rerun()
+        else:
+            self.batch.resume()
+
+    def _forget_unopened(self) -> bool:
+        """A photo that never opened (it failed, or was cancelled while loading): do not leave the last one on
+        screen posing as it. True if there was one."""
+        if self._loading is None:
+            return False
+        self._loading = self.current_path = self.loaded = None
+        self.canvas.set_image(None)
+        self.repair.reset()
+        self.setWindowTitle("captag")
+        return True
 
     def _on_failed(self, message: str) -> None:
         self._done()
         if self.batch.running:
             self.batch.stop("not captioned")
         else:
-            self.batch.resume()
+            self._carry_on()
         self.statusBar().showMessage(message)
-        if self._loading is not None:  # the photo never opened: do not leave the last one posing as it
-            self._loading = self.current_path = self.loaded = None
-            self.canvas.set_image(None)
-            self.repair.reset()
-            self.setWindowTitle("captag")
-        elif self._job_photo != self.current_path:
+        if not self._forget_unopened() and self._job_photo != self.current_path:
             return  # another photo's job: the one on screen is as it was
         self.keep_edits()
         earlier = self.results_by_path.get(self.current_path or "")
@@ -368,22 +389,10 @@ class MainWindow(QMainWindow):
 
     def _on_cancelled(self) -> None:
         self._done()
-        if self.batch.paused:  # a job on one photo was cancelled: the batch carries on
-            self.batch.resume()
+        if self.batch.paused or self._rerun_pending:  # a job on one photo was cancelled: the rest carries on
+            self._carry_on()
         else:
             self.batch.stop("cancelled")
         self.statusBar().showMessage("Cancelled.", 3000)
-        if self.results.result is None:  # not the "Working…" of a job that will never finish
+        if self._forget_unopened() or self.results.result is None:  # not a "Working…" that never ends
             self.results.clear("Cancelled. Open the photo again, or change a language or setting, to caption it.")
-
-    def copy_image(self) -> None:
-        from PySide6.QtGui import QGuiApplication
-
-        from captag_desktop.ui.canvas import rgb_to_qimage
-
-        rgb = self.canvas.current_image()
-        if rgb is None:
-            self.statusBar().showMessage("No photo to copy.", 3000)
-            return
-        QGuiApplication.clipboard().setImage(rgb_to_qimage(rgb))
-        self.statusBar().showMessage("Copied the photo (repaired, if you repaired it).", 3000)

@@ -93,3 +93,15 @@ class Publishing:
         note = f"; kept {len(skipped)} existing or unwritable" if skipped else ""
         self._status(f"Wrote {len(written)} .xmp sidecars{note}.", 8000)
         return written
+
+    def copy_image(self) -> None:
+        from PySide6.QtGui import QGuiApplication
+
+        from captag_desktop.ui.canvas import rgb_to_qimage
+
+        rgb = self.win.canvas.current_image()
+        if rgb is None:
+            self._status("No photo to copy.", 3000)
+            return
+        QGuiApplication.clipboard().setImage(rgb_to_qimage(rgb))
+        self._status("Copied the photo (repaired, if you repaired it).", 3000)

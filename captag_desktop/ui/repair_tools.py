@@ -128,13 +128,13 @@ class RepairTools(QObject):
         if not self.canvas.mask().any():
             self.win.statusBar().showMessage("Paint over the damage first (B for brush), or use Detect damage.", 5000)
             return
-        self.win.begin_job()
+        self.win.begin_job(kind="repair")
         # Repairs always start from the original: the mask describes the original's damage.
         self.win.runner.submit_repair(self.canvas.image, self.canvas.mask(), self.method.currentData())
 
     def detect(self) -> None:
         if self.canvas.has_image():
-            self.win.begin_job()
+            self.win.begin_job(kind="detect")
             self.win.runner.submit_detect(self.canvas.current_image())
 
     def on_repaired(self, done) -> None:
