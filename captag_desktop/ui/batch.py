@@ -3,7 +3,6 @@ between them without losing anything: each photo keeps its results, edits, mask 
 from __future__ import annotations
 
 import numpy as np
-from PySide6.QtCore import QRect
 
 from captag_desktop.core.pipeline import PhotoResult
 
@@ -142,9 +141,8 @@ class Batch:
         win._on_image_loaded(loaded.rgb, loaded)
         if path in self.kept:
             mask, repaired = self.kept[path]
-            if mask is not None:
-                h, w = mask.shape
-                win.canvas.mask_layer.put_patch(QRect(0, 0, w, h), mask)
+            if mask is not None and mask.any():  # undoable, and autosaved like any other mask change
+                win.repair.set_mask(mask, "Restore mask")
             if repaired is not None:
                 win.repair.on_repaired_pixels(repaired)
         if result is None:
