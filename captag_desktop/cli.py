@@ -32,6 +32,21 @@ def _positive_int(lo: int, hi: int):
     return parse
 
 
+def _finite(lo: float, hi: float):
+    def parse(value: str) -> float:
+        try:
+            x = float(value)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"expected a number, got '{value}'") from None
+        if not lo <= x <= hi:  # also refuses nan
+            raise argparse.ArgumentTypeError(f"must be between {lo:g} and {hi:g}")
+        return x
+    return parse
+
+
+_fraction = _finite(0.0, 1.0)
+
+
 def _no_display() -> bool:
     import os
 
@@ -60,7 +75,8 @@ def cmd_caption(args) -> int:
     from captag_desktop.core.pipeline import PhotoResult, Pipeline, drive
 
     try:
-        decode = DecodeOptions(beam_size=args.beam_size, length_penalty=args.length_penalty or 0.6)
+        lp = 0.6 if args.length_penalty is None else args.length_penalty  # 0 = no length normalisation
+        decode = DecodeOptions(beam_size=args.beam_size, length_penalty=lp)
         pipeline = Pipeline(encoder=args.encoder, decode=decode, model_length_penalty=args.length_penalty is None)
         pipeline.warm_up()
     except (ModelError, ValueError) as exc:
@@ -81,6 +97,8 @@ def cmd_caption(args) -> int:
             _print_human(result)
             if post:
                 print(f"  [post: {post['style']}, {post['platform']}, {post['engine']}] {post['text']}")
+        if result.error:  # the loader's message names the file already
+            print(f"captag: {result.error if path in result.error else f'{path}: {result.error}'}", file=sys.stderr)
         for w in result.warnings:
             print(f"captag: warning: {path}: {w}", file=sys.stderr)
     return 1 if failed else 0
@@ -119,8 +137,7 @@ def _post(args, result, rewriter) -> dict | None:
 
 
 def _print_human(result) -> None:
-    if result.error:
-        print(f"{result.image}: error: {result.error}")
+    if result.error:  # reported on stderr by cmd_caption: stdout stays data
         return
     print(result.image)
     for lang, text in result.captions.items():
@@ -188,31 +205,43 @@ def _install_pack(path) -> int:
     return 0
 
 
-def _out_path(out_dir, image: str, suffix: str = ".png"):
-    from pathlib import Path
+def _planned(args, reads: dict[str, str] | None = None):
+    """The run's outputs, checked before any work (core.outputs); None and a message if the folder is unusable."""
+    from captag_desktop.core.outputs import check_out_dir, plan_outputs
 
-    return Path(out_dir) / (Path(image).stem + suffix)
+    problem = check_out_dir(args.out_dir)
+    if problem:
+        print(f"captag: {problem}", file=sys.stderr)
+        return None
+    return plan_outputs(args.images, args.out_dir, reads, args.overwrite)
 
 
 def cmd_repair(args) -> int:
     from captag_desktop.core.images import ImageLoadError, load_image
     from captag_desktop.core.masks import MaskError, load_mask
     from captag_desktop.core.models import ModelError
+    from captag_desktop.core.outputs import output_path
     from captag_desktop.core.pipeline import drive
     from captag_desktop.core.repair import Repairer
     from captag_desktop.core.save_image import SaveError, save_image
 
+    masks = {path: str(output_path(args.mask_dir, path)) for path in args.images}
+    plan = _planned(args, masks)
+    if plan is None:
+        return 2
     try:
         repairer = Repairer(method=args.method)  # loads the model once for every photo
     except (ModelError, ValueError) as exc:
         print(f"captag: {exc}", file=sys.stderr)
         return 2
     failed = False
-    for path in args.images:
-        target = _out_path(args.out_dir, path)
+    for item in plan:
+        path, target = item.image, item.target
         try:
+            if target is None:
+                raise ValueError(item.reason)
             loaded = load_image(path)
-            mask = load_mask(_out_path(args.mask_dir, path), loaded.rgb.shape)
+            mask = load_mask(masks[path], loaded.rgb.shape)
             fixed = drive(repairer.repair(loaded.rgb, mask))
             save_image(fixed, target, original=path, exif=loaded.exif, icc_profile=loaded.icc_profile)
             print(f"{path} -> {target} ({repairer.method})")
@@ -228,19 +257,24 @@ def cmd_detect_damage(args) -> int:
     from captag_desktop.core.masks import coverage, save_mask
     from captag_desktop.core.models import ModelError
 
+    plan = _planned(args)
+    if plan is None:
+        return 2
     try:
         detector = DamageDetector(threshold=args.threshold)
     except ModelError as exc:
         print(f"captag: {exc}", file=sys.stderr)
         return 2
     failed = False
-    for path in args.images:
+    for item in plan:
+        path, target = item.image, item.target
         try:
+            if target is None:
+                raise ValueError(item.reason)
             mask = detector.detect(load_image(path).rgb)
-            target = _out_path(args.out_dir, path)
             save_mask(mask, target)
             print(f"{path} -> {target} ({coverage(mask) * 100:.2f}% flagged)")
-        except (ImageLoadError, OSError) as exc:
+        except (ImageLoadError, OSError, ValueError) as exc:
             failed = True
             print(f"captag: {path}: {exc}", file=sys.stderr)
     return 1 if failed else 0
@@ -248,8 +282,14 @@ def cmd_detect_damage(args) -> int:
 
 def cmd_bench(args) -> int:
     from captag_desktop.core.bench import run_bench
+    from captag_desktop.core.images import ImageLoadError
+    from captag_desktop.core.models import ModelError
 
-    report = run_bench(args.images, runs=args.runs, encoder=args.encoder, beam_size=args.beam_size)
+    try:
+        report = run_bench(args.images, runs=args.runs, encoder=args.encoder, beam_size=args.beam_size)
+    except (ImageLoadError, ModelError) as exc:
+        print(f"captag: {exc}", file=sys.stderr)
+        return 2
     if args.json:
         print(json.dumps(report))
     else:
@@ -295,7 +335,7 @@ def build_parser() -> argparse.ArgumentParser:
     c.add_argument("--platform", choices=list(PLATFORMS), default="instagram",
                    help="with --post: where the hashtags go, how many, emoji")
     c.add_argument("--beam-size", type=_positive_int(1, 10), default=3, help="1 = greedy")
-    c.add_argument("--length-penalty", type=float, default=None,
+    c.add_argument("--length-penalty", type=_finite(0.0, 5.0), default=None,
                    help="GNMT alpha for every language (default: each caption model's own, from its card)")
     c.set_defaults(func=cmd_caption)
 
@@ -309,14 +349,17 @@ def build_parser() -> argparse.ArgumentParser:
     r = sub.add_parser("repair", help="fill damaged pixels given masks (255 = damaged)")
     r.add_argument("images", nargs="+", metavar="IMAGE")
     r.add_argument("--mask-dir", required=True, help="the mask for X.jpg is DIR/X.png")
-    r.add_argument("--out-dir", required=True, help="writes OUT/X.png; never the original")
+    r.add_argument("--out-dir", required=True, help="writes OUT/X.png; never over a photo or mask it reads")
+    r.add_argument("--overwrite", action="store_true", help="replace output files that already exist")
     r.add_argument("--method", choices=["auto", "model", "telea", "ns"], default="auto")
     r.set_defaults(func=cmd_repair)
 
     d = sub.add_parser("detect-damage", help="propose damage masks to review before repairing")
     d.add_argument("images", nargs="+", metavar="IMAGE")
-    d.add_argument("--out-dir", required=True, help="writes DIR/X.png masks (255 = damaged)")
-    d.add_argument("--threshold", type=float, default=0.5)
+    d.add_argument("--out-dir", required=True, help="writes DIR/X.png masks (255 = damaged); never over a photo it reads")
+    d.add_argument("--overwrite", action="store_true", help="replace mask files that already exist")
+    d.add_argument("--threshold", type=_fraction, default=0.5,
+                   help="damage probability above which a pixel is flagged (0-1; higher flags less)")
     d.set_defaults(func=cmd_detect_damage)
 
     b = sub.add_parser("bench", help="time each stage with the models loaded")
@@ -330,12 +373,27 @@ def build_parser() -> argparse.ArgumentParser:
     return p
 
 
+def _stop_on_sigterm() -> None:
+    """`kill` and `timeout` send SIGTERM: stop as Ctrl+C does, so a half-written output's temp file is removed."""
+    import signal
+
+    def stop(_signum, _frame):
+        raise KeyboardInterrupt
+
+    try:
+        signal.signal(signal.SIGTERM, stop)
+    except ValueError:  # not the main thread (e.g. called from a test runner's worker): leave it
+        pass
+
+
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     if args.selftest:
         return cmd_selftest()
     if not getattr(args, "command", None):
         args = build_parser().parse_args(["gui"])
+    if args.command != "gui":  # the window handles its own closing
+        _stop_on_sigterm()
     try:
         return args.func(args)
     except KeyboardInterrupt:

@@ -1,0 +1,59 @@
+"""Where batch commands write, checked before any work is done: never over a photo or mask the run reads,
+never two photos to one file, and never over an existing file unless the user says so."""
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from pathlib import Path
+
+
+@dataclass
+class Planned:
+    image: str
+    target: Path | None  # None: this photo gets no output, for `reason`
+    reason: str = ""
+
+
+def _key(path: str | os.PathLike) -> str:
+    return os.path.normcase(os.path.realpath(path))
+
+
+def output_path(out_dir: str | os.PathLike, image: str, suffix: str = ".png") -> Path:
+    """DIR/X.png for X.jpg: the naming both repair and detect-damage use (and the mask folder too)."""
+    return Path(out_dir) / (Path(image).stem + suffix)
+
+
+def plan_outputs(images: list[str], out_dir: str | os.PathLike, reads: dict[str, str] | None = None,
+                 overwrite: bool = False) -> list[Planned]:
+    """Each image's output file in out_dir, or why it has none. reads: other files the run reads (a photo's
+    mask), which are protected like the photos themselves, even with overwrite."""
+    protected = {_key(p): "the original photo" for p in images}
+    protected.update({_key(p): "the mask it reads" for p in (reads or {}).values()})
+    taken: dict[str, str] = {}
+    plan = []
+    for image in images:
+        target = output_path(out_dir, image)
+        key = _key(target)
+        if key in protected:
+            plan.append(Planned(image, None, f"refusing to write {target}: it is {protected[key]}"))
+        elif key in taken:
+            plan.append(Planned(image, None, f"{target} is already the output of {taken[key]} in this run "
+                                             "(photos with the same name): run them in separate commands"))
+        elif target.exists() and not overwrite:
+            plan.append(Planned(image, None, f"{target} already exists; pass --overwrite to replace it"))
+        else:
+            taken[key] = image
+            plan.append(Planned(image, target))
+    return plan
+
+
+def check_out_dir(out_dir: str | os.PathLike) -> str | None:
+    """Why out_dir cannot be written to (None if it can be, creating it if needed)."""
+    path = Path(out_dir)
+    if path.exists() and not path.is_dir():
+        return f"--out-dir {path} is a file, not a folder"
+    try:
+        path.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        return f"cannot create --out-dir {path}: {exc.strerror or exc}"
+    return None
