@@ -13,7 +13,7 @@ Command = Callable[[argparse.Namespace], int]
 
 
 def _langs(value: str) -> list[str]:
-    langs = [v.strip() for v in value.split(",") if v.strip()]
+    langs = list(dict.fromkeys(v.strip().lower() for v in value.split(",") if v.strip()))
     bad = [lang for lang in langs if lang not in LANGUAGES]
     if bad or not langs:
         raise argparse.ArgumentTypeError(f"unknown language {', '.join(bad) or '(none)'}; choose from {','.join(LANGUAGES)}")
@@ -83,6 +83,11 @@ def cmd_caption(args) -> int:
         print(f"captag: {exc}", file=sys.stderr)
         return 2
     failed = False
+    if args.post and "en" not in args.lang:
+        print("captag: warning: --post writes the English post; add en to --lang to get it", file=sys.stderr)
+    if args.platform and not args.post:
+        print("captag: warning: --platform applies to --post, which was not given", file=sys.stderr)
+    args.platform = args.platform or "instagram"
     rewriter = _post_rewriter(args, pipeline)
     for path in args.images:
         try:
@@ -332,8 +337,8 @@ def build_parser() -> argparse.ArgumentParser:
 
     c.add_argument("--post", choices=STYLES, default=None,
                    help="also write the English post text in this style (social uses the local LLM when installed)")
-    c.add_argument("--platform", choices=list(PLATFORMS), default="instagram",
-                   help="with --post: where the hashtags go, how many, emoji")
+    c.add_argument("--platform", choices=list(PLATFORMS), default=None,
+                   help="with --post: where the hashtags go, how many, emoji (default instagram)")
     c.add_argument("--beam-size", type=_positive_int(1, 10), default=3, help="1 = greedy")
     c.add_argument("--length-penalty", type=_finite(0.0, 5.0), default=None,
                    help="GNMT alpha for every language (default: each caption model's own, from its card)")

@@ -139,3 +139,27 @@ def test_sigterm_stops_like_ctrl_c(monkeypatch):
 def test_a_json_line_is_still_written_for_a_failed_photo(bad_files):
     out = captag("caption", bad_files["missing"], "--json", "--hashtags", "0")
     assert "not found" in json.loads(out.stdout)["error"] and "not found" in out.stderr
+
+
+def test_post_and_language_flags_say_when_they_do_nothing(folder):
+    from captag_desktop.cli import build_parser
+
+    assert build_parser().parse_args(["caption", "x.jpg", "--lang", "EN,Hi,en"]).lang == ["en", "hi"]
+    out = captag("caption", folder / "b.jpg", "--lang", "hi", "--post", "plain", "--json", "--hashtags", "0")
+    assert out.returncode == 0 and "add en to --lang" in out.stderr
+    out = captag("caption", folder / "b.jpg", "--platform", "facebook", "--hashtags", "0")
+    assert out.returncode == 0 and "--platform applies to --post" in out.stderr
+
+
+def test_every_language_gets_the_hashtag_count():
+    """Some English tags have no translation, or two translate alike: the translated lists draw on spares."""
+    from captag_desktop.core.images import load_image
+    from captag_desktop.core.pipeline import Pipeline, drive
+    from training.flickr8k import DEFAULT_ROOT, image_path
+
+    if not DEFAULT_ROOT.exists():
+        pytest.skip("needs ../shared/datasets")
+    name = "1434607942_da5432c28c.jpg"  # a Flickr8k photo whose Tamil, Telugu and Bengali lists came up 2 short
+    result = drive(Pipeline().describe(load_image(image_path(DEFAULT_ROOT, name)).rgb, name,
+                                       ["en", "ar", "hi", "ta", "te", "bn"], 30))
+    assert {lang: len(tags) for lang, tags in result.hashtags.items()} == dict.fromkeys(result.hashtags, 30)

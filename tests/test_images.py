@@ -48,3 +48,19 @@ def test_bad_input_gives_clear_message(bad_files, kind, words):
 def test_folder_is_rejected(tmp_path):
     with pytest.raises(ImageLoadError, match="folder"):
         load_image(tmp_path)
+
+
+def test_only_an_rgb_icc_profile_is_kept_since_the_pixels_become_rgb(tmp_path):
+    from PIL import ImageCms
+
+    from captag_desktop.core.images import load_image, rgb_profile
+
+    srgb = ImageCms.ImageCmsProfile(ImageCms.createProfile("sRGB")).tobytes()
+    assert rgb_profile(srgb) == srgb
+    cmyk_header = srgb[:16] + b"CMYK" + srgb[20:]
+    assert rgb_profile(cmyk_header) is None and rgb_profile(None) is None and rgb_profile(b"short") is None
+    Image.new("CMYK", (8, 8), (0, 50, 100, 0)).save(tmp_path / "c.jpg", icc_profile=cmyk_header)
+    loaded = load_image(tmp_path / "c.jpg")
+    assert loaded.rgb.shape == (8, 8, 3) and loaded.icc_profile is None
+    Image.new("RGB", (8, 8)).save(tmp_path / "r.jpg", icc_profile=srgb)
+    assert load_image(tmp_path / "r.jpg").icc_profile == srgb

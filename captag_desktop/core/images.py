@@ -61,6 +61,13 @@ def _to_rgb(img: Image.Image) -> Image.Image:
     return img.convert("RGB")
 
 
+def rgb_profile(icc: bytes | None) -> bytes | None:
+    """The ICC profile if it describes RGB data (header bytes 16-19, the data colour space), else None: the
+    pixels are always converted to RGB here, and a CMYK or gray profile saved with RGB pixels misleads every
+    colour-managed viewer."""
+    return icc if icc and len(icc) >= 20 and icc[16:20] == b"RGB " else None
+
+
 def decode_image(img: Image.Image) -> np.ndarray:
     """Pillow image -> RGB uint8 array with EXIF orientation applied."""
     img = ImageOps.exif_transpose(img)
@@ -119,4 +126,4 @@ def load_image(path: str | os.PathLike) -> LoadedImage:
         raise ImageLoadError(f"image data is damaged or truncated: {p} ({exc})") from None
     if rgb.size == 0:
         raise ImageLoadError(f"image has no pixels: {p}")
-    return LoadedImage(path=p, rgb=rgb, format=fmt, exif=exif, icc_profile=icc)
+    return LoadedImage(path=p, rgb=rgb, format=fmt, exif=exif, icc_profile=rgb_profile(icc))

@@ -157,7 +157,8 @@ class Pipeline:
                 generated = model.top(relevance, max(150, count)) + model.generate(state, count)
             else:  # "More ideas": sampled sets, still ordered by relevance
                 generated = model.sample_ideas(state, count + 5, seed)
-        opts = HashtagOptions(count=count, allow_platform=self.allow_platform_tags, banned=self.banned_tags)
+        opts = HashtagOptions(count=count, allow_platform=self.allow_platform_tags, banned=self.banned_tags,
+                              tail_pool=max(HashtagOptions.tail_pool, count))  # a long list needs a deep pool
         return rank(caption_tags(caption), generated, relevance, opts, words)
 
     def available_languages(self) -> list[str]:
@@ -207,6 +208,7 @@ class Pipeline:
             if n_hashtags > 0:
                 result.hashtags["en"] = tags_en[:n_hashtags]
         others = [lang for lang in langs if lang != "en"]
+        spare_en = None  # more English tags, asked for only if a language's translations come up short
         for i, lang in enumerate(others):
             name = LANGUAGES.get(lang, lang)
             yield Progress("translate", 0.5 + 0.45 * i / len(others), f"Writing the {name} caption…")
@@ -224,7 +226,11 @@ class Pipeline:
                 result.warnings.append(f"no {name} caption model is installed; skipped '{lang}'")
                 continue
             if n_hashtags > 0 and lang in TAG_LANGS:
-                result.hashtags[lang] = self.translator.hashtags(tags_en, lang)[:n_hashtags]
+                tags = self.translator.hashtags(tags_en, lang)
+                if len(tags) < n_hashtags:  # tags with no translation, or two that translate alike
+                    spare_en = spare_en or self.hashtags(features, english, n_hashtags + 20, hashtag_seed)
+                    tags = self.translator.hashtags(spare_en, lang)
+                result.hashtags[lang] = tags[:n_hashtags]
             result.timings_ms[f"caption_{lang}"] = (time.perf_counter() - t) * 1000
         result.timings_ms["total"] = (time.perf_counter() - t0) * 1000
         yield Progress("done", 1.0, "Done")
