@@ -112,3 +112,15 @@ def test_typing_in_the_caption_asks_the_llm_once(qtbot, settings):
     qtbot.wait(600)
     assert calls == [CAPTION, CAPTION + " today"]  # one request after the pause, not one per key
     win.close()
+
+
+def test_the_rewrite_toggle_is_live_only_for_the_social_style(qtbot, settings):
+    engine = SocialEngine(lambda: (lambda caption, tags: "Zoomies in the grass!"))
+    win = window(qtbot, settings, engine)
+    composer = win.results.composer
+    assert composer.llm_toggle.isEnabled()
+    composer.set_choice("plain", "instagram")
+    assert not composer.llm_toggle.isEnabled() and composer.llm_toggle.isChecked(), "off for now, still chosen"
+    composer.set_choice("social", "instagram")
+    assert composer.llm_toggle.isEnabled()
+    win.close()

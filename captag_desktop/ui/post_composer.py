@@ -116,6 +116,7 @@ class PostComposer(QGroupBox):
         self.refresh()
 
     def refresh(self) -> None:
+        self.llm_toggle.setEnabled(self.style.currentData() == "social")  # the rewrite is for Social only
         if not self._caption:
             self.llm_note.setVisible(False)
         body = self._social_body() if self._caption else None
