@@ -95,6 +95,8 @@ def cmd_caption(args) -> int:
             result = drive(pipeline.describe(rgb, path, args.lang, args.hashtags))
         except (ImageLoadError, ModelError) as exc:
             result, failed = PhotoResult(image=path, error=str(exc)), True
+            # stdout stays data; the loader's messages name the file already
+            print(f"captag: {exc}" if isinstance(exc, ImageLoadError) else f"captag: {path}: {exc}", file=sys.stderr)
         post = _post(args, result, rewriter)
         if args.json:
             print(json.dumps(dict(result.to_json(), **({"post": post} if post else {})), ensure_ascii=False), flush=True)
@@ -102,8 +104,6 @@ def cmd_caption(args) -> int:
             _print_human(result)
             if post:
                 print(f"  [post: {post['style']}, {post['platform']}, {post['engine']}] {post['text']}")
-        if result.error:  # the loader's message names the file already
-            print(f"captag: {result.error if path in result.error else f'{path}: {result.error}'}", file=sys.stderr)
         for w in result.warnings:
             print(f"captag: warning: {path}: {w}", file=sys.stderr)
     return 1 if failed else 0
@@ -378,12 +378,16 @@ def build_parser() -> argparse.ArgumentParser:
     return p
 
 
+class Terminated(KeyboardInterrupt):
+    """SIGTERM, handled as Ctrl+C is (temp files removed) but reported with its own exit code, 143."""
+
+
 def _stop_on_sigterm() -> None:
     """`kill` and `timeout` send SIGTERM: stop as Ctrl+C does, so a half-written output's temp file is removed."""
     import signal
 
     def stop(_signum, _frame):
-        raise KeyboardInterrupt
+        raise Terminated
 
     try:
         signal.signal(signal.SIGTERM, stop)
@@ -401,6 +405,8 @@ def main(argv: list[str] | None = None) -> int:
         _stop_on_sigterm()
     try:
         return args.func(args)
+    except Terminated:
+        return 143
     except KeyboardInterrupt:
         return 130
     except BrokenPipeError:  # the reader left (`captag models | head`): stop quietly

@@ -3,6 +3,7 @@ never two photos to one file, and never over an existing file unless the user sa
 from __future__ import annotations
 
 import os
+import unicodedata
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -15,7 +16,9 @@ class Planned:
 
 
 def _key(path: str | os.PathLike) -> str:
-    return os.path.normcase(os.path.realpath(path))
+    """One key per file: symlinks resolved, and letter case and Unicode form folded, since macOS and Windows
+    file systems treat Beach.png and beach.png as one file (on Linux this only refuses more)."""
+    return unicodedata.normalize("NFC", os.path.realpath(path)).casefold()
 
 
 def output_path(out_dir: str | os.PathLike, image: str, suffix: str = ".png") -> Path:
@@ -31,7 +34,7 @@ def plan_outputs(images: list[str], out_dir: str | os.PathLike, reads: dict[str,
     protected.update({_key(p): "the mask it reads" for p in (reads or {}).values()})
     taken: dict[str, str] = {}
     plan = []
-    for image in images:
+    for image in _distinct(images):
         target = output_path(out_dir, image)
         key = _key(target)
         if key in protected:
@@ -45,6 +48,17 @@ def plan_outputs(images: list[str], out_dir: str | os.PathLike, reads: dict[str,
             taken[key] = image
             plan.append(Planned(image, target))
     return plan
+
+
+def _distinct(images: list[str]) -> list[str]:
+    """Each photo once, however it was named (a.jpg and ./a.jpg)."""
+    seen, out = set(), []
+    for image in images:
+        key = os.path.normcase(os.path.realpath(image))  # the file itself: b.jpg and B.jpg differ on Linux
+        if key not in seen:
+            seen.add(key)
+            out.append(image)
+    return out
 
 
 def check_out_dir(out_dir: str | os.PathLike) -> str | None:

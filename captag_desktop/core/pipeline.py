@@ -227,8 +227,11 @@ class Pipeline:
                 continue
             if n_hashtags > 0 and lang in TAG_LANGS:
                 tags = self.translator.hashtags(tags_en, lang)
-                if len(tags) < n_hashtags:  # tags with no translation, or two that translate alike
-                    spare_en = spare_en or self.hashtags(features, english, n_hashtags + 20, hashtag_seed)
+                if len(tags) < n_hashtags:  # tags with no translation, or two that translate alike: top up
+                    if spare_en is None:  # after the English list, in its order
+                        shown = {t.lower() for t in tags_en}
+                        spare_en = tags_en + [t for t in self.hashtags(features, english, n_hashtags + 20, hashtag_seed)
+                                              if t.lower() not in shown]
                     tags = self.translator.hashtags(spare_en, lang)
                 result.hashtags[lang] = tags[:n_hashtags]
             result.timings_ms[f"caption_{lang}"] = (time.perf_counter() - t) * 1000
