@@ -20,28 +20,25 @@ def _langs(value: str) -> list[str]:
     return langs
 
 
-def _positive_int(lo: int, hi: int):
-    def parse(value: str) -> int:
+def _number(cast, lo, hi):
+    """An argparse type: `cast` of the text, within [lo, hi] (which also refuses nan)."""
+    def parse(value: str):
         try:
-            n = int(value)
+            x = cast(value)
         except ValueError:
-            raise argparse.ArgumentTypeError(f"expected a whole number, got '{value}'") from None
-        if not lo <= n <= hi:
-            raise argparse.ArgumentTypeError(f"must be between {lo} and {hi}")
-        return n
-    return parse
-
-
-def _finite(lo: float, hi: float):
-    def parse(value: str) -> float:
-        try:
-            x = float(value)
-        except ValueError:
-            raise argparse.ArgumentTypeError(f"expected a number, got '{value}'") from None
-        if not lo <= x <= hi:  # also refuses nan
+            raise argparse.ArgumentTypeError(f"expected a {'whole ' if cast is int else ''}number, got '{value}'") from None
+        if not lo <= x <= hi:
             raise argparse.ArgumentTypeError(f"must be between {lo:g} and {hi:g}")
         return x
     return parse
+
+
+def _positive_int(lo: int, hi: int):
+    return _number(int, lo, hi)
+
+
+def _finite(lo: float, hi: float):
+    return _number(float, lo, hi)
 
 
 _fraction = _finite(0.0, 1.0)
@@ -73,6 +70,7 @@ def cmd_caption(args) -> int:
     from captag_desktop.core.images import ImageLoadError, load_image
     from captag_desktop.core.models import ModelError
     from captag_desktop.core.pipeline import PhotoResult, Pipeline, drive
+    from captag_desktop.core.social_llm import write_post
 
     try:
         lp = 0.6 if args.length_penalty is None else args.length_penalty  # 0 = no length normalisation
@@ -97,7 +95,9 @@ def cmd_caption(args) -> int:
             result, failed = PhotoResult(image=path, error=str(exc)), True
             # stdout stays data; the loader's messages name the file already
             print(f"captag: {exc}" if isinstance(exc, ImageLoadError) else f"captag: {path}: {exc}", file=sys.stderr)
-        post = _post(args, result, rewriter)
+        post = None
+        if args.post and "en" in result.captions:
+            post = write_post(result.captions["en"], result.hashtags.get("en", []), args.post, args.platform, rewriter)
         if args.json:
             print(json.dumps(dict(result.to_json(), **({"post": post} if post else {})), ensure_ascii=False), flush=True)
         else:
@@ -122,23 +122,6 @@ def _post_rewriter(args, pipeline):
     except Exception as exc:  # a broken add-on costs only the LLM, never the captions
         print(f"captag: warning: the Social LLM could not be loaded ({exc}); using the template", file=sys.stderr)
         return None
-
-
-def _post(args, result, rewriter) -> dict | None:
-    """The English post text in the chosen style and platform preset, and which engine wrote it."""
-    if not args.post or "en" not in result.captions:
-        return None
-    from captag_desktop.core.social_llm import social_text
-    from captag_desktop.core.styles import compose
-
-    caption, tags = result.captions["en"], result.hashtags.get("en", [])
-    engine, note, body = "captioner", "", None
-    if args.post == "social":
-        written = social_text(caption, tags, rewriter)
-        engine, note = written.engine, written.note
-        body = written.text if written.engine == "llm" else None
-    text = compose(caption, tags, args.post, args.platform, social_body=body)
-    return {"style": args.post, "platform": args.platform, "text": text, "engine": engine, "note": note}
 
 
 def _print_human(result) -> None:
@@ -221,6 +204,21 @@ def _planned(args, reads: dict[str, str] | None = None):
     return plan_outputs(args.images, args.out_dir, reads, args.overwrite)
 
 
+def _run_plan(plan, work, errors: tuple) -> int:
+    """work(photo, target) for each planned photo, printing "photo -> target (what work returned)"; a photo
+    refused by the plan or failing with one of `errors` is reported on stderr and the rest go on."""
+    failed = False
+    for item in plan:
+        try:
+            if item.target is None:
+                raise ValueError(item.reason)
+            print(f"{item.image} -> {item.target} ({work(item.image, item.target)})")
+        except errors + (ValueError,) as exc:
+            failed = True
+            print(f"captag: {item.image}: {exc}", file=sys.stderr)
+    return 1 if failed else 0
+
+
 def cmd_repair(args) -> int:
     from captag_desktop.core.images import ImageLoadError, load_image
     from captag_desktop.core.masks import MaskError, load_mask
@@ -239,21 +237,14 @@ def cmd_repair(args) -> int:
     except (ModelError, ValueError) as exc:
         print(f"captag: {exc}", file=sys.stderr)
         return 2
-    failed = False
-    for item in plan:
-        path, target = item.image, item.target
-        try:
-            if target is None:
-                raise ValueError(item.reason)
-            loaded = load_image(path)
-            mask = load_mask(masks[path], loaded.rgb.shape)
-            fixed = drive(repairer.repair(loaded.rgb, mask))
-            save_image(fixed, target, original=path, exif=loaded.exif, icc_profile=loaded.icc_profile)
-            print(f"{path} -> {target} ({repairer.method})")
-        except (ImageLoadError, MaskError, SaveError, ValueError) as exc:
-            failed = True
-            print(f"captag: {path}: {exc}", file=sys.stderr)
-    return 1 if failed else 0
+
+    def repair_one(path, target) -> str:
+        loaded = load_image(path)
+        fixed = drive(repairer.repair(loaded.rgb, load_mask(masks[path], loaded.rgb.shape)))
+        save_image(fixed, target, original=path, exif=loaded.exif, icc_profile=loaded.icc_profile)
+        return repairer.method
+
+    return _run_plan(plan, repair_one, (ImageLoadError, MaskError, SaveError))
 
 
 def cmd_detect_damage(args) -> int:
@@ -270,19 +261,13 @@ def cmd_detect_damage(args) -> int:
     except ModelError as exc:
         print(f"captag: {exc}", file=sys.stderr)
         return 2
-    failed = False
-    for item in plan:
-        path, target = item.image, item.target
-        try:
-            if target is None:
-                raise ValueError(item.reason)
-            mask = detector.detect(load_image(path).rgb)
-            save_mask(mask, target)
-            print(f"{path} -> {target} ({coverage(mask) * 100:.2f}% flagged)")
-        except (ImageLoadError, OSError, ValueError) as exc:
-            failed = True
-            print(f"captag: {path}: {exc}", file=sys.stderr)
-    return 1 if failed else 0
+
+    def detect_one(path, target) -> str:
+        mask = detector.detect(load_image(path).rgb)
+        save_mask(mask, target)
+        return f"{coverage(mask) * 100:.2f}% flagged"
+
+    return _run_plan(plan, detect_one, (ImageLoadError, OSError))
 
 
 def cmd_bench(args) -> int:

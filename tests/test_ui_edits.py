@@ -149,6 +149,25 @@ def batch_of(tmp_path, n):
     return paths
 
 
+def paint_and_repair(win, region):
+    """Mask `region` of the 24x24 photo on screen and start a Telea repair; returns the mask."""
+    mask = np.zeros((24, 24), np.uint8)
+    mask[region] = 255
+    win.repair.set_mask(mask, "stroke")
+    win.repair.method.setCurrentIndex(win.repair.method.findData("telea"))
+    win.repair.repair()
+    return mask
+
+
+def cancel_after_the_first(qtbot, win, paths):
+    """A slow batch, cancelled once its first photo is done."""
+    TaggingPipeline.delay = 0.3
+    with qtbot.waitSignal(win.runner.item_done, timeout=10000):
+        win.start_batch(paths)
+    with qtbot.waitSignal(win.runner.cancelled, timeout=10000):
+        win.cancel()
+
+
 def statuses(win):
     return [win.strip.item(i).text().split("\n")[1] for i in range(win.strip.count())]
 
@@ -159,11 +178,7 @@ def test_a_repair_during_a_batch_is_kept_and_the_batch_carries_on(qtbot, win, tm
     with qtbot.waitSignal(win.runner.item_done, timeout=10000):
         win.start_batch(paths)
     win.show_photo(paths[0])
-    mask = np.zeros((24, 24), np.uint8)
-    mask[5:9, 5:15] = 255
-    win.repair.set_mask(mask, "test")
-    win.repair.method.setCurrentIndex(win.repair.method.findData("telea"))
-    win.repair.repair()  # takes the worker from the batch
+    mask = paint_and_repair(win, (slice(5, 9), slice(5, 15)))  # takes the worker from the batch
     qtbot.waitUntil(lambda: not win.batch.running and not win.batch.paused and statuses(win) == ["done"] * 4,
                     timeout=15000)
     assert set(win.results_by_path) == set(paths), "the photos the batch had not reached were captioned after"
@@ -188,12 +203,7 @@ def test_changing_a_language_during_a_batch_captions_every_photo_again(qtbot, wi
 
 
 def test_cancelling_a_batch_marks_the_photos_it_did_not_reach(qtbot, win, tmp_path):
-    TaggingPipeline.delay = 0.3
-    paths = batch_of(tmp_path, 4)
-    with qtbot.waitSignal(win.runner.item_done, timeout=10000):
-        win.start_batch(paths)
-    with qtbot.waitSignal(win.runner.cancelled, timeout=10000):
-        win.cancel()
+    cancel_after_the_first(qtbot, win, batch_of(tmp_path, 4))
     assert statuses(win)[0] == "done" and statuses(win)[-1] == "cancelled"
 
 
@@ -313,11 +323,7 @@ def test_a_batch_captioned_again_captions_a_repaired_photo_as_repaired(qtbot, wi
         win.start_batch(paths)
     win.show_photo(paths[0])
     assert win.results.field("en").text() != "mean 20"
-    mask = np.zeros((24, 24), np.uint8)
-    mask[7:13, 7:13] = 255
-    win.repair.set_mask(mask, "stain")
-    win.repair.method.setCurrentIndex(win.repair.method.findData("telea"))
-    win.repair.repair()
+    paint_and_repair(win, (slice(7, 13), slice(7, 13)))
     qtbot.waitUntil(lambda: win.results.field("en").text() == "mean 20", timeout=10000)
     win.lang_actions["ar"].trigger()
     qtbot.waitUntil(lambda: "ar" in win.results_by_path[paths[1]].captions and not win.batch.running, timeout=10000)
@@ -345,10 +351,6 @@ def test_a_language_change_during_a_repair_waits_for_it(qtbot, win, tmp_path):
     with qtbot.waitSignal(win.runner.finished, timeout=10000):
         win.start_batch(paths)
     win.show_photo(paths[0])
-    mask = np.zeros((24, 24), np.uint8)
-    mask[2:6, 2:6] = 255
-    win.repair.set_mask(mask, "stroke")
-    win.repair.method.setCurrentIndex(win.repair.method.findData("telea"))
     slow = worker._Worker._repair
 
     def slow_repair(self, *args):
@@ -357,7 +359,7 @@ def test_a_language_change_during_a_repair_waits_for_it(qtbot, win, tmp_path):
 
     worker._Worker._repair = slow_repair
     try:
-        win.repair.repair()
+        paint_and_repair(win, (slice(2, 6), slice(2, 6)))
         win.lang_actions["ar"].trigger()
         qtbot.waitUntil(lambda: all("ar" in win.results_by_path[p].captions for p in paths) and win._job_kind is None
                         and not win.batch.running, timeout=10000)
@@ -367,11 +369,7 @@ def test_a_language_change_during_a_repair_waits_for_it(qtbot, win, tmp_path):
 
 
 def test_a_photo_a_stopped_batch_did_not_reach_does_not_say_waiting(qtbot, win, tmp_path):
-    TaggingPipeline.delay = 0.3
     paths = batch_of(tmp_path, 3)
-    with qtbot.waitSignal(win.runner.item_done, timeout=10000):
-        win.start_batch(paths)
-    with qtbot.waitSignal(win.runner.cancelled, timeout=10000):
-        win.cancel()
+    cancel_after_the_first(qtbot, win, paths)
     win.show_photo(paths[2])
     assert "Not captioned" in win.results._hint.text()

@@ -19,7 +19,7 @@ from pathlib import Path
 from typing import Callable
 
 from captag_desktop.core.resources import word_list
-from captag_desktop.core.styles import new_nouns, pick_emoji, social, strip_emoji
+from captag_desktop.core.styles import compose, new_nouns, pick_emoji, social, strip_emoji
 
 LLM_MODEL = "social-llm"
 MAX_CHARS = 160
@@ -152,3 +152,15 @@ def llm_installed(store) -> bool:
 
 def load_rewriter(store, threads: int = 2) -> LlmRewriter:
     return LlmRewriter(store.verified_path(LLM_MODEL), threads)
+
+
+def write_post(caption: str, tags: list[str], style: str, platform: str, rewriter=None) -> dict:
+    """The English post in a style and platform preset, as the window's Post box writes it, and which engine
+    wrote it: "llm" or "template" for Social (with the guard's note), "captioner" for Plain and Alt text."""
+    engine, note, body = "captioner", "", None
+    if style == "social":
+        written = social_text(caption, tags, rewriter)
+        engine, note = written.engine, written.note
+        body = written.text if written.engine == "llm" else None
+    text = compose(caption, tags, style, platform, social_body=body)
+    return {"style": style, "platform": platform, "text": text, "engine": engine, "note": note}
