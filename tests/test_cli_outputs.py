@@ -186,3 +186,11 @@ def test_sigterm_has_its_own_exit_code(folder, tmp_path):
               f"sys.exit(cli.main(['detect-damage', {str(folder / 'b.jpg')!r}, '--out-dir', {str(tmp_path / 'o')!r}]))\n")
     out = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=120)
     assert out.returncode == 143, out.stderr
+
+
+def test_a_run_that_writes_nothing_leaves_no_empty_folder(folder):
+    new = folder / "new"  # as the mask folder and the out folder: the one output would be the mask itself
+    out = captag("repair", folder / "b.jpg", "--mask-dir", new, "--out-dir", new, "--method", "telea")
+    assert out.returncode == 1 and "mask it reads" in out.stderr and not new.exists()
+    written = captag("detect-damage", folder / "b.jpg", "--out-dir", folder / "made" / "here")
+    assert written.returncode == 0 and (folder / "made" / "here" / "b.png").exists()

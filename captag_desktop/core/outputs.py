@@ -62,12 +62,9 @@ def _distinct(images: list[str]) -> list[str]:
 
 
 def check_out_dir(out_dir: str | os.PathLike) -> str | None:
-    """Why out_dir cannot be written to (None if it can be, creating it if needed)."""
+    """Why out_dir cannot hold outputs, or None. It need not exist: each write creates it, so a run whose
+    every photo is refused leaves no empty folder behind."""
     path = Path(out_dir)
     if path.exists() and not path.is_dir():
         return f"--out-dir {path} is a file, not a folder"
-    try:
-        path.mkdir(parents=True, exist_ok=True)
-    except OSError as exc:
-        return f"cannot create --out-dir {path}: {exc.strerror or exc}"
     return None
