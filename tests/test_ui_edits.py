@@ -159,11 +159,17 @@ def paint_and_repair(win, region):
     return mask
 
 
-def cancel_after_the_first(qtbot, win, paths):
-    """A slow batch, cancelled once its first photo is done."""
-    TaggingPipeline.delay = 0.3
+def first_done(qtbot, win, paths, delay):
+    """A batch whose photos take `delay` s each, once its first photo is captioned; returns paths."""
+    TaggingPipeline.delay = delay
     with qtbot.waitSignal(win.runner.item_done, timeout=10000):
         win.start_batch(paths)
+    return paths
+
+
+def cancel_after_the_first(qtbot, win, paths):
+    """A slow batch, cancelled once its first photo is done."""
+    first_done(qtbot, win, paths, 0.3)
     with qtbot.waitSignal(win.runner.cancelled, timeout=10000):
         win.cancel()
 
@@ -173,10 +179,7 @@ def statuses(win):
 
 
 def test_a_repair_during_a_batch_is_kept_and_the_batch_carries_on(qtbot, win, tmp_path):
-    TaggingPipeline.delay = 0.15
-    paths = batch_of(tmp_path, 4)
-    with qtbot.waitSignal(win.runner.item_done, timeout=10000):
-        win.start_batch(paths)
+    paths = first_done(qtbot, win, batch_of(tmp_path, 4), 0.15)
     win.show_photo(paths[0])
     mask = paint_and_repair(win, (slice(5, 9), slice(5, 15)))  # takes the worker from the batch
     qtbot.waitUntil(lambda: not win.batch.running and not win.batch.paused and statuses(win) == ["done"] * 4,
@@ -192,10 +195,7 @@ def test_a_repair_during_a_batch_is_kept_and_the_batch_carries_on(qtbot, win, tm
 
 
 def test_changing_a_language_during_a_batch_captions_every_photo_again(qtbot, win, tmp_path):
-    TaggingPipeline.delay = 0.1
-    paths = batch_of(tmp_path, 4)
-    with qtbot.waitSignal(win.runner.item_done, timeout=10000):
-        win.start_batch(paths)
+    paths = first_done(qtbot, win, batch_of(tmp_path, 4), 0.1)
     win.lang_actions["ar"].trigger()
     qtbot.waitUntil(lambda: statuses(win) == ["done"] * 4 and not win.batch.running, timeout=15000)
     assert not win.batch.todo
@@ -244,10 +244,7 @@ def test_more_ideas_land_on_the_photo_they_were_asked_for(qtbot, win, tmp_path):
 
 
 def test_a_photo_captioned_on_its_own_is_not_captioned_again_by_the_batch(qtbot, win, tmp_path):
-    TaggingPipeline.delay = 0.2
-    paths = batch_of(tmp_path, 3)
-    with qtbot.waitSignal(win.runner.item_done, timeout=10000):
-        win.start_batch(paths)
+    paths = first_done(qtbot, win, batch_of(tmp_path, 3), 0.2)
     win.show_photo(paths[2])  # not reached yet
     win.more_ideas()
     qtbot.waitUntil(lambda: statuses(win) == ["done"] * 3 and not win.batch.running and not win.batch.paused,
@@ -268,10 +265,7 @@ def test_a_language_change_while_the_batch_is_paused_reaches_every_photo(qtbot, 
 
 
 def test_cancelling_more_ideas_lets_the_batch_carry_on(qtbot, win, tmp_path):
-    TaggingPipeline.delay = 0.2
-    paths = batch_of(tmp_path, 3)
-    with qtbot.waitSignal(win.runner.item_done, timeout=10000):
-        win.start_batch(paths)
+    paths = first_done(qtbot, win, batch_of(tmp_path, 3), 0.2)
     win.show_photo(paths[0])
     with qtbot.waitSignal(win.runner.cancelled, timeout=10000):
         win.more_ideas()
@@ -331,10 +325,7 @@ def test_a_batch_captioned_again_captions_a_repaired_photo_as_repaired(qtbot, wi
 
 
 def test_esc_before_a_new_photo_opens_leaves_no_other_photo_posing_as_it(qtbot, win, photo, tmp_path):
-    TaggingPipeline.delay = 0.3
-    paths = batch_of(tmp_path, 3)
-    with qtbot.waitSignal(win.runner.item_done, timeout=10000):
-        win.start_batch(paths)
+    first_done(qtbot, win, batch_of(tmp_path, 3), 0.3)
     with qtbot.waitSignal(win.runner.cancelled, timeout=10000):
         win.open_paths([str(photo)])
         win.cancel()  # before it has loaded
