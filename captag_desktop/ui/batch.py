@@ -22,9 +22,7 @@ class Batch:
     def start(self, photos: list[str]) -> None:
         win = self.win
         self.keep_current()
-        for path in photos:
-            win.edits_by_path.pop(path, None)  # opened afresh
-            self.kept.pop(path, None)
+        self.forget(photos)  # opened afresh
         win.current_path = win._loading = None  # until the first photo is ready
         self.strip.set_photos(photos)
         self.strip.setVisible(True)
@@ -33,6 +31,12 @@ class Batch:
             win.split.setSizes([200, max(sizes[1] - 200, 200), sizes[2]])
         win.results.clear(f"Working through {len(photos)} photos…")
         self._submit(photos)
+
+    def forget(self, paths: list[str]) -> None:
+        """Photos opened afresh: their earlier edits, mask and repair are dropped."""
+        for path in paths:
+            self.win.edits_by_path.pop(path, None)
+            self.kept.pop(path, None)
 
     def _submit(self, photos: list[str]) -> None:
         from captag_desktop.ui.results_panel import MAX_HASHTAGS
@@ -88,8 +92,7 @@ class Batch:
     def rerun(self) -> None:
         """Settings changed while the batch runs: caption every photo again with them, rather than only
         the one on screen (which would cancel the rest). Edits and repairs are kept, and a repaired photo is
-        captioned as repaired."""
-        self.keep_current()
+        captioned as repaired (_submit keeps the photo on screen's first)."""
         for i in range(self.strip.count()):
             self.strip.set_status(i, "waiting")
         self.win.statusBar().showMessage(f"Settings changed: captioning the {self.strip.count()} photos again.", 5000)
@@ -105,9 +108,7 @@ class Batch:
         if win.current_path is None or self.strip.currentRow() < 0:  # show the first one as soon as it is ready
             self.strip.setCurrentRow(index)
         elif result.image == win.current_path and win.canvas.has_image():  # re-captioned while on screen
-            win.keep_edits()
-            win.last_result = result
-            win.results.show_result(result, win.edits_by_path.get(result.image))
+            win.show_result_for(result.image, result)
 
     def keep_current(self) -> None:
         """The photo on screen's edits, mask and repair, before something else is shown."""
@@ -154,9 +155,5 @@ class Batch:
             win.results.show_result(result, win.edits_by_path.get(path))
 
     def _show_nothing(self, message: str) -> None:
-        win = self.win
-        win.canvas.set_image(None)
-        win.loaded = None
-        win.setWindowTitle("captag")
-        win.zoom_label.setText("")
-        win.results.clear(message)
+        self.win.show_no_photo()
+        self.win.results.clear(message)

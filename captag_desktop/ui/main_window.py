@@ -227,8 +227,7 @@ class MainWindow(QMainWindow):
         self.batch.stop("not captioned")
         self.strip.setVisible(False)
         path = photos[0]
-        self.edits_by_path.pop(path, None)  # opened afresh
-        self.batch.kept.pop(path, None)
+        self.batch.forget([path])  # opened afresh
         self.current_path = self._loading = path
         self.results.clear("Working…")
         self._start(path)
@@ -243,6 +242,20 @@ class MainWindow(QMainWindow):
         """Remember the creator's edits to the photo on screen before the panel shows something else."""
         if self.current_path and self.results.result is not None:
             self.edits_by_path[self.current_path] = self.results.snapshot()
+
+    def show_result_for(self, path: str | None, result: PhotoResult) -> None:
+        """Show `result` for the photo on screen (`path`), with the creator's edits so far kept."""
+        self.keep_edits()
+        self.last_result = result
+        self.results.show_result(result, self.edits_by_path.get(path or ""))
+
+    def show_no_photo(self) -> None:
+        """An empty canvas, title and zoom: nothing is left on screen posing as a photo that is not there."""
+        self.loaded = None
+        self.canvas.set_image(None)
+        self.repair.reset()
+        self.setWindowTitle("captag")
+        self.zoom_label.setText("")
 
     def published_results(self) -> dict[str, PhotoResult]:
         """Every photo's result as the creator would publish it: edits, ticks and the hashtag count applied."""
@@ -343,9 +356,7 @@ class MainWindow(QMainWindow):
             self.results_by_path[photo] = result
             self.batch.captioned(photo)
         if not elsewhere:
-            self.keep_edits()  # e.g. a caption the creator wrote before asking for more ideas
-            self.last_result = result
-            self.results.show_result(result, self.edits_by_path.get(photo or ""))
+            self.show_result_for(photo, result)  # keeps e.g. a caption written before asking for more ideas
             total = result.timings_ms.get("total", 0.0)
             done = f"Caption and hashtags in {total:.0f} ms."
             self.statusBar().showMessage(f"{self.repair.last_message} {done}" if self.repair.last_message else done, 8000)
@@ -364,10 +375,8 @@ class MainWindow(QMainWindow):
         screen posing as it. True if there was one."""
         if self._loading is None:
             return False
-        self._loading = self.current_path = self.loaded = None
-        self.canvas.set_image(None)
-        self.repair.reset()
-        self.setWindowTitle("captag")
+        self._loading = self.current_path = None
+        self.show_no_photo()
         return True
 
     def _on_failed(self, message: str) -> None:
@@ -379,10 +388,9 @@ class MainWindow(QMainWindow):
         self.statusBar().showMessage(message)
         if not self._forget_unopened() and self._job_photo != self.current_path:
             return  # another photo's job: the one on screen is as it was
-        self.keep_edits()
         earlier = self.results_by_path.get(self.current_path or "")
         if earlier is not None and not earlier.error:  # e.g. More ideas failed: the results stay, with the edits
-            self.results.show_result(earlier, self.edits_by_path.get(self.current_path))
+            self.show_result_for(self.current_path, earlier)
             return
         # Not a modal box: the user may be dropping photos in quick succession.
         self.results.clear(f"Could not process this photo:\n{message}")
