@@ -193,7 +193,7 @@ def _install_pack(path) -> int:
     return 0
 
 
-def _planned(args, reads: dict[str, str] | None = None):
+def _planned(args, reads=()):
     """The run's outputs, checked before any work (core.outputs); None and a message if the folder is unusable."""
     from captag_desktop.core.outputs import check_out_dir, plan_outputs
 
@@ -229,7 +229,7 @@ def cmd_repair(args) -> int:
     from captag_desktop.core.save_image import SaveError, save_image
 
     masks = {path: str(output_path(args.mask_dir, path)) for path in args.images}
-    plan = _planned(args, masks)
+    plan = _planned(args, masks.values())
     if plan is None:
         return 2
     try:

@@ -40,7 +40,7 @@ def folder(tmp_path):
 
 def test_the_plan_protects_what_the_run_reads_and_refuses_collisions(folder):
     images = [str(folder / n) for n in ("a.jpg", "a.png", "b.jpg")]
-    plan = plan_outputs(images, folder, {p: str(folder / "masks" / "b.png") for p in images[2:]})
+    plan = plan_outputs(images, folder, [str(folder / "masks" / "b.png")])
     assert plan[0].target is None and "original photo" in plan[0].reason  # a.jpg -> a.png, which is a photo
     assert plan[1].target is None and "original photo" in plan[1].reason
     assert plan[2].target == folder / "b.png"
@@ -51,8 +51,7 @@ def test_the_plan_protects_what_the_run_reads_and_refuses_collisions(folder):
     (out / "b.png").write_bytes(b"mine")
     assert "--overwrite" in plan_outputs(images, out)[2].reason
     assert plan_outputs(images, out, overwrite=True)[2].target == out / "b.png"
-    masks = {p: str(out / "b.png") for p in images}
-    assert "mask it reads" in plan_outputs(images[2:], out, masks, overwrite=True)[0].reason
+    assert "mask it reads" in plan_outputs(images[2:], out, [str(out / "b.png")], overwrite=True)[0].reason
 
 
 def test_repair_into_the_photos_folder_leaves_every_original_alone(folder):

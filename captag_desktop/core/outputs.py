@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import unicodedata
+from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -21,17 +22,17 @@ def _key(path: str | os.PathLike) -> str:
     return unicodedata.normalize("NFC", os.path.realpath(path)).casefold()
 
 
-def output_path(out_dir: str | os.PathLike, image: str, suffix: str = ".png") -> Path:
+def output_path(out_dir: str | os.PathLike, image: str) -> Path:
     """DIR/X.png for X.jpg: the naming both repair and detect-damage use (and the mask folder too)."""
-    return Path(out_dir) / (Path(image).stem + suffix)
+    return Path(out_dir) / (Path(image).stem + ".png")
 
 
-def plan_outputs(images: list[str], out_dir: str | os.PathLike, reads: dict[str, str] | None = None,
+def plan_outputs(images: list[str], out_dir: str | os.PathLike, reads: Iterable[str] = (),
                  overwrite: bool = False) -> list[Planned]:
     """Each image's output file in out_dir, or why it has none. reads: other files the run reads (a photo's
     mask), which are protected like the photos themselves, even with overwrite."""
     protected = {_key(p): "the original photo" for p in images}
-    protected.update({_key(p): "the mask it reads" for p in (reads or {}).values()})
+    protected.update({_key(p): "the mask it reads" for p in reads})
     taken: dict[str, str] = {}
     plan = []
     for image in _distinct(images):
