@@ -196,6 +196,7 @@ class MainWindow(QMainWindow):
         self.settings.setValue("window/geometry", self.saveGeometry())
         self.settings.setValue("window/split", self.split.saveState())
         self.runner.shutdown()
+        self.strip.stop_thumbnails()
         if self.social_engine is not None:
             self.social_engine.shutdown()
         super().closeEvent(event)

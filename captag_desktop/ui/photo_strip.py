@@ -3,22 +3,39 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from PySide6.QtCore import QSize, Qt, Signal
-from PySide6.QtGui import QIcon, QImageReader, QPixmap
+from PySide6.QtCore import QObject, QRunnable, QSize, Qt, QThreadPool, Signal
+from PySide6.QtGui import QIcon, QImage, QImageReader, QPixmap
 from PySide6.QtWidgets import QListWidget, QListWidgetItem
 
 THUMB = 72
 STATUS = {"queued": "waiting", "working": "working…", "done": "done", "failed": "failed"}
 
 
-def _thumbnail(path: str) -> QIcon:
+def read_thumbnail(path: str) -> QImage:
+    """A small QImage of the photo (null if unreadable). Safe off the GUI thread: a PNG or TIFF of
+    8000x6000 decodes in full and takes over a second, so the strip never calls this on the GUI thread."""
     reader = QImageReader(path)
     reader.setAutoTransform(True)  # EXIF orientation, like the app's own loader
     size = reader.size()
     if size.isValid():
         reader.setScaledSize(size.scaled(THUMB, THUMB, Qt.AspectRatioMode.KeepAspectRatio))
-    image = reader.read()
-    return QIcon(QPixmap.fromImage(image)) if not image.isNull() else QIcon()
+    return reader.read()
+
+
+class _Delivery(QObject):
+    ready = Signal(int, str, QImage)  # generation, path, thumbnail
+
+
+class _ThumbnailJob(QRunnable):
+    def __init__(self, paths: list[str], generation: int, delivery: _Delivery):
+        super().__init__()
+        self.paths, self.generation, self.delivery = paths, generation, delivery
+
+    def run(self):
+        for path in self.paths:
+            if self.delivery.property("cancelled"):
+                return
+            self.delivery.ready.emit(self.generation, path, read_thumbnail(path))
 
 
 class PhotoStrip(QListWidget):
@@ -32,19 +49,51 @@ class PhotoStrip(QListWidget):
         self.setTextElideMode(Qt.TextElideMode.ElideMiddle)  # long camera file names stay readable
         self.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
         self.currentItemChanged.connect(lambda cur, _prev: cur is not None and self.photo_chosen.emit(cur.data(Qt.ItemDataRole.UserRole)))
+        self._generation = 0
+        self._delivery: _Delivery | None = None
+        self._pool = QThreadPool(self)
+        self._pool.setMaxThreadCount(1)  # the photos' own work needs the other core
 
     def paths(self) -> list[str]:
         return [self.item(i).data(Qt.ItemDataRole.UserRole) for i in range(self.count())]
 
     def set_photos(self, paths: list[str]) -> None:
+        """Lists the photos at once; their thumbnails arrive as a background thread reads them."""
         self.blockSignals(True)
         self.clear()
         for p in paths:
-            item = QListWidgetItem(_thumbnail(p), "")
+            item = QListWidgetItem("")
             item.setData(Qt.ItemDataRole.UserRole, p)
             self.addItem(item)
             self.set_status(len(self.paths()) - 1, "queued")
         self.blockSignals(False)
+        self._load_thumbnails(paths)
+
+    def stop_thumbnails(self) -> None:
+        """The thumbnails being read are no longer wanted (a new folder, or the window closes: the
+        thread stops after the photo it is reading instead of reading the whole folder)."""
+        if self._delivery is not None:
+            self._delivery.setProperty("cancelled", True)
+
+    def _load_thumbnails(self, paths: list[str]) -> None:
+        self.stop_thumbnails()
+        self._generation += 1
+        # Unparented, so the job may still emit through it after the strip is gone; Qt then drops the
+        # queued call, since the receiving slot's object no longer exists.
+        self._delivery = _Delivery()
+        self._delivery.ready.connect(self._show_thumbnail, Qt.ConnectionType.QueuedConnection)
+        self._pool.start(_ThumbnailJob(list(paths), self._generation, self._delivery))
+
+    def _show_thumbnail(self, generation: int, path: str, image: QImage) -> None:
+        if generation != self._generation or image.isNull():
+            return
+        for i in range(self.count()):
+            if self.item(i).data(Qt.ItemDataRole.UserRole) == path:
+                self.item(i).setIcon(QIcon(QPixmap.fromImage(image)))
+
+    def wait_for_thumbnails(self, msecs: int = -1) -> bool:
+        """Tests and shutdown: block until the background reads are done."""
+        return self._pool.waitForDone(msecs)
 
     def set_status(self, index: int, status: str, reason: str = "") -> None:
         item = self.item(index)
