@@ -65,7 +65,7 @@ def test_a_new_folder_drops_the_last_ones_thumbnails(qtbot, tmp_path, monkeypatc
     new = save_photos(second, 2)
     strip.set_photos(new)
     gate.set()
-    assert strip.wait_for_thumbnails(5000)
+    assert strip.wait_for_thumbnails(5)
     qtbot.waitUntil(lambda: not any(strip.item(i).icon().isNull() for i in range(2)), timeout=5000)
     assert old[1] not in read and old[2] not in read  # stopped after the photo it was reading
     assert strip.paths() == new

@@ -1,9 +1,10 @@
 """The list of opened photos, with a thumbnail and a status per photo."""
 from __future__ import annotations
 
+import threading
 from pathlib import Path
 
-from PySide6.QtCore import QObject, QRunnable, QSize, Qt, QThreadPool, Signal
+from PySide6.QtCore import QObject, QSize, Qt, Signal
 from PySide6.QtGui import QIcon, QImage, QImageReader, QPixmap
 from PySide6.QtWidgets import QListWidget, QListWidgetItem
 
@@ -25,17 +26,16 @@ def read_thumbnail(path: str) -> QImage:
 class _Delivery(QObject):
     ready = Signal(int, str, QImage)  # generation, path, thumbnail
 
-
-class _ThumbnailJob(QRunnable):
-    def __init__(self, paths: list[str], generation: int, delivery: _Delivery):
+    def __init__(self):
         super().__init__()
-        self.paths, self.generation, self.delivery = paths, generation, delivery
+        self.cancelled = threading.Event()
 
-    def run(self):
-        for path in self.paths:
-            if self.delivery.property("cancelled"):
-                return
-            self.delivery.ready.emit(self.generation, path, read_thumbnail(path))
+
+def _read_all(paths: list[str], generation: int, delivery: _Delivery) -> None:
+    for path in paths:
+        if delivery.cancelled.is_set():
+            return
+        delivery.ready.emit(generation, path, read_thumbnail(path))
 
 
 class PhotoStrip(QListWidget):
@@ -51,8 +51,7 @@ class PhotoStrip(QListWidget):
         self.currentItemChanged.connect(lambda cur, _prev: cur is not None and self.photo_chosen.emit(cur.data(Qt.ItemDataRole.UserRole)))
         self._generation = 0
         self._delivery: _Delivery | None = None
-        self._pool = QThreadPool(self)
-        self._pool.setMaxThreadCount(1)  # the photos' own work needs the other core
+        self._reader: threading.Thread | None = None
 
     def paths(self) -> list[str]:
         return [self.item(i).data(Qt.ItemDataRole.UserRole) for i in range(self.count())]
@@ -73,16 +72,19 @@ class PhotoStrip(QListWidget):
         """The thumbnails being read are no longer wanted (a new folder, or the window closes: the
         thread stops after the photo it is reading instead of reading the whole folder)."""
         if self._delivery is not None:
-            self._delivery.setProperty("cancelled", True)
+            self._delivery.cancelled.set()
 
     def _load_thumbnails(self, paths: list[str]) -> None:
         self.stop_thumbnails()
         self._generation += 1
-        # Unparented, so the job may still emit through it after the strip is gone; Qt then drops the
-        # queued call, since the receiving slot's object no longer exists.
+        # Unparented, so the reader may still emit through it after the strip is gone; Qt then drops the
+        # queued call, since the receiving slot's object no longer exists. One thread at a time: the
+        # photos' own work needs the other core. A daemon, so a slow read never holds up quitting.
         self._delivery = _Delivery()
         self._delivery.ready.connect(self._show_thumbnail, Qt.ConnectionType.QueuedConnection)
-        self._pool.start(_ThumbnailJob(list(paths), self._generation, self._delivery))
+        self._reader = threading.Thread(target=_read_all, args=(list(paths), self._generation, self._delivery),
+                                        name="thumbnails", daemon=True)
+        self._reader.start()
 
     def _show_thumbnail(self, generation: int, path: str, image: QImage) -> None:
         if generation != self._generation or image.isNull():
@@ -91,9 +93,11 @@ class PhotoStrip(QListWidget):
             if self.item(i).data(Qt.ItemDataRole.UserRole) == path:
                 self.item(i).setIcon(QIcon(QPixmap.fromImage(image)))
 
-    def wait_for_thumbnails(self, msecs: int = -1) -> bool:
-        """Tests and shutdown: block until the background reads are done."""
-        return self._pool.waitForDone(msecs)
+    def wait_for_thumbnails(self, seconds: float | None = None) -> bool:
+        """Tests: block until the background reads are done."""
+        if self._reader is not None:
+            self._reader.join(seconds)
+        return self._reader is None or not self._reader.is_alive()
 
     def set_status(self, index: int, status: str, reason: str = "") -> None:
         item = self.item(index)
