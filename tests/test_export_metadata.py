@@ -63,3 +63,23 @@ def test_sidecar_is_a_new_file_next_to_the_photo(tmp_path):
     path = write_sidecar(photo, build_xmp({"en": "A beach"}))
     assert path == sidecar_path(photo) == tmp_path / "holiday.xmp"
     assert "A beach" in path.read_text(encoding="utf-8") and photo.read_bytes() == b"not touched"
+
+
+def saved_xmp(path) -> str:
+    with Image.open(path) as im:
+        packet = im.tag_v2.get(700) if im.format == "TIFF" else im.info.get("xmp")
+    return packet.decode("utf-8") if isinstance(packet, bytes) else (packet or "")
+
+
+@pytest.mark.parametrize("suffix", [".jpg", ".png", ".tif", ".webp"])
+def test_every_save_format_keeps_every_language_exif_and_profile(tmp_path, suffix):
+    from PIL import ImageCms
+
+    icc = ImageCms.ImageCmsProfile(ImageCms.createProfile("sRGB")).tobytes()
+    xmp = build_xmp({"en": "A dog runs", "hi": "एक कुत्ता", "ar": "كلب يجري"}, {"en": ["#dog"]})
+    out = save_image(np.full((20, 30, 3), 90, np.uint8), tmp_path / f"copy{suffix}", description="A dog runs",
+                     xmp=xmp, icc_profile=icc)
+    packet = saved_xmp(out)
+    assert "एक कुत्ता" in packet and "كلب يجري" in packet and "<rdf:li>dog</rdf:li>" in packet
+    with Image.open(out) as im:
+        assert im.getexif()[0x010E] == "A dog runs" and im.info.get("icc_profile") == icc
