@@ -127,7 +127,8 @@ def test_a_photo_that_fails_to_open_does_not_leave_the_last_one_posing_as_it(qtb
     with qtbot.waitSignal(win.runner.failed, timeout=10000):
         win.open_paths([str(bad_files["truncated"])])
     assert not win.canvas.has_image() and win.current_path is None and win.windowTitle() == "captag"
-    assert win.published_results()[str(photo)].captions["en"].startswith("mean")  # the first photo's results stay
+    assert win.results_by_path[str(photo)].captions["en"].startswith("mean")  # the first photo's results stay
+    assert str(photo) not in win.published_results()  # but it is not open, so it is not exported
 
 
 def test_cancelling_a_new_photo_does_not_leave_working_on_screen(qtbot, win, photo):

@@ -7,6 +7,7 @@ output folder), written atomically.
 from __future__ import annotations
 
 import os
+from collections import Counter
 from pathlib import Path
 from xml.sax.saxutils import escape
 
@@ -49,12 +50,25 @@ def build_xmp(captions: dict[str, str], hashtags: dict[str, list[str]] | None = 
             + "\n".join(body) + "\n</rdf:Description>\n</rdf:RDF>\n</x:xmpmeta>\n<?xpacket end=\"w\"?>")
 
 
-def sidecar_path(image: str | os.PathLike, out_dir: str | os.PathLike | None = None) -> Path:
+def sidecar_path(image: str | os.PathLike, out_dir: str | os.PathLike | None = None, keep_suffix: bool = False) -> Path:
+    """NAME.xmp (Adobe's convention), or NAME.EXT.xmp with keep_suffix."""
     image = Path(image)
-    return Path(out_dir or image.parent) / (image.stem + ".xmp")
+    return Path(out_dir or image.parent) / ((image.name if keep_suffix else image.stem) + ".xmp")
 
 
-def write_sidecar(image: str | os.PathLike, xmp: str, out_dir: str | os.PathLike | None = None) -> Path:
-    target = sidecar_path(image, out_dir)
+def sidecar_paths(images: list[str], out_dir: str | os.PathLike | None = None) -> dict[str, Path]:
+    """Each photo's sidecar. Photos that would share one (x.jpg and x.png in a folder, or in one output
+    folder) each get NAME.EXT.xmp instead, so neither photo's captions are lost. Names that differ only
+    in letter case count as one, as on macOS and Windows."""
+    plain = {image: sidecar_path(image, out_dir) for image in images}
+    uses = Counter(str(p).casefold() for p in plain.values())
+    return {image: sidecar_path(image, out_dir, keep_suffix=True) if uses[str(p).casefold()] > 1 else p
+            for image, p in plain.items()}
+
+
+def write_sidecar(image: str | os.PathLike, xmp: str, out_dir: str | os.PathLike | None = None,
+                  target: Path | None = None) -> Path:
+    """Writes the sidecar (at `target` if given, else sidecar_path) atomically."""
+    target = target or sidecar_path(image, out_dir)
     write_text_atomic(target, xmp)
     return target

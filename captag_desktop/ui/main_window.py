@@ -259,12 +259,19 @@ class MainWindow(JobResults, QMainWindow):
         self.setWindowTitle("captag")
         self.zoom_label.setText("")
 
+    def open_photos(self) -> list[str]:
+        """The photos open now: the strip's in a batch, else the one on screen."""
+        if not self.strip.isHidden():
+            return self.strip.paths()
+        return [self.current_path] if self.current_path else []
+
     def published_results(self) -> dict[str, PhotoResult]:
-        """Every photo's result as the creator would publish it: edits, ticks and the hashtag count applied."""
+        """The open photos' results as the creator would publish them: edits, ticks and the hashtag count
+        applied. Not photos captioned earlier in the session (another folder, other languages)."""
         self.keep_edits()
         count = self.results.count_slider.value()
-        return {path: published(result, self.edits_by_path.get(path), count)
-                for path, result in self.results_by_path.items()}
+        return {path: published(self.results_by_path[path], self.edits_by_path.get(path), count)
+                for path in self.open_photos() if path in self.results_by_path}
 
     def dragEnterEvent(self, event):
         self.canvas.dragEnterEvent(event)

@@ -29,6 +29,7 @@ class PostComposer(QGroupBox):
             self.platform.addItem(p.name, key)
         self.preview = QPlainTextEdit()
         self.preview.setAccessibleName("Post text")
+        self.preview.setTabChangesFocus(True)
         self.preview.setFixedHeight(self.preview.fontMetrics().lineSpacing() * 4 + 14)
         self.copy_button = QPushButton("Copy post")
         self.copy_button.setToolTip("Copy the post text, hashtags placed for the platform")

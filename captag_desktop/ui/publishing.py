@@ -6,7 +6,7 @@ from pathlib import Path
 
 from PySide6.QtWidgets import QMessageBox
 
-from captag_desktop.core.metadata import build_xmp, sidecar_path, write_sidecar
+from captag_desktop.core.metadata import build_xmp, sidecar_paths, write_sidecar
 from captag_desktop.core.save_image import SaveError, save_image
 from captag_desktop.ui.file_dialogs import PHOTO_TYPES, save_file_name
 
@@ -29,8 +29,7 @@ class Publishing:
         return {"description": description, "xmp": build_xmp(result.captions, result.hashtags)}
 
     def export_dialog(self) -> None:
-        results = list(self.win.results_by_path.values())
-        if not results:
+        if not self.win.published_results():
             self._status("Nothing to export yet: open a photo first.")
             return
         start = str(Path(self._folder(str(self.win.settings.value("export_dir", "")) or None)) / "captag-results.json")
@@ -78,19 +77,20 @@ class Publishing:
 
     def write_sidecars(self) -> list[Path]:
         """An .xmp next to each captioned photo (or in the output folder); an existing sidecar is left alone."""
-        written, skipped = [], []
+        written, existing, failed = [], [], []
         out_dir = self.win.settings_menu.output_folder()
-        for image, result in self.win.published_results().items():
-            if result.error or not result.captions or not image:
-                continue
-            if sidecar_path(image, out_dir).exists():
-                skipped.append(image)
+        results = {image: r for image, r in self.win.published_results().items() if image and r.captions and not r.error}
+        targets = sidecar_paths(list(results), out_dir)
+        for image, result in results.items():
+            if targets[image].exists():
+                existing.append(image)
                 continue
             try:
-                written.append(write_sidecar(image, build_xmp(result.captions, result.hashtags), out_dir))
+                written.append(write_sidecar(image, build_xmp(result.captions, result.hashtags), target=targets[image]))
             except OSError as exc:
-                skipped.append(f"{image} ({exc.strerror or exc})")
-        note = f"; kept {len(skipped)} existing or unwritable" if skipped else ""
+                failed.append(f"{Path(image).name}: {exc.strerror or exc}")
+        note = f"; kept {len(existing)} that already existed" if existing else ""
+        note += f"; could not write {len(failed)} ({failed[0]})" if failed else ""
         self._status(f"Wrote {len(written)} .xmp sidecars{note}.", 8000)
         return written
 

@@ -34,6 +34,7 @@ class _Field(QWidget):
         super().__init__(parent)
         self.edit = QPlainTextEdit()
         self.edit.setAccessibleName(title)
+        self.edit.setTabChangesFocus(True)  # a caption has no use for a tab; keyboard users move on with Tab
         self.edit.setFixedHeight(self.edit.fontMetrics().lineSpacing() * lines + 14)
         if rtl:
             self.edit.setLayoutDirection(Qt.LayoutDirection.RightToLeft)
