@@ -78,3 +78,44 @@ def test_unreadable_photo_keeps_an_empty_icon(qtbot, tmp_path):
     good = save_photos(tmp_path, 1)[0]
     image = photo_strip.read_thumbnail(good)
     assert isinstance(image, QImage) and max(image.width(), image.height()) == photo_strip.THUMB
+
+
+def test_switching_to_a_large_batch_photo_decodes_it_off_the_gui_thread(qtbot, tmp_path, monkeypatch):
+    from PySide6.QtCore import QSettings
+
+    from captag_desktop.ui import photo_loader
+    from captag_desktop.ui.main_window import MainWindow
+    from captag_desktop.ui.worker import JobRunner
+    from test_ui_edits import TaggingPipeline
+
+    monkeypatch.setattr(photo_loader, "SMALL_PIXELS", 100)  # every test photo counts as large
+    threads, release = [], threading.Event()
+    real = photo_loader.load_image
+
+    def slow_load(path):
+        threads.append(threading.current_thread())
+        release.wait(10)
+        return real(path)
+
+    monkeypatch.setattr(photo_loader, "load_image", slow_load)
+    settings = QSettings(str(tmp_path / "settings.ini"), QSettings.Format.IniFormat)
+    win = MainWindow(runner=JobRunner(pipeline_factory=TaggingPipeline), settings=settings, social_engine=None)
+    qtbot.addWidget(win)
+    paths = save_photos(tmp_path, 2)
+    release.set()
+    with qtbot.waitSignal(win.runner.finished, timeout=10000):
+        win.start_batch(paths)
+    qtbot.waitUntil(win.canvas.has_image, timeout=5000)
+    mask = np.zeros((30, 40), np.uint8)
+    mask[5:10, 5:20] = 255
+    win.repair.set_mask(mask, "stroke")
+    release.clear()
+    win.show_photo(paths[1])  # returns while the decode is blocked
+    assert not win.canvas.has_image() and win.current_path == paths[1]
+    assert win.results.field("en").text() == "mean 40"  # the results do not wait for the pixels
+    release.set()
+    qtbot.waitUntil(win.canvas.has_image, timeout=5000)
+    assert threading.main_thread() not in threads
+    win.show_photo(paths[0])  # decoded before: no wait, and its mask is back
+    assert win.canvas.has_image() and np.array_equal(win.canvas.mask(), mask)
+    win.close()

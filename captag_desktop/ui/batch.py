@@ -2,9 +2,12 @@
 between them without losing anything: each photo keeps its results, edits, mask and repair."""
 from __future__ import annotations
 
+from pathlib import Path
+
 import numpy as np
 
 from captag_desktop.core.pipeline import PhotoResult
+from captag_desktop.ui.photo_loader import PhotoLoader
 
 
 class Batch:
@@ -17,6 +20,9 @@ class Batch:
         # a photo's painted mask and repaired pixels, while another photo is on screen
         self.kept: dict[str, tuple[np.ndarray | None, np.ndarray | None]] = {}
         self.strip.photo_chosen.connect(self.show_photo)
+        self.loader = PhotoLoader(parent=window)
+        self.loader.loaded.connect(self._show_pixels)
+        self.loader.failed.connect(self._failed_to_open)
         window.runner.item_done.connect(self.on_item_done)
 
     def start(self, photos: list[str]) -> None:
@@ -37,6 +43,7 @@ class Batch:
         for path in paths:
             self.win.edits_by_path.pop(path, None)
             self.kept.pop(path, None)
+            self.loader.forget(path)
 
     def _submit(self, photos: list[str]) -> None:
         from captag_desktop.ui.results_panel import MAX_HASHTAGS
@@ -124,20 +131,43 @@ class Batch:
             self.kept.pop(path, None)
 
     def show_photo(self, path: str) -> None:
-        """Switch to a photo of the batch: its results, edits, mask and repair appear at once."""
-        from captag_desktop.core.images import ImageLoadError, load_image
+        """Switch to a photo of the batch: its results and edits appear at once; its pixels, mask and repair
+        as soon as it is decoded (a large photo decodes off the GUI thread, PhotoLoader)."""
+        from captag_desktop.core.images import ImageLoadError
 
         win = self.win
         self.keep_current()
         win.current_path = path
         result = win.results_by_path.get(path)
         if result is not None and result.error:
+            self.loader.cancel()
             self._show_nothing(f"Could not process this photo:\n{result.error}")
             return
         try:
-            loaded = load_image(path)
+            loaded = self.loader.request(path)
         except ImageLoadError as exc:
             self._show_nothing(f"Could not open this photo:\n{exc}")
+            return
+        self._show_results(path, result)
+        if loaded is not None:
+            self._show_pixels(path, loaded)
+        else:  # nothing of the last photo stays on the canvas, posing as this one
+            win.show_no_photo()
+            win.setWindowTitle(f"Opening {Path(path).name}… — captag")
+
+    def _show_results(self, path: str, result: PhotoResult | None) -> None:
+        win = self.win
+        if result is None:
+            waiting = path in self.todo and (self.running or self.paused)
+            win.results.clear("Waiting for its turn in the batch…" if waiting else
+                              "Not captioned: the batch was stopped. Change a language or setting to caption again.")
+        else:
+            win.last_result = result
+            win.results.show_result(result, win.edits_by_path.get(path))
+
+    def _show_pixels(self, path: str, loaded) -> None:
+        win = self.win
+        if path != win.current_path:
             return
         win._on_image_loaded(loaded.rgb, loaded)
         if path in self.kept:
@@ -146,13 +176,10 @@ class Batch:
                 win.repair.set_mask(mask, "Restore mask")
             if repaired is not None:
                 win.repair.on_repaired_pixels(repaired)
-        if result is None:
-            waiting = path in self.todo and (self.running or self.paused)
-            win.results.clear("Waiting for its turn in the batch…" if waiting else
-                              "Not captioned: the batch was stopped. Change a language or setting to caption again.")
-        else:
-            win.last_result = result
-            win.results.show_result(result, win.edits_by_path.get(path))
+
+    def _failed_to_open(self, path: str, message: str) -> None:
+        if path == self.win.current_path:
+            self._show_nothing(f"Could not open this photo:\n{message}")
 
     def _show_nothing(self, message: str) -> None:
         self.win.show_no_photo()

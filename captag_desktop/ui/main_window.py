@@ -230,6 +230,7 @@ class MainWindow(JobResults, QMainWindow):
         self.strip.setVisible(False)
         path = photos[0]
         self.batch.forget([path])  # opened afresh
+        self.batch.loader.cancel()  # a batch photo still decoding is no longer wanted
         self.current_path = self._loading = path
         self.results.clear("Working…")
         self._start(path)
