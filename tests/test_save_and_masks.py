@@ -20,6 +20,11 @@ def test_normalize_mask_means_255_is_fill(raw):
     assert normalize_mask(raw).tolist() == [[0, 255]]
 
 
+def test_a_two_level_mask_marks_its_bright_level_and_soft_edges_the_brighter_half():
+    assert normalize_mask(np.array([[0, 100, 100]], np.uint8)).tolist() == [[0, 255, 255]]
+    assert normalize_mask(np.array([[0, 100, 200]], np.uint8)).tolist() == [[0, 0, 255]]
+
+
 def test_mask_size_mismatch_is_explained(tmp_path):
     save_mask(np.zeros((4, 4), np.uint8), tmp_path / "m.png")
     with pytest.raises(MaskError, match="4x4 but the photo is 8x6"):

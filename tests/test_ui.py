@@ -225,7 +225,13 @@ def test_help_lists_every_shortcut(qtbot, settings):
     keys = {a: k for _m, a, k in shortcut_rows(win)}
     assert keys["Open folder…"] == "Ctrl+Shift+O" and keys["Export results…"] == "Ctrl+E"
     assert "Repair" in " ".join(keys) and "Copy image" in keys
+    assert keys["Redo"] == "Ctrl+Shift+Z or Ctrl+Y"  # every key that triggers an action
+    win.canvas.set_brush_size(40)
     win.close()
+    again = MainWindow(runner=JobRunner(pipeline_factory=SlowFakePipeline), settings=settings)
+    qtbot.addWidget(again)
+    assert again.canvas.brush_size == 40 and again.repair.size_label.text() == "Brush 40px"  # remembered
+    again.close()
 
 
 def test_hashtag_chips_grow_to_show_every_tag(qtbot):

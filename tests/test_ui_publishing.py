@@ -50,3 +50,24 @@ def test_tab_moves_on_from_a_caption_box_instead_of_typing_a_tab(qtbot, win, pho
         before = box.toPlainText()
         QTest.keyClick(box, Qt.Key.Key_Tab)
         assert box.toPlainText() == before and "\t" not in box.toPlainText()
+
+
+def test_cancel_says_cancelling_until_the_job_stops(qtbot, win, tmp_path):
+    from test_ui_edits import batch_of
+
+    TaggingPipeline.delay = 0.3
+    with qtbot.waitSignal(win.runner.item_done, timeout=10000):
+        win.start_batch(batch_of(tmp_path, 4))
+    with qtbot.waitSignal(win.runner.cancelled, timeout=10000):
+        win.cancel()
+        assert win.statusBar().currentMessage() == "Cancelling…" and not win.cancel_button.isEnabled()
+    assert win.cancel_button.isHidden()
+    win.start_batch(batch_of(tmp_path, 2))
+    assert win.cancel_button.isEnabled()
+
+
+def test_copies_are_offered_in_a_type_captag_writes(tmp_path):
+    from captag_desktop.ui.file_dialogs import copy_name
+
+    assert copy_name(str(tmp_path / "x.gif"), "repaired") == str(tmp_path / "x-repaired.png")
+    assert copy_name(str(tmp_path / "x.JPG"), "captag", "/out") == "/out/x-captag.JPG"

@@ -98,6 +98,10 @@ def test_import_and_export_mask(qtbot, win, tmp_path):
     save_mask(m, tmp_path / "m.png")
     assert win.repair.import_mask_from(str(tmp_path / "m.png"))
     assert (win.canvas.mask() == m).all()
+    assert "Imported the mask" in win.statusBar().currentMessage()
+    save_mask(255 - m, tmp_path / "inverted.png")
+    assert win.repair.import_mask_from(str(tmp_path / "inverted.png"))
+    assert "If it is inverted" in win.statusBar().currentMessage()
     save_mask(np.zeros((3, 3), np.uint8), tmp_path / "small.png")
     assert not win.repair.import_mask_from(str(tmp_path / "small.png"))
     assert "but the photo is" in win.statusBar().currentMessage()
@@ -172,3 +176,22 @@ def test_trained_model_offered_only_when_installed(qtbot, tmp_path, monkeypatch,
     assert item.isEnabled() == bundled
     assert combo.currentData() == ("model" if bundled else "auto")
     w.close()
+
+
+def test_a_repair_is_one_undo_step_and_undoing_it_recaptions_the_original(qtbot, win):
+    mask = np.zeros(win.canvas.image.shape[:2], np.uint8)
+    mask[80:100, 100:140] = 255
+    win.repair.set_mask(mask, "test")
+    with qtbot.waitSignal(win.runner.finished, timeout=20000):  # the repair; then its re-caption
+        win.repair.repair_action.trigger()
+    qtbot.waitUntil(lambda: not win.cancel_button.isVisible(), timeout=10000)
+    repaired = win.canvas.repaired
+    assert repaired is not None and win.repair.undo.undoText() == "Repair"
+    with qtbot.waitSignal(win.runner.finished, timeout=10000):
+        win.repair.undo_action.trigger()
+    assert win.canvas.repaired is None and (win.canvas.mask() == mask).all()
+    assert win.results.field("en").text() == f"mean {int(win.canvas.image.mean())}"  # the original's caption
+    with qtbot.waitSignal(win.runner.finished, timeout=10000):
+        win.repair.redo_action.trigger()
+    assert win.canvas.repaired is repaired
+    assert win.results.field("en").text() == f"mean {int(repaired.mean())}"

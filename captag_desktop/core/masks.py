@@ -25,7 +25,13 @@ def normalize_mask(mask: np.ndarray) -> np.ndarray:
         m = m[..., 3] if m.shape[2] == 4 and m[..., :3].max() == 0 else m[..., :3].max(axis=2)
     if m.dtype == bool:
         return np.where(m, FILL, KEEP).astype(np.uint8)
-    threshold = 0.5 if m.max(initial=0) <= 1 else 127
+    top = m.max(initial=0)
+    if top <= 1:
+        threshold = 0.5
+    elif ((m == 0) | (m == top)).all():  # two levels, e.g. 0 and 100: the bright one marks the damage
+        threshold = 0
+    else:  # grey levels, e.g. soft brush edges: the brighter half
+        threshold = 127
     return np.where(m > threshold, FILL, KEEP).astype(np.uint8)
 
 

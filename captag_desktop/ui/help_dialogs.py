@@ -13,9 +13,9 @@ def shortcut_rows(win) -> list[tuple[str, str, str]]:
         menu = menu_action.menu()
         for act in menu.actions() if menu else []:
             for sub in (act.menu().actions() if act.menu() else [act]):
-                if not sub.shortcut().isEmpty():
-                    rows.append((menu_action.text().replace("&", ""), sub.text().replace("&", ""),
-                                 sub.shortcut().toString(QKeySequence.SequenceFormat.NativeText)))
+                keys = [k.toString(QKeySequence.SequenceFormat.NativeText) for k in sub.shortcuts() if not k.isEmpty()]
+                if keys:  # every key that triggers it (Redo: Ctrl+Shift+Z and Ctrl+Y)
+                    rows.append((menu_action.text().replace("&", ""), sub.text().replace("&", ""), " or ".join(keys)))
     rows += [("Canvas", "Hold to see the original", "Space"), ("Canvas", "Brush size", "[ / ] or Shift+wheel")]
     return rows
 

@@ -22,7 +22,8 @@ class JobResults:
 
     def _on_progress(self, fraction: float, message: str) -> None:
         self.progress.setValue(int(fraction * 100))
-        self.statusBar().showMessage(message)
+        if self.cancel_button.isEnabled():  # else "Cancelling…" stays until the job stops
+            self.statusBar().showMessage(message)
 
     def _done(self) -> None:
         self._job_kind = None

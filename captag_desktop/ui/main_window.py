@@ -289,6 +289,7 @@ class MainWindow(JobResults, QMainWindow):
             self._job_photo = self.current_path
         self.progress.setValue(0)
         self.progress.setVisible(True)
+        self.cancel_button.setEnabled(True)
         self.cancel_button.setVisible(True)
 
     def _start(self, source, hashtag_seed: int | None = None, photo: str | None = None) -> None:
@@ -297,6 +298,12 @@ class MainWindow(JobResults, QMainWindow):
         self._job_photo = photo or self._job_photo
         # Ask for the maximum; the count slider only shows the first N.
         self.runner.submit(source, self.languages(), MAX_HASHTAGS, hashtag_seed, self.options())
+
+    def recaption(self) -> None:
+        """The photo on screen changed (a repair undone or redone): caption what would now be published."""
+        if self.canvas.has_image():
+            self.keep_edits()
+            self._start(self.canvas.current_image())
 
     def more_ideas(self) -> None:
         if self.canvas.has_image():
@@ -316,4 +323,7 @@ class MainWindow(JobResults, QMainWindow):
         super().keyReleaseEvent(event)
 
     def cancel(self) -> None:
+        if not self.cancel_button.isHidden():  # the job stops at its next step, which can take a moment on a big photo
+            self.cancel_button.setEnabled(False)
+            self.statusBar().showMessage("Cancelling…")
         self.runner.cancel()

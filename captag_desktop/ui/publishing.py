@@ -8,7 +8,7 @@ from PySide6.QtWidgets import QMessageBox
 
 from captag_desktop.core.metadata import build_xmp, sidecar_paths, write_sidecar
 from captag_desktop.core.save_image import SaveError, save_image
-from captag_desktop.ui.file_dialogs import PHOTO_TYPES, save_file_name
+from captag_desktop.ui.file_dialogs import PHOTO_TYPES, copy_name, save_file_name
 
 
 class Publishing:
@@ -54,8 +54,7 @@ class Publishing:
         if not self.win.canvas.has_image() or not self.win.current_path:
             self._status("Open a photo first.")
             return
-        orig = Path(self.win.current_path)
-        suggestion = str(Path(self._folder(str(orig.parent))) / f"{orig.stem}-captag{orig.suffix or '.jpg'}")
+        suggestion = copy_name(self.win.current_path, "captag", self._folder(str(Path(self.win.current_path).parent)))
         path = save_file_name(self.win, "Save a copy with the caption", suggestion, PHOTO_TYPES)
         if path:
             self.save_copy_to(path)

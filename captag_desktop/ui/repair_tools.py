@@ -10,8 +10,8 @@ from PySide6.QtWidgets import QComboBox, QFileDialog, QLabel, QSlider, QToolBar
 
 from captag_desktop.core.masks import MaskError, coverage, load_mask, save_mask
 from captag_desktop.ui.drag_out import DragOutButton
-from captag_desktop.ui.file_dialogs import PHOTO_TYPES, save_file_name
-from captag_desktop.ui.undo_commands import MaskEdit, replace_whole_mask
+from captag_desktop.ui.file_dialogs import PHOTO_TYPES, copy_name, save_file_name
+from captag_desktop.ui.undo_commands import MaskEdit, RepairEdit, replace_whole_mask
 
 
 def inpainter_installed() -> bool:
@@ -36,7 +36,8 @@ class RepairTools(QObject):
         self.toolbar = QToolBar("Repair")
         self.toolbar.setObjectName("repair-toolbar")
         self._build()
-        self.canvas.brush_size_changed.connect(lambda s: self.size_label.setText(f"Brush {s}px"))
+        self.canvas.brush_size_changed.connect(self._brush_size_changed)
+        self.canvas.set_brush_size(int(self.win.settings.value("repair/brush_size", self.canvas.brush_size)))
 
     def _act(self, text, slot, shortcut=None, checkable=False, tip=None) -> QAction:
         a = QAction(text, self.win)
@@ -104,6 +105,10 @@ class RepairTools(QObject):
         self.export_mask_action = self._act("Export mask…", self.export_mask)
         self.import_mask_action = self._act("Import mask…", self.import_mask)
 
+    def _brush_size_changed(self, size: int) -> None:
+        self.size_label.setText(f"Brush {size}px")
+        self.win.settings.setValue("repair/brush_size", size)
+
     # -- mask editing -----------------------------------------------------------
     def _on_stroke(self, rect, before, after, text) -> None:
         self.undo.push(MaskEdit(self.canvas.mask_layer, rect, before, after, text))
@@ -138,7 +143,9 @@ class RepairTools(QObject):
             self.win.runner.submit_detect(self.canvas.current_image())
 
     def on_repaired(self, done) -> None:
+        before = self.canvas.repaired
         self.on_repaired_pixels(done.image)
+        self.undo.push(RepairEdit(self._show_undone_repair, before, done.image))
         self.last_message = (f"Repaired with {METHOD_LABELS.get(done.method, done.method)} in {done.ms:.0f} ms. "
                              "Hold Space to see the original; Ctrl+S saves a copy.")
         self.win.statusBar().showMessage(self.last_message, 8000)
@@ -147,6 +154,12 @@ class RepairTools(QObject):
         """Show a repaired photo beside the original, split in the middle."""
         self.canvas.set_repaired(rgb)
         self.compare.setValue(50)
+
+    def _show_undone_repair(self, rgb) -> None:
+        """Undo or redo of a repair: show that version and caption it, as it is what would be published."""
+        self.canvas.set_repaired(rgb)
+        self.compare.setValue(0 if rgb is None else 50)
+        self.win.recaption()
 
     def on_detected(self, done) -> None:
         share = coverage(done.mask) * 100
@@ -164,8 +177,7 @@ class RepairTools(QObject):
         if self.canvas.repaired is None:
             self.win.statusBar().showMessage("Nothing to save yet: repair the photo first (Ctrl+R).", 5000)
             return
-        orig = Path(self.win.current_path) if self.win.current_path else Path("photo.jpg")
-        suggestion = str(orig.with_name(f"{orig.stem}-repaired{orig.suffix or '.png'}"))
+        suggestion = copy_name(self.win.current_path, "repaired", self.win.settings_menu.output_folder())
         path = save_file_name(self.win, "Save repaired photo", suggestion, PHOTO_TYPES)
         if path:
             self.save_to(path)
@@ -197,4 +209,13 @@ class RepairTools(QObject):
             self.win.statusBar().showMessage(str(exc), 8000)
             return False
         self.set_mask(mask, "Import mask")
+        share = coverage(mask)
+        if share == 0:
+            note = "The imported mask marks nothing: white (255) marks the damage, black keeps the photo."
+        elif share > 0.6:
+            note = (f"The imported mask marks {share:.0%} of the photo. If it is inverted, white (255) should mark the "
+                    "damage: Undo (Ctrl+Z) and import the inverted mask.")
+        else:
+            note = f"Imported the mask: {share:.1%} of the photo is marked for repair."
+        self.win.statusBar().showMessage(note, 10000)
         return True
