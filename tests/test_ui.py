@@ -138,6 +138,9 @@ def test_zoom_controls(qtbot, settings):
     assert win.canvas.zoom() == pytest.approx(2.0)
     win.canvas.set_zoom(1000)
     assert win.canvas.zoom() <= 32.0
+    win.canvas.set_image(np.zeros((1, 1, 3), np.uint8))  # fitting a 1x1 photo stops at the zoom limit too
+    win.canvas.fit()
+    assert win.canvas.zoom() == pytest.approx(32.0)
     win.close()
 
 

@@ -71,3 +71,12 @@ def test_copies_are_offered_in_a_type_captag_writes(tmp_path):
 
     assert copy_name(str(tmp_path / "x.gif"), "repaired") == str(tmp_path / "x-repaired.png")
     assert copy_name(str(tmp_path / "x.JPG"), "captag", "/out") == "/out/x-captag.JPG"
+
+
+def test_a_tiny_photo_is_captioned_with_a_warning(qtbot, win, tmp_path):
+    from PIL import Image
+
+    tiny = tmp_path / "dot.png"
+    Image.fromarray(np.full((1, 1, 3), 90, np.uint8)).save(tiny)
+    open_and_wait(qtbot, win, tiny)
+    assert "only 1×1 pixels" in win.statusBar().currentMessage()

@@ -134,6 +134,10 @@ class ImageCanvas(QGraphicsView):
         self._fit = True
         if self.has_image():
             self.fitInView(self._item, Qt.AspectRatioMode.KeepAspectRatio)
+            if self.zoom() > MAX_ZOOM:  # a tiny photo (1x1) would fill the window at 76800%
+                self.resetTransform()
+                self.scale(MAX_ZOOM, MAX_ZOOM)
+                self.centerOn(self._item)
         self.zoom_changed.emit(self.zoom())
 
     def resizeEvent(self, event):

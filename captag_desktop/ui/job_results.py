@@ -7,6 +7,8 @@ from pathlib import Path
 
 from captag_desktop.ui.worker import BatchDone, DetectDone, RepairDone
 
+TINY_SIDE = 32
+
 
 class JobResults:
     """Mixed into MainWindow; uses its canvas, panel, batch, repair tools and status bar."""
@@ -62,6 +64,9 @@ class JobResults:
             self.show_result_for(photo, result)  # keeps e.g. a caption written before asking for more ideas
             total = result.timings_ms.get("total", 0.0)
             done = f"Caption and hashtags in {total:.0f} ms."
+            image = self.canvas.image
+            if image is not None and min(image.shape[:2]) < TINY_SIDE:  # the models see 224 px: this is a guess
+                done += f" The photo is only {image.shape[1]}×{image.shape[0]} pixels, so the caption is a guess."
             self.statusBar().showMessage(f"{self.repair.last_message} {done}" if self.repair.last_message else done, 8000)
         self._carry_on()
 
