@@ -400,3 +400,18 @@ def test_fifty_photos_cancel_then_more_no_hang_no_stale_no_leak(qtbot, settings,
     print(f"\nRSS after warm-up {baseline:.0f} MB, after 50 + cancel + 10 photos {_rss_mb():.0f} MB")  # shown with -s
     assert _rss_mb() - baseline < 150, (baseline, _rss_mb())
     win.close()
+
+
+def test_results_panel_at_its_narrowest_needs_no_sideways_scrolling(qtbot):
+    from captag_desktop.ui.results_panel import ResultsPanel
+
+    panel = ResultsPanel()
+    qtbot.addWidget(panel)
+    panel.resize(panel.minimumWidth(), 700)
+    panel.show()
+    qtbot.waitExposed(panel)
+    panel.show_result(PhotoResult(image="x", captions={"en": "A girl in a red jacket is sitting on a wooden bench",
+                                                        "ar": "فتاة"}, hashtags={"en": ["#WoodenBench"] * 3}))
+    panel.composer.setVisible(True)
+    qtbot.waitUntil(lambda: panel.widget().width() == panel.viewport().width())
+    assert panel.widget().minimumSizeHint().width() <= panel.viewport().width()

@@ -29,6 +29,7 @@ class MainWindow(JobResults, QMainWindow):
         """social_engine: True = use the Social LLM if it is installed; None/False = never; or an engine."""
         super().__init__()
         self.setWindowTitle("captag")
+        self.setMinimumSize(900, 600)  # below this the photo is squeezed to a stamp between the two panels
         self.setAcceptDrops(True)
         self.settings = settings or QSettings("captag", "captag")
         self.runner = runner or JobRunner(parent=self)
@@ -87,6 +88,7 @@ class MainWindow(JobResults, QMainWindow):
         self.social_engine = installed_engine(self) if social_engine is True else (social_engine or None)
         if self.social_engine is not None:
             self.results.composer.enable_llm(self.social_engine, self.settings.value("post/llm", True, type=bool))
+            self.results.fit_minimum_width()  # its toggle's row
             self.results.composer.llm_changed.connect(lambda on: self.settings.setValue("post/llm", on))
         self._ideas_seed = 0
         self.runner.image_loaded.connect(self._on_image_loaded)

@@ -123,8 +123,19 @@ class ResultsPanel(QScrollArea):
         self._layout.addWidget(self.copy_all_button)
         self._layout.addStretch(1)
         self.setWidget(body)
+        self.fit_minimum_width()
         self.count_slider.setValue(10)
         self._count_changed(10)
+
+    def fit_minimum_width(self) -> None:
+        """Wide enough for the widest part (the post composer, a language's box), so the panel scrolls
+        only up and down: a sideways scroll bar hid the Copy buttons at the narrowest width."""
+        parts = [self.composer] + [box for box, _cap, _tags in self._groups.values()]
+        widest = max(w.minimumSizeHint().width() for w in parts)
+        margins = self._layout.contentsMargins()
+        self.setMinimumWidth(max(320, widest + margins.left() + margins.right()
+                                 + self.verticalScrollBar().sizeHint().width() + 2 * self.frameWidth()))
+        self.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
 
     def _count_changed(self, n: int) -> None:
         self.count_label.setText(f"Hashtags: {n}")
