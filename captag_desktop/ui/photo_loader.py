@@ -7,9 +7,10 @@ import threading
 from collections import OrderedDict
 
 from PIL import Image
-from PySide6.QtCore import QObject, Qt, Signal
+from PySide6.QtCore import QObject, Signal
 
 from captag_desktop.core.images import ImageLoadError, LoadedImage, load_image
+from captag_desktop.ui.thread_results import ThreadResults
 
 SMALL_PIXELS = 4_000_000  # decodes in well under 0.1 s
 
@@ -22,10 +23,6 @@ def is_small(path: str) -> bool:
     except Exception:  # noqa: BLE001 - load_image gives the user-facing message
         return True
     return w * h <= SMALL_PIXELS
-
-
-class _Delivery(QObject):
-    done = Signal(str, object, str)  # path, LoadedImage or None, error message
 
 
 class PhotoLoader(QObject):
@@ -42,8 +39,7 @@ class PhotoLoader(QObject):
         self._lock = threading.Lock()
         self._next: str | None = None
         self._busy = False
-        self._delivery = _Delivery()
-        self._delivery.done.connect(self._arrived, Qt.ConnectionType.QueuedConnection)
+        self._results = ThreadResults(lambda item: self._arrived(*item), self)
 
     def request(self, path: str) -> LoadedImage | None:
         """The photo now if it is kept or small (ImageLoadError if it cannot be read); else None, and
@@ -59,7 +55,7 @@ class PhotoLoader(QObject):
             if self._busy:
                 return None
             self._busy = True
-        threading.Thread(target=self._run, name="photo-loader", daemon=True).start()
+        self._results.run(self._run, "photo-loader")
         return None
 
     def cancel(self) -> None:
@@ -77,9 +73,9 @@ class PhotoLoader(QObject):
                     self._busy = False
                     return
             try:
-                self._delivery.done.emit(path, load_image(path), "")
+                self._results.put((path, load_image(path), ""))
             except (ImageLoadError, MemoryError) as exc:
-                self._delivery.done.emit(path, None, str(exc) or "not enough memory to open this photo")
+                self._results.put((path, None, str(exc) or "not enough memory to open this photo"))
 
     def _keep_it(self, path: str, loaded: LoadedImage) -> LoadedImage:
         self._cache[path] = loaded

@@ -4,9 +4,11 @@ from __future__ import annotations
 import threading
 from pathlib import Path
 
-from PySide6.QtCore import QObject, QSize, Qt, Signal
+from PySide6.QtCore import QSize, Qt, Signal
 from PySide6.QtGui import QIcon, QImage, QImageReader, QPixmap
 from PySide6.QtWidgets import QListWidget, QListWidgetItem
+
+from captag_desktop.ui.thread_results import ThreadResults
 
 THUMB = 72
 STATUS = {"queued": "waiting", "working": "working…", "done": "done", "failed": "failed"}
@@ -23,19 +25,11 @@ def read_thumbnail(path: str) -> QImage:
     return reader.read()
 
 
-class _Delivery(QObject):
-    ready = Signal(int, str, QImage)  # generation, path, thumbnail
-
-    def __init__(self):
-        super().__init__()
-        self.cancelled = threading.Event()
-
-
-def _read_all(paths: list[str], generation: int, delivery: _Delivery) -> None:
+def _read_all(paths: list[str], generation: int, cancelled: threading.Event, results: ThreadResults) -> None:
     for path in paths:
-        if delivery.cancelled.is_set():
+        if cancelled.is_set():
             return
-        delivery.ready.emit(generation, path, read_thumbnail(path))
+        results.put((generation, path, read_thumbnail(path)))
 
 
 class PhotoStrip(QListWidget):
@@ -50,8 +44,8 @@ class PhotoStrip(QListWidget):
         self.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
         self.currentItemChanged.connect(lambda cur, _prev: cur is not None and self.photo_chosen.emit(cur.data(Qt.ItemDataRole.UserRole)))
         self._generation = 0
-        self._delivery: _Delivery | None = None
-        self._reader: threading.Thread | None = None
+        self._cancelled = threading.Event()
+        self._results = ThreadResults(lambda item: self._show_thumbnail(*item), self)
 
     def paths(self) -> list[str]:
         return [self.item(i).data(Qt.ItemDataRole.UserRole) for i in range(self.count())]
@@ -71,20 +65,14 @@ class PhotoStrip(QListWidget):
     def stop_thumbnails(self) -> None:
         """The thumbnails being read are no longer wanted (a new folder, or the window closes: the
         thread stops after the photo it is reading instead of reading the whole folder)."""
-        if self._delivery is not None:
-            self._delivery.cancelled.set()
+        self._cancelled.set()
 
     def _load_thumbnails(self, paths: list[str]) -> None:
         self.stop_thumbnails()
         self._generation += 1
-        # Unparented, so the reader may still emit through it after the strip is gone; Qt then drops the
-        # queued call, since the receiving slot's object no longer exists. One thread at a time: the
-        # photos' own work needs the other core. A daemon, so a slow read never holds up quitting.
-        self._delivery = _Delivery()
-        self._delivery.ready.connect(self._show_thumbnail, Qt.ConnectionType.QueuedConnection)
-        self._reader = threading.Thread(target=_read_all, args=(list(paths), self._generation, self._delivery),
-                                        name="thumbnails", daemon=True)
-        self._reader.start()
+        self._cancelled = threading.Event()  # one thread at a time would wait for the last folder's
+        args = (list(paths), self._generation, self._cancelled, self._results)
+        self._results.run(lambda: _read_all(*args), "thumbnails")
 
     def _show_thumbnail(self, generation: int, path: str, image: QImage) -> None:
         if generation != self._generation or image.isNull():
@@ -94,10 +82,8 @@ class PhotoStrip(QListWidget):
                 self.item(i).setIcon(QIcon(QPixmap.fromImage(image)))
 
     def wait_for_thumbnails(self, seconds: float | None = None) -> bool:
-        """Tests: block until the background reads are done."""
-        if self._reader is not None:
-            self._reader.join(seconds)
-        return self._reader is None or not self._reader.is_alive()
+        """Tests: block until the background reads are done and shown."""
+        return self._results.join(seconds)
 
     def set_status(self, index: int, status: str, reason: str = "") -> None:
         item = self.item(index)
