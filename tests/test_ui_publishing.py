@@ -7,7 +7,14 @@ pytest.importorskip("PySide6")
 from PySide6.QtCore import Qt  # noqa: E402
 from PySide6.QtTest import QTest  # noqa: E402
 
-from test_ui_edits import TaggingPipeline, open_and_wait, win  # noqa: E402,F401  (win is a fixture)
+from test_ui_edits import TaggingPipeline, open_and_wait, tagging_window  # noqa: E402
+
+
+@pytest.fixture
+def win(qtbot, tmp_path):
+    w = tagging_window(qtbot, tmp_path)
+    yield w
+    w.close()
 
 
 def folder_of(folder, names):

@@ -7,24 +7,27 @@ from PySide6.QtGui import QUndoCommand
 
 
 class MaskEdit(QUndoCommand):
-    def __init__(self, layer, rect: QRect, before: np.ndarray, after: np.ndarray, text: str, applied: bool = True):
+    """Applies to the canvas's mask as it is when undone: each photo of a batch keeps its own history, and
+    the canvas gets a new mask layer whenever a photo is shown again."""
+
+    def __init__(self, canvas, rect: QRect, before: np.ndarray, after: np.ndarray, text: str, applied: bool = True):
         super().__init__(text)
-        self.layer, self.rect, self.before, self.after = layer, QRect(rect), before, after
+        self.canvas, self.rect, self.before, self.after = canvas, QRect(rect), before, after
         self._skip_first_redo = applied  # a stroke is already on screen when it is pushed
 
     def redo(self):
         if self._skip_first_redo:
             self._skip_first_redo = False
             return
-        self.layer.put_patch(self.rect, self.after)
+        self.canvas.mask_layer.put_patch(self.rect, self.after)
 
     def undo(self):
-        self.layer.put_patch(self.rect, self.before)
+        self.canvas.mask_layer.put_patch(self.rect, self.before)
 
 
-def replace_whole_mask(layer, new_mask: np.ndarray, text: str) -> MaskEdit:
-    h, w = layer.mask.shape
-    return MaskEdit(layer, QRect(0, 0, w, h), layer.mask.copy(), new_mask.copy(), text, applied=False)
+def replace_whole_mask(canvas, new_mask: np.ndarray, text: str) -> MaskEdit:
+    h, w = canvas.mask_layer.mask.shape
+    return MaskEdit(canvas, QRect(0, 0, w, h), canvas.mask_layer.mask.copy(), new_mask.copy(), text, applied=False)
 
 
 class RepairEdit(QUndoCommand):
