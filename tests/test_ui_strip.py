@@ -22,17 +22,24 @@ def save_photos(folder, n):
     return paths
 
 
-def test_listing_does_not_wait_for_thumbnails(qtbot, tmp_path, monkeypatch):
-    release = threading.Event()
-    readers = []
-    real = photo_strip.read_thumbnail
+def gate_reads(monkeypatch, module, name, blocks=lambda path: True):
+    """Replace module.name (a reader) by one that waits for the returned event when blocks(path): a huge
+    photo whose decoding takes as long as the test says. Returns (event, [(thread, path) read])."""
+    gate, reads = threading.Event(), []
+    real = getattr(module, name)
 
-    def slow_read(path):  # a huge PNG: decoding takes as long as the test says
-        readers.append(threading.current_thread())
-        release.wait(10)
+    def gated(path):
+        reads.append((threading.current_thread(), path))
+        if blocks(path):
+            gate.wait(10)
         return real(path)
 
-    monkeypatch.setattr(photo_strip, "read_thumbnail", slow_read)
+    monkeypatch.setattr(module, name, gated)
+    return gate, reads
+
+
+def test_listing_does_not_wait_for_thumbnails(qtbot, tmp_path, monkeypatch):
+    release, reads = gate_reads(monkeypatch, photo_strip, "read_thumbnail")
     strip = PhotoStrip()
     qtbot.addWidget(strip)
     paths = save_photos(tmp_path, 3)
@@ -41,32 +48,24 @@ def test_listing_does_not_wait_for_thumbnails(qtbot, tmp_path, monkeypatch):
     assert all(strip.item(i).icon().isNull() for i in range(3))
     release.set()
     qtbot.waitUntil(lambda: not any(strip.item(i).icon().isNull() for i in range(3)), timeout=5000)
-    assert readers and threading.main_thread() not in readers
+    assert reads and threading.main_thread() not in [thread for thread, _path in reads]
 
 
 def test_a_new_folder_drops_the_last_ones_thumbnails(qtbot, tmp_path, monkeypatch):
     first, second = tmp_path / "a", tmp_path / "b"
     first.mkdir(), second.mkdir()
-    gate, read = threading.Event(), []
-    real = photo_strip.read_thumbnail
-
-    def gated(path):
-        read.append(path)
-        if "/a/" in path:
-            gate.wait(10)
-        return real(path)
-
-    monkeypatch.setattr(photo_strip, "read_thumbnail", gated)
+    gate, reads = gate_reads(monkeypatch, photo_strip, "read_thumbnail", lambda path: "/a/" in path)
     strip = PhotoStrip()
     qtbot.addWidget(strip)
     old = save_photos(first, 3)
     strip.set_photos(old)
-    qtbot.waitUntil(lambda: len(read) == 1)
+    qtbot.waitUntil(lambda: len(reads) == 1)
     new = save_photos(second, 2)
     strip.set_photos(new)
     gate.set()
     assert strip.wait_for_thumbnails(5)
     qtbot.waitUntil(lambda: not any(strip.item(i).icon().isNull() for i in range(2)), timeout=5000)
+    read = [path for _thread, path in reads]
     assert old[1] not in read and old[2] not in read  # stopped after the photo it was reading
     assert strip.paths() == new
 
@@ -81,26 +80,13 @@ def test_unreadable_photo_keeps_an_empty_icon(qtbot, tmp_path):
 
 
 def test_switching_to_a_large_batch_photo_decodes_it_off_the_gui_thread(qtbot, tmp_path, monkeypatch):
-    from PySide6.QtCore import QSettings
 
     from captag_desktop.ui import photo_loader
-    from captag_desktop.ui.main_window import MainWindow
-    from captag_desktop.ui.worker import JobRunner
-    from test_ui_edits import TaggingPipeline
+    from test_ui_edits import tagging_window
 
     monkeypatch.setattr(photo_loader, "SMALL_PIXELS", 100)  # every test photo counts as large
-    threads, release = [], threading.Event()
-    real = photo_loader.load_image
-
-    def slow_load(path):
-        threads.append(threading.current_thread())
-        release.wait(10)
-        return real(path)
-
-    monkeypatch.setattr(photo_loader, "load_image", slow_load)
-    settings = QSettings(str(tmp_path / "settings.ini"), QSettings.Format.IniFormat)
-    win = MainWindow(runner=JobRunner(pipeline_factory=TaggingPipeline), settings=settings, social_engine=None)
-    qtbot.addWidget(win)
+    release, reads = gate_reads(monkeypatch, photo_loader, "load_image")
+    win = tagging_window(qtbot, tmp_path)
     paths = save_photos(tmp_path, 2)
     release.set()
     with qtbot.waitSignal(win.runner.finished, timeout=10000):
@@ -115,7 +101,7 @@ def test_switching_to_a_large_batch_photo_decodes_it_off_the_gui_thread(qtbot, t
     assert win.results.field("en").text() == "mean 40"  # the results do not wait for the pixels
     release.set()
     qtbot.waitUntil(win.canvas.has_image, timeout=5000)
-    assert threading.main_thread() not in threads
+    assert threading.main_thread() not in [thread for thread, _path in reads]
     win.show_photo(paths[0])  # decoded before: no wait, and its mask is back
     assert win.canvas.has_image() and np.array_equal(win.canvas.mask(), mask)
     win.close()
