@@ -8,6 +8,8 @@ from pathlib import Path
 
 from PySide6.QtWidgets import QFileDialog
 
+from captag_desktop.core.save_image import FORMATS
+
 PHOTO_SUFFIXES = {".jpg", ".jpeg", ".png", ".webp", ".bmp", ".tif", ".tiff", ".gif"}
 
 
@@ -25,14 +27,13 @@ def expand_paths(paths: list[str]) -> list[str]:
 IMAGE_FILTER = "Images (*.jpg *.jpeg *.png *.webp *.bmp *.tif *.tiff *.gif);;All files (*)"
 
 PHOTO_TYPES = "JPEG (*.jpg *.jpeg);;PNG (*.png);;WebP (*.webp);;TIFF (*.tif *.tiff)"
-SAVE_SUFFIXES = set(re.findall(r"\*(\.\w+)", PHOTO_TYPES))  # what core.save_image writes
 
 
 def copy_name(original: str | None, tag: str, folder: str | None = None) -> str:
     """The name offered for a new file made from a photo: NAME-tag.EXT in `folder` (default: the photo's),
     EXT the photo's own if captag can write it, else .png (a GIF or BMP original)."""
     orig = Path(original or "photo.jpg")
-    suffix = orig.suffix if orig.suffix.lower() in SAVE_SUFFIXES else ".png"
+    suffix = orig.suffix if orig.suffix.lower() in FORMATS else ".png"
     return str(Path(folder or orig.parent) / f"{orig.stem}-{tag}{suffix}")
 
 
