@@ -5,7 +5,7 @@ from pathlib import Path
 
 import numpy as np
 from PySide6.QtCore import QObject, Qt
-from PySide6.QtGui import QAction, QActionGroup, QKeySequence, QUndoGroup, QUndoStack
+from PySide6.QtGui import QAction, QActionGroup, QKeySequence, QUndoStack
 from PySide6.QtWidgets import QComboBox, QFileDialog, QLabel, QSlider, QToolBar
 
 from captag_desktop.core.masks import MaskError, coverage, load_mask, save_mask
@@ -29,10 +29,8 @@ class RepairTools(QObject):
         super().__init__(window)
         self.win = window
         self.canvas = window.canvas
-        # one undo history per photo, so switching photos in a batch and back keeps each one's steps
-        self.histories = QUndoGroup(self)
-        self._stacks: dict[str, QUndoStack] = {}
-        self.show_history(None)
+        self.undo = QUndoStack(self)
+        self.undo.setUndoLimit(100)
         self.canvas.stroke_done.connect(self._on_stroke)
         self.last_message = ""  # kept on screen while the repaired photo is re-captioned
         self.toolbar = QToolBar("Repair")
@@ -65,9 +63,9 @@ class RepairTools(QObject):
         self.size_label = QLabel(f"Brush {self.canvas.brush_size}px")
         self.toolbar.addWidget(self.size_label)
         self.toolbar.addSeparator()
-        self.undo_action = self.histories.createUndoAction(self.win, "Undo")
+        self.undo_action = self.undo.createUndoAction(self.win, "Undo")
         self.undo_action.setShortcut(QKeySequence.StandardKey.Undo)
-        self.redo_action = self.histories.createRedoAction(self.win, "Redo")
+        self.redo_action = self.undo.createRedoAction(self.win, "Redo")
         self.redo_action.setShortcuts([QKeySequence("Ctrl+Shift+Z"), QKeySequence("Ctrl+Y")])
         for a in (self.undo_action, self.redo_action):
             self.win.addAction(a)
@@ -112,34 +110,13 @@ class RepairTools(QObject):
         self.win.settings.setValue("repair/brush_size", size)
 
     # -- mask editing -----------------------------------------------------------
-    @property
-    def undo(self) -> QUndoStack:
-        """The undo history of the photo on screen."""
-        return self._active
-
-    def show_history(self, path: str | None) -> None:
-        """The photo on screen is `path` (None: no photo): its own history becomes the active one."""
-        key = path or ""
-        if key not in self._stacks:
-            self._stacks[key] = QUndoStack(self.histories)
-            self._stacks[key].setUndoLimit(100)
-        self._active = self._stacks[key]
-        self.histories.setActiveStack(self._active)
-
-    def forget_histories(self) -> None:
-        """New photos are opened: every history goes (each holds mask patches, up to two whole masks a step)."""
-        for stack in self._stacks.values():
-            self.histories.removeStack(stack)
-            stack.clear()
-        self._stacks.clear()
-        self.show_history(None)
-
     def _on_stroke(self, rect, before, after, text) -> None:
         self.undo.push(MaskEdit(self.canvas, rect, before, after, text))
 
     def reset(self) -> None:
-        """Another photo is on screen (or none)."""
+        """A new photo: forget the old photo's edits."""
         self.last_message = ""
+        self.undo.clear()
         self.compare.setValue(0)
 
     def set_mask(self, mask: np.ndarray, text: str) -> None:
