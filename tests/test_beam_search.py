@@ -1,7 +1,10 @@
 import numpy as np
 import pytest
 
-from captag_desktop.core.beam_search import DecodeOptions, beam_search, greedy_search
+from hypothesis import given
+from hypothesis import strategies as st
+
+from captag_desktop.core.beam_search import DecodeOptions, beam_search, greedy_search, top_indices
 
 BOS, EOS, A, B, C = 0, 1, 2, 3, 4
 
@@ -100,3 +103,11 @@ def test_greedy_respects_once_tokens():
     stutter = [[0, 0, 0.9, 0.1, 0], [1, 0, 0, 0, 0], [0, 0.01, 0.6, 0.09, 0.3], [0, 0.5, 0.5, 0, 0], [0, 0.1, 0.4, 0.1, 0.4]]
     out = greedy_search(markov(stutter), (np.zeros((1, 1), np.int64),), BOS, EOS, 8, once=frozenset({A}))
     assert out.count(A) == 1
+
+
+@given(st.lists(st.sampled_from([-np.inf, -3.0, -1.5, -1.0, 0.0, 2.0]) | st.floats(-50, 0), min_size=1, max_size=40),
+       st.integers(1, 45))
+def test_top_indices_match_a_full_stable_sort(values, m):
+    """Ties (and -inf, as for blocked words) come out in index order, as a full stable sort gives them."""
+    values = np.array(values)
+    assert top_indices(values, m).tolist() == np.argsort(-values, kind="stable")[:m].tolist()

@@ -14,6 +14,7 @@ import torch
 
 from captag_desktop.core import preprocess
 from training import distill_encoder, evaluate_captioner
+from training.int8_weights import MATMUL_NOTE
 from training.quantize_encoder import WEIGHTS_NOTE, quantize_static_int8
 from training.manifest_tool import MODELS_DIR, amend_entry, update_entry
 from training.run_utils import add_chain_totals, command_line
@@ -65,7 +66,7 @@ def finetune_decoder(features: Path, init: Path, out: Path, minutes: float, data
     for part, path in files.items():
         quantize_int8(path)
         update_entry({"name": f"caption-en-fast-{part}", "task": f"caption-decoder-{part}", "file": path.name,
-                      "config": cfg, "weights": "int8 dynamic (MatMul)", "card": CARD,
+                      "config": cfg, "weights": MATMUL_NOTE, "card": CARD,
                       "license": "Apache-2.0 (weights trained by captag)",
                       "source": DATA_NOTES["en"] + "; fine-tuned on encoder-fast features"}, MODELS_DIR)
 

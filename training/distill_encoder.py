@@ -178,13 +178,19 @@ def train(args) -> dict:
     opt = torch.optim.AdamW([p for p in student.parameters() if p.requires_grad], lr=args.lr, weight_decay=args.weight_decay)
     best, history, step, start = None, [], 0, time.time()
     budget = args.minutes * 60
+
+    def progress() -> float:
+        """Share of the run done: of its time budget, or of --max-steps if that ends it sooner."""
+        done = (time.time() - start) / budget
+        return max(done, step / args.max_steps) if args.max_steps else done
+
     epoch = 0
-    while time.time() - start < budget:
+    while progress() < 1:
         epoch += 1
         student.train()
         perm = np.random.permutation(len(photos))
         for b in range(0, len(perm) - args.batch + 1, args.batch):
-            frac = min(1.0, (time.time() - start) / budget)
+            frac = min(1.0, progress())
             for g in opt.param_groups:  # cosine over the time budget, since the epoch count is unknown
                 g["lr"] = args.lr * 0.5 * (1 + math.cos(math.pi * frac))
             idx = np.sort(perm[b : b + args.batch])
@@ -204,7 +210,7 @@ def train(args) -> dict:
             if step % 20 == 0:
                 log.info("epoch %d step %d loss %.4f %s %.0fs", epoch, step, loss.item(),
                          " ".join(f"{k} {v:.4f}" for k, v in parts.items()), time.time() - start)
-            if time.time() - start > budget:
+            if progress() >= 1:
                 break
         rep = evaluate(student, dev_photos, t_dev, dev_caption)
         rep.update(epoch=epoch, step=step, seconds=round(time.time() - start))
@@ -237,6 +243,8 @@ def parser():
     ap.add_argument("--kl-weight", type=float, default=0.5)
     ap.add_argument("--caption-decoder", default=None, help="frozen caption decoder checkpoint for the caption term")
     ap.add_argument("--caption-weight", type=float, default=1.0, help="weight of the caption term (with --caption-decoder)")
+    ap.add_argument("--max-steps", type=int, default=0,
+                    help="also stop after N steps (tests: the same weights on a fast or a busy machine)")
     ap.add_argument("--limit", type=int, default=0, help="use the first N train photos (tests)")
     ap.add_argument("--dev-limit", type=int, default=0)
     return ap

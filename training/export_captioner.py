@@ -15,6 +15,7 @@ import torch
 
 from captag_desktop.core import preprocess
 from captag_desktop.core.atomic import atomic_path
+from training.int8_weights import MATMUL_NOTE, to_unsigned
 from captag_desktop.core.captioner import FEATURES
 from training.caption_model import CaptionDecoder, DecoderConfig
 from training.encoder_model import load_encoder
@@ -96,6 +97,7 @@ def quantize_int8(path: Path, convs: bool = False) -> None:
         quantize_dynamic(str(tmp), str(path), weight_type=QuantType.QInt8, op_types_to_quantize=["MatMul", "Gemm"])
     finally:
         tmp.unlink(missing_ok=True)
+    to_unsigned(path)  # exact, and cannot saturate on CPUs without VNNI
     if convs:
         int8_conv_weights(path)
 
@@ -154,7 +156,7 @@ def export_all(run_dir: Path, encoder: str, models_dir: Path = MODELS_DIR, card:
     common = {"license": "Apache-2.0 (weights trained by captag)", "card": card}
     entries = [
         {"name": f"caption-{lang}-init", "task": "caption-decoder-init", "file": files["init"], "config": cfg,
-         "language": lang, "weights": ("int8 dynamic (MatMul); int8 per-channel 1x1 Conv weights" if top else "int8 dynamic (MatMul)") if quantize else "float32",
+         "language": lang, "weights": (f"{MATMUL_NOTE}; int8 per-channel 1x1 Conv weights" if top else MATMUL_NOTE) if quantize else "float32",
          "source": note, "metrics_dev": {k: v for k, v in metrics.items() if k != "examples"}, **common},
         {"name": f"caption-{lang}-step", "task": "caption-decoder-step", "file": files["step"], "config": cfg,
          "source": note, **common},

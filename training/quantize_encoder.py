@@ -22,9 +22,10 @@ from captag_desktop.core.atomic import atomic_path
 from captag_desktop.core.images import load_image
 from captag_desktop.core.preprocess import encoder_batch, encoder_input
 from training.flickr8k import DEFAULT_ROOT, image_path, read_split
+from training.int8_weights import to_unsigned
 
 INPUT = "pixels"
-WEIGHTS_NOTE = "int8 static (QDQ: per-channel Conv weights, activations calibrated on {n} train photos)"
+WEIGHTS_NOTE = "int8 static (QDQ: per-channel Conv weights stored as uint8, activations calibrated on {n} train photos)"
 
 
 def is_quantized(path: Path) -> bool:
@@ -61,6 +62,7 @@ def quantize_static_int8(path: Path, data: Path = DEFAULT_ROOT, photos: int = 20
         with atomic_path(path) as out:
             quantize_static(str(prepared), str(out), Reader(), quant_format=QuantFormat.QDQ, per_channel=True,
                             activation_type=QuantType.QUInt8, weight_type=QuantType.QInt8)
+    to_unsigned(path)  # exact, and cannot saturate on CPUs without VNNI
 
 
 def feature_error(float_path: Path, int8_path: Path, data: Path = DEFAULT_ROOT, photos: int = 200) -> dict:

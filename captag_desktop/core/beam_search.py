@@ -40,6 +40,17 @@ def _repeats_ngram(seq: list[int], token: int, n: int) -> bool:
     return any(tuple(seq[i : i + n]) == cand for i in range(len(seq) - n + 1))
 
 
+def top_indices(values: np.ndarray, m: int) -> np.ndarray:
+    """Indices of the m largest values, largest first, ties in index order: the same as
+    np.argsort(-values, kind="stable")[:m], without sorting the whole beam x vocabulary row (a third of
+    the decoding time on a 2,500-word vocabulary)."""
+    if m >= values.size:
+        return np.argsort(-values, kind="stable")
+    cut = values[np.argpartition(-values, m - 1)[m - 1]]  # the m-th largest
+    candidates = np.flatnonzero(values >= cut)  # every tie of the cut, in index order
+    return candidates[np.argsort(-values[candidates], kind="stable")][:m]
+
+
 def _reorder(state: tuple, index: np.ndarray, batch_axis: int) -> tuple:
     return tuple(np.take(s, index, axis=batch_axis) for s in state)
 
@@ -71,7 +82,7 @@ def beam_search(step: StepFn, state: tuple, bos: int, eos: int, opts: DecodeOpti
                         logp[i, tok] = -np.inf
         total = scores[:, None] + logp
         flat = total.ravel()
-        order = np.argsort(-flat, kind="stable")[: 2 * k]
+        order = top_indices(flat, 2 * k)
         new_seqs, new_scores, parents, new_tokens = [], [], [], []
         vocab = logp.shape[1]
         for idx in order:
