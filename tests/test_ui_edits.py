@@ -198,7 +198,8 @@ def test_a_repair_during_a_batch_is_kept_and_the_batch_carries_on(qtbot, win, tm
     assert win.canvas.repaired is None and not win.canvas.mask().any()
     win.show_photo(paths[0])
     assert np.array_equal(win.canvas.mask(), mask) and np.array_equal(win.canvas.repaired, repaired)
-    assert win.repair.undo.count() == 1 and win.recovery.autosave(), "the restored mask is undoable and autosaved"
+    assert win.repair.undo.undoText() == "Repair" and win.repair.undo.count() == 2, "its own history came back"
+    assert win.recovery.autosave()
 
 
 def test_changing_a_language_during_a_batch_captions_every_photo_again(qtbot, win, tmp_path):

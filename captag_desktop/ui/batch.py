@@ -5,6 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import numpy as np
+from PySide6.QtCore import QRect
 
 from captag_desktop.core.pipeline import PhotoResult
 from captag_desktop.ui.photo_loader import PhotoLoader
@@ -39,7 +40,9 @@ class Batch:
         self._submit(photos)
 
     def forget(self, paths: list[str]) -> None:
-        """Photos opened afresh: their earlier edits, mask and repair are dropped."""
+        """Photos opened afresh: their earlier edits, mask and repair are dropped, and every undo history
+        (the photos opened now start afresh; the others are no longer open)."""
+        self.win.repair.forget_histories()
         for path in paths:
             self.win.edits_by_path.pop(path, None)
             self.kept.pop(path, None)
@@ -169,10 +172,12 @@ class Batch:
         win = self.win
         if path != win.current_path:
             return
-        win._on_image_loaded(loaded.rgb, loaded)
+        win._on_image_loaded(loaded.rgb, loaded)  # which brings back the photo's own undo history
         if path in self.kept:
             mask, repaired = self.kept[path]
-            if mask is not None and mask.any():  # undoable, and autosaved like any other mask change
+            if mask is not None and win.repair.undo.count():  # the mask as the creator left it: the history's current state
+                win.canvas.mask_layer.put_patch(QRect(0, 0, mask.shape[1], mask.shape[0]), mask)
+            elif mask is not None and mask.any():  # history dropped: undoable as one step, and autosaved
                 win.repair.set_mask(mask, "Restore mask")
             if repaired is not None:
                 win.repair.on_repaired_pixels(repaired)

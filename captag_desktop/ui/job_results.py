@@ -18,6 +18,7 @@ class JobResults:
         self.loaded = loaded
         self.canvas.set_image(rgb)
         self.repair.reset()
+        self.repair.show_history(self.current_path)
         self.recovery.apply_pending(str(loaded.path))
         h, w, _ = rgb.shape
         self.setWindowTitle(f"{Path(str(loaded.path)).name} ({w}×{h}) — captag")

@@ -259,6 +259,7 @@ class MainWindow(JobResults, QMainWindow):
         self.loaded = None
         self.canvas.set_image(None)
         self.repair.reset()
+        self.repair.show_history(None)
         self.setWindowTitle("captag")
         self.zoom_label.setText("")
 

@@ -14,7 +14,7 @@ INTERVAL_MS = 5000
 class Recovery:
     def __init__(self, window, folder: Path | None = None):
         self.win, self.folder = window, folder
-        self._saved = None  # (photo, undo index) last written: switching photos starts a new undo history
+        self._saved = None  # (photo, undo index) last written: each photo has its own undo history
         self.pending = None  # a Session waiting for its photo to finish loading
         self.timer = QTimer(window)
         self.timer.timeout.connect(self.autosave)

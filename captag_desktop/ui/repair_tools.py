@@ -1,6 +1,7 @@
 """Repair tools for the main window: brush/eraser, undo, detect, repair, compare, save."""
 from __future__ import annotations
 
+from collections import OrderedDict
 from pathlib import Path
 
 import numpy as np
@@ -21,6 +22,11 @@ def inpainter_installed() -> bool:
     return store is not None and store.installed("inpaint")  # listed, present and intact
 
 
+# Photos of a batch whose undo history is kept after switching away. Each history can hold whole-mask copies
+# (Detect damage, Import mask), so a long batch of large photos must not keep them all; a photo whose history
+# was dropped gets its mask back as one "Restore mask" step.
+HISTORIES_KEPT = 8
+
 METHOD_LABELS = {"auto": "Best available", "model": "Trained model", "telea": "OpenCV Telea", "ns": "OpenCV Navier-Stokes"}
 
 
@@ -29,8 +35,10 @@ class RepairTools(QObject):
         super().__init__(window)
         self.win = window
         self.canvas = window.canvas
-        self.undo = QUndoStack(self)
-        self.undo.setUndoLimit(100)
+        # One history per photo, most recently shown last. Own Undo/Redo actions follow the photo's stack:
+        # a QUndoGroup doing the same crashed the test suite now and then.
+        self._stacks: OrderedDict[str, QUndoStack] = OrderedDict()
+        self.undo: QUndoStack | None = None
         self.canvas.stroke_done.connect(self._on_stroke)
         self.last_message = ""  # kept on screen while the repaired photo is re-captioned
         self.toolbar = QToolBar("Repair")
@@ -63,13 +71,13 @@ class RepairTools(QObject):
         self.size_label = QLabel(f"Brush {self.canvas.brush_size}px")
         self.toolbar.addWidget(self.size_label)
         self.toolbar.addSeparator()
-        self.undo_action = self.undo.createUndoAction(self.win, "Undo")
+        self.undo_action = self._act("Undo", lambda: self.undo.undo(), "Ctrl+Z", tip="Undo a mask edit or repair")
         self.undo_action.setShortcut(QKeySequence.StandardKey.Undo)
-        self.redo_action = self.undo.createRedoAction(self.win, "Redo")
+        self.redo_action = self._act("Redo", lambda: self.undo.redo(), "Ctrl+Shift+Z", tip="Redo")
         self.redo_action.setShortcuts([QKeySequence("Ctrl+Shift+Z"), QKeySequence("Ctrl+Y")])
-        for a in (self.undo_action, self.redo_action):
-            self.win.addAction(a)
-            self.toolbar.addAction(a)
+        self.toolbar.addAction(self.undo_action)
+        self.toolbar.addAction(self.redo_action)
+        self.show_history(None)
         self.clear_action = self._act("Clear mask", self.clear_mask, "Ctrl+Shift+X")
         self.detect_action = self._act("Detect damage", self.detect, "Ctrl+D", tip="Suggest a damage mask to review")
         self.toolbar.addAction(self.clear_action)
@@ -109,14 +117,49 @@ class RepairTools(QObject):
         self.size_label.setText(f"Brush {size}px")
         self.win.settings.setValue("repair/brush_size", size)
 
+    # -- undo histories -------------------------------------------------------------
+    def show_history(self, path: str | None) -> bool:
+        """The photo on screen is `path` (None: no photo): its own history becomes the one Undo and Redo
+        act on. Returns whether it already had steps (its mask is then the history's current state)."""
+        key = path or ""
+        stack = self._stacks.pop(key, None)
+        if stack is None:
+            stack = QUndoStack(self)
+            stack.setUndoLimit(100)
+            stack.indexChanged.connect(self._sync_undo_actions)
+            stack.cleanChanged.connect(self._sync_undo_actions)
+        self._stacks[key] = stack
+        self.undo = stack
+        while len(self._stacks) > HISTORIES_KEPT:
+            self._drop(self._stacks.popitem(last=False)[1])
+        self._sync_undo_actions()
+        return stack.count() > 0
+
+    def forget_histories(self) -> None:
+        """Photos are opened afresh: every history goes, and none is active until a photo is shown."""
+        for stack in self._stacks.values():
+            self._drop(stack)
+        self._stacks.clear()
+        self.show_history(None)
+
+    @staticmethod
+    def _drop(stack: QUndoStack) -> None:
+        stack.clear()
+        stack.deleteLater()
+
+    def _sync_undo_actions(self, *_args) -> None:
+        for action, word, can, text in ((self.undo_action, "Undo", self.undo.canUndo(), self.undo.undoText()),
+                                        (self.redo_action, "Redo", self.undo.canRedo(), self.undo.redoText())):
+            action.setEnabled(can)
+            action.setText(f"{word} {text}" if can and text else word)
+
     # -- mask editing -----------------------------------------------------------
     def _on_stroke(self, rect, before, after, text) -> None:
         self.undo.push(MaskEdit(self.canvas, rect, before, after, text))
 
     def reset(self) -> None:
-        """A new photo: forget the old photo's edits."""
+        """Another photo is on screen (or none): its history is brought back by show_history."""
         self.last_message = ""
-        self.undo.clear()
         self.compare.setValue(0)
 
     def set_mask(self, mask: np.ndarray, text: str) -> None:
