@@ -5,23 +5,16 @@ import pytest
 
 pytest.importorskip("PySide6")
 
-from test_ui_edits import batch_of, tagging_window  # noqa: E402
+from test_ui_edits import batch_of, win  # noqa: E402,F401 (win: the tagging window fixture, shared)
 
 
-@pytest.fixture
-def win(qtbot, tmp_path):
-    w = tagging_window(qtbot, tmp_path)
-    yield w
-    w.close()
-
-
-def run_batch(qtbot, win, paths):
+def run_batch(qtbot, win, paths):  # noqa: F811
     with qtbot.waitSignal(win.runner.finished, timeout=10000):
         win.start_batch(paths)
     return paths
 
 
-def stroke(win, rows):
+def stroke(win, rows):  # noqa: F811
     """A mask edit on the photo on screen: the mask so far plus `rows` (as a brush stroke adds)."""
     mask = win.canvas.mask().copy()
     mask[rows, 2:20] = 255
@@ -29,7 +22,7 @@ def stroke(win, rows):
     return mask
 
 
-def test_each_photo_keeps_its_own_strokes_as_steps(qtbot, win, tmp_path):
+def test_each_photo_keeps_its_own_strokes_as_steps(qtbot, win, tmp_path):  # noqa: F811
     paths = run_batch(qtbot, win, batch_of(tmp_path, 3))
     win.show_photo(paths[0])
     first = stroke(win, slice(2, 4))
@@ -51,7 +44,7 @@ def test_each_photo_keeps_its_own_strokes_as_steps(qtbot, win, tmp_path):
     assert win.recovery.autosave(), "an undo or redo on a photo shown again is autosaved like any edit"
 
 
-def test_opening_photos_afresh_drops_every_history(qtbot, win, tmp_path):
+def test_opening_photos_afresh_drops_every_history(qtbot, win, tmp_path):  # noqa: F811
     paths = run_batch(qtbot, win, batch_of(tmp_path, 2))
     win.show_photo(paths[0])
     stroke(win, slice(2, 4))
@@ -61,7 +54,7 @@ def test_opening_photos_afresh_drops_every_history(qtbot, win, tmp_path):
     assert not win.repair.undo_action.isEnabled() and win.repair.undo_action.text() == "Undo"
 
 
-def test_a_photo_whose_history_was_dropped_gets_its_mask_back_as_one_step(qtbot, win, tmp_path, monkeypatch):
+def test_a_photo_whose_history_was_dropped_gets_its_mask_back_as_one_step(qtbot, win, tmp_path, monkeypatch):  # noqa: F811
     from captag_desktop.ui import repair_tools
 
     monkeypatch.setattr(repair_tools, "HISTORIES_KEPT", 2)  # the photo on screen and one more
