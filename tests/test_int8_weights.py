@@ -78,3 +78,24 @@ def test_bundled_quantized_graphs_have_no_int8_weights():
     graphs = [p for p in sorted(MODELS_DIR.glob("*.onnx")) if quantized_weights(onnx.load(str(p)))]
     assert len(graphs) >= 7
     assert [p.name for p in graphs if has_signed_weights(p)] == []
+
+
+def test_the_cli_refreshes_the_manifest_and_the_links_of_models_reading_the_graph(tmp_path):
+    import json
+
+    from onnxruntime.quantization import QuantType, quantize_dynamic
+
+    from captag_desktop.core.models import file_sha256
+    from training.int8_weights import main
+
+    float_matmul(tmp_path / "f.onnx", np.random.default_rng(2).normal(size=(16, 8)).astype(np.float32))
+    quantize_dynamic(str(tmp_path / "f.onnx"), str(tmp_path / "dec.onnx"), weight_type=QuantType.QInt8)
+    old = file_sha256(tmp_path / "dec.onnx")
+    (tmp_path / "manifest.json").write_text(json.dumps({"version": 1, "models": [
+        {"name": "dec", "file": "dec.onnx", "weights": "int8 dynamic (MatMul)", "sha256": old},
+        {"name": "reader", "file": "f.onnx", "reads": {"model": "dec", "sha256": old}}]}))
+    main([str(tmp_path / "dec.onnx")])
+    new = file_sha256(tmp_path / "dec.onnx")
+    dec, reader = json.loads((tmp_path / "manifest.json").read_text())["models"]
+    assert new != old and dec["sha256"] == new and dec["size"] == (tmp_path / "dec.onnx").stat().st_size
+    assert dec["weights"] == "int8 dynamic (MatMul, uint8 weights)" and reader["reads"] == {"model": "dec", "sha256": new}

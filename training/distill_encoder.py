@@ -191,7 +191,7 @@ def train(args) -> dict:
         perm = np.random.permutation(len(photos))
         for b in range(0, len(perm) - args.batch + 1, args.batch):
             frac = min(1.0, progress())
-            for g in opt.param_groups:  # cosine over the time budget, since the epoch count is unknown
+            for g in opt.param_groups:  # cosine over the run (time or --max-steps), since the epoch count is unknown
                 g["lr"] = args.lr * 0.5 * (1 + math.cos(math.pi * frac))
             idx = np.sort(perm[b : b + args.batch])
             pix = to_pixels(photos[idx])

@@ -62,7 +62,9 @@ def to_unsigned(path: Path) -> int:
 
 
 def refresh_manifest(path: Path) -> None:
-    """The manifest beside a converted graph gets its new hash, size and weights note."""
+    """The manifest beside a converted graph gets its new hash, size and weights note; a model that reads
+    the graph's outputs (the hashtag memory view reads caption-en-init) is linked to the new hash, since
+    the conversion leaves every output as it was."""
     from training.manifest_tool import amend_entry
 
     manifest = json.loads((path.parent / "manifest.json").read_text())
@@ -71,7 +73,10 @@ def refresh_manifest(path: Path) -> None:
             note = entry.get("weights") or ""
             note = note.replace("int8 dynamic (MatMul)", MATMUL_NOTE).replace("per-channel Conv weights",
                                                                                 "per-channel Conv weights stored as uint8")
-            amend_entry(entry["name"], path.parent, **({"weights": note} if note else {}))
+            sha = amend_entry(entry["name"], path.parent, **({"weights": note} if note else {}))["sha256"]
+            for reader in manifest["models"]:
+                if (reader.get("reads") or {}).get("model") == entry["name"]:
+                    amend_entry(reader["name"], path.parent, reads=dict(reader["reads"], sha256=sha))
 
 
 def main(argv=None):

@@ -118,9 +118,9 @@ class RepairTools(QObject):
         self.win.settings.setValue("repair/brush_size", size)
 
     # -- undo histories -------------------------------------------------------------
-    def show_history(self, path: str | None) -> bool:
+    def show_history(self, path: str | None) -> None:
         """The photo on screen is `path` (None: no photo): its own history becomes the one Undo and Redo
-        act on. Returns whether it already had steps (its mask is then the history's current state)."""
+        act on; if it has steps, the photo's mask is the history's current state."""
         key = path or ""
         stack = self._stacks.pop(key, None)
         if stack is None:
@@ -133,7 +133,6 @@ class RepairTools(QObject):
         while len(self._stacks) > HISTORIES_KEPT:
             self._drop(self._stacks.popitem(last=False)[1])
         self._sync_undo_actions()
-        return stack.count() > 0
 
     def forget_histories(self) -> None:
         """Photos are opened afresh: every history goes, and none is active until a photo is shown."""
