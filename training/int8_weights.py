@@ -4,11 +4,12 @@ onnxruntime's uint8-activation x int8-weight kernels on x86 CPUs without VNNI (A
 Cascade Lake; AMD before Zen 4) add each pair of products in a signed 16-bit register, which saturates
 when an activation and its weight are both large (2 x 255 x 127 > 32767). A graph quantized and measured on
 a VNNI machine then loses accuracy on such a CPU: the Fast captioner's dev CIDEr-D fell from 0.437 to 0.398
-on an AMD EPYC with AVX2 only. Its uint8 x uint8 kernels widen to 16 bits before multiplying and cannot
+on an AMD EPYC with AVX2 only (`python -m training.evaluate_captioner --encoder fast` with models/ as of
+commit 68d878c). Its uint8 x uint8 kernels widen to 16 bits before multiplying and cannot
 saturate. Moving a symmetric int8 weight to uint8 with zero point 128 is exact (q + 128), so the graph
 computes what it was calibrated to compute. (7-bit int8 weights, onnxruntime's `reduce_range`, also avoid
-the saturation but lose a bit of every weight: measured, the Fast captioner recovered only to 0.417, and
-the Fast encoder ran 4x slower.)
+the saturation but lose a bit of every weight: with an earlier, since-deleted version of this script that
+halved the weights, the Fast captioner recovered only to 0.417, and the Fast encoder ran 4x slower.)
 
     python -m training.int8_weights models/encoder_fast.onnx models/caption_en_step.onnx ...
 """

@@ -42,8 +42,8 @@ def _repeats_ngram(seq: list[int], token: int, n: int) -> bool:
 
 def top_indices(values: np.ndarray, m: int) -> np.ndarray:
     """Indices of the m largest values, largest first, ties in index order: the same as
-    np.argsort(-values, kind="stable")[:m], without sorting the whole beam x vocabulary row (a third of
-    the decoding time on a 2,500-word vocabulary)."""
+    np.argsort(-values, kind="stable")[:m], without sorting the whole beam x vocabulary row (that sort
+    took about a fifth of the decoding time with the 2,533-word English vocabulary)."""
     if m >= values.size:
         return np.argsort(-values, kind="stable")
     cut = values[np.argpartition(-values, m - 1)[m - 1]]  # the m-th largest
