@@ -415,3 +415,22 @@ def test_results_panel_at_its_narrowest_needs_no_sideways_scrolling(qtbot):
     panel.composer.setVisible(True)
     qtbot.waitUntil(lambda: panel.widget().width() == panel.viewport().width())
     assert panel.widget().minimumSizeHint().width() <= panel.viewport().width()
+
+
+def test_rtl_chips_draw_each_tag_in_its_own_direction_but_keep_the_tag(qtbot):
+    from PySide6.QtWidgets import QStyleOptionViewItem
+
+    from captag_desktop.ui.hashtag_editor import LRM, RLM, HashtagEditor
+
+    editor = HashtagEditor(rtl=True)
+    qtbot.addWidget(editor)
+    editor.set_tags(["#كلب", "#Dog"], count=2)
+
+    def drawn(row):
+        option = QStyleOptionViewItem()
+        editor.list.itemDelegate().initStyleOption(option, editor.list.model().index(row, 0))
+        return option.text
+
+    assert drawn(0) == RLM + "#كلب"  # '#' on the word's right
+    assert drawn(1) == LRM + "#Dog"  # was drawn 'Dog#' in the right-to-left list
+    assert editor.tags() == ["#كلب", "#Dog"] and RLM not in editor.text() and LRM not in editor.text()

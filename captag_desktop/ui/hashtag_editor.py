@@ -1,10 +1,33 @@
 """Hashtags as a wrapping list of chips: each can be switched off or edited."""
 from __future__ import annotations
 
+import unicodedata
+
 from PySide6.QtCore import QSize, Qt, QTimer, Signal
 from PySide6.QtGui import QGuiApplication
 from PySide6.QtWidgets import (QHBoxLayout, QLabel, QListView, QListWidget, QListWidgetItem, QPushButton, QSizePolicy,
-                               QVBoxLayout, QWidget)
+                               QStyledItemDelegate, QVBoxLayout, QWidget)
+
+RLM, LRM = "\u200f", "\u200e"
+
+
+class DirectionalChip(QStyledItemDelegate):
+    """In a right-to-left list, draws each tag in its own direction. Qt lays out item text in the
+    widget's direction, and '#' has none of its own, so '#Dog' was drawn as 'Dog#'. The mark is only
+    drawn: the tag itself (copied, exported, edited) stays as typed."""
+
+    def initStyleOption(self, option, index) -> None:
+        super().initStyleOption(option, index)
+        if option.text:
+            option.text = (RLM if starts_right_to_left(option.text) else LRM) + option.text
+
+
+def starts_right_to_left(text: str) -> bool:
+    for ch in text:
+        kind = unicodedata.bidirectional(ch)
+        if kind in ("L", "R", "AL"):
+            return kind != "L"
+    return False
 
 
 class ChipList(QListWidget):
@@ -54,6 +77,7 @@ class HashtagEditor(QWidget):
         self.list.setToolTip("Untick a tag to leave it out; double-click to edit it.")
         if rtl:
             self.list.setLayoutDirection(Qt.LayoutDirection.RightToLeft)
+            self.list.setItemDelegate(DirectionalChip(self.list))
         self.list.itemChanged.connect(self._item_changed)
         self.copy_button = QPushButton("Copy")
         self.copy_button.setToolTip("Copy the ticked hashtags, separated by spaces")
