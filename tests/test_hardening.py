@@ -71,8 +71,9 @@ def test_odd_but_valid_photos_load_upright_rgb(tmp_path):
     for name, (h, w) in cases.items():
         img = load_image(tmp_path / name).rgb
         assert img.dtype == np.uint8 and img.shape == (h, w, 3), name
-    gif = load_image(tmp_path / "anim.gif").rgb
-    assert np.abs(gif.astype(int) - rgb.astype(int)).mean() < 40  # frame 0, not frame 1 (the negative)
+    gif = load_image(tmp_path / "anim.gif")
+    assert np.abs(gif.rgb.astype(int) - rgb.astype(int)).mean() < 40  # frame 0, not frame 1 (the negative)
+    assert gif.frames == 2 and load_image(tmp_path / "photo.webp").frames == 1
     assert np.array_equal(load_image(tmp_path / "photo.webp").rgb, rgb)
 
 

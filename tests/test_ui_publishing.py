@@ -87,3 +87,12 @@ def test_a_tiny_photo_is_captioned_with_a_warning(qtbot, win, tmp_path):
     Image.fromarray(np.full((1, 1, 3), 90, np.uint8)).save(tiny)
     open_and_wait(qtbot, win, tiny)
     assert "only 1×1 pixels" in win.statusBar().currentMessage()
+
+
+def test_an_animated_photo_is_captioned_with_a_note(qtbot, win, tmp_path):
+    from PIL import Image
+
+    frames = [Image.fromarray(np.full((40, 40, 3), v, np.uint8)) for v in (30, 200, 120)]
+    frames[0].save(tmp_path / "anim.gif", save_all=True, append_images=frames[1:], duration=100)
+    open_and_wait(qtbot, win, tmp_path / "anim.gif")
+    assert "animated (3 frames)" in win.statusBar().currentMessage()

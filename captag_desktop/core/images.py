@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import os
 import warnings
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
@@ -29,7 +29,7 @@ class LoadedImage:
     format: str | None
     exif: bytes | None = None
     icc_profile: bytes | None = None
-    info: dict = field(default_factory=dict)
+    frames: int = 1  # an animated GIF/WebP/PNG: only the first frame is read (captioned, repaired, saved)
 
     @property
     def size(self) -> tuple[int, int]:
@@ -110,6 +110,7 @@ def load_image(path: str | os.PathLike) -> LoadedImage:
                 fmt = img.format
                 exif = img.info.get("exif")
                 icc = img.info.get("icc_profile")
+                frames = getattr(img, "n_frames", 1)
                 img.load()
                 rgb = decode_image(img)
     except UnidentifiedImageError:
@@ -126,4 +127,4 @@ def load_image(path: str | os.PathLike) -> LoadedImage:
         raise ImageLoadError(f"image data is damaged or truncated: {p} ({exc})") from None
     if rgb.size == 0:
         raise ImageLoadError(f"image has no pixels: {p}")
-    return LoadedImage(path=p, rgb=rgb, format=fmt, exif=exif, icc_profile=rgb_profile(icc))
+    return LoadedImage(path=p, rgb=rgb, format=fmt, exif=exif, icc_profile=rgb_profile(icc), frames=frames)

@@ -68,6 +68,9 @@ class JobResults:
             image = self.canvas.image
             if image is not None and min(image.shape[:2]) < TINY_SIDE:  # the models see 224 px: this is a guess
                 done += f" The photo is only {image.shape[1]}×{image.shape[0]} pixels, so the caption is a guess."
+            frames = getattr(self.loaded, "frames", 1)
+            if frames > 1:  # else the creator may expect the whole animation to be described or repaired
+                done += f" It is animated ({frames} frames): captag describes and repairs its first frame only."
             self.statusBar().showMessage(f"{self.repair.last_message} {done}" if self.repair.last_message else done, 8000)
         self._carry_on()
 
