@@ -69,3 +69,24 @@ def test_a_photo_whose_history_was_dropped_gets_its_mask_back_as_one_step(qtbot,
     assert win.repair.undo.undoText() == "Restore mask"
     win.repair.undo_action.trigger()
     assert not win.canvas.mask().any()
+
+
+def test_a_repair_that_finished_elsewhere_is_an_undo_step_of_its_photo(qtbot, win, tmp_path):  # noqa: F811
+    from captag_desktop.ui.worker import RepairDone
+
+    paths = run_batch(qtbot, win, batch_of(tmp_path, 2))
+    win.show_photo(paths[0])
+    mask = stroke(win, slice(2, 4))
+    repaired = 255 - win.canvas.image  # stands in for the worker's repaired pixels
+    win._job_photo = paths[0]
+    win.show_photo(paths[1])  # the creator moved on while the repair ran
+    with qtbot.waitSignal(win.runner.finished, timeout=10000):  # the repaired photo is captioned next
+        win._on_finished(RepairDone(image=repaired, method="telea", ms=1.0))
+    assert not win.repair.undo_action.isEnabled(), "the photo on screen has nothing to undo"
+    win.show_photo(paths[0])
+    assert np.array_equal(win.canvas.repaired, repaired) and np.array_equal(win.canvas.mask(), mask)
+    assert win.repair.undo_action.text() == "Undo Repair"
+    with qtbot.waitSignal(win.runner.finished, timeout=10000):  # undoing a repair re-captions the photo
+        win.repair.undo_action.trigger()
+    assert win.canvas.repaired is None and np.array_equal(win.canvas.mask(), mask)
+    assert win.repair.undo_action.text() == "Undo Paint"

@@ -78,9 +78,11 @@ class Batch:
                 self.strip.set_status(paths.index(path), "done")
 
     def keep_repair(self, path: str, rgb: np.ndarray) -> None:
-        """A repair that finished after the creator switched to another photo: shown when they come back."""
-        mask = self.kept[path][0] if path in self.kept else None
+        """A repair that finished after the creator switched to another photo: shown when they come back,
+        and undoable there."""
+        mask, before = self.kept.get(path, (None, None))
         self.kept[path] = (mask, rgb)
+        self.win.repair.add_repair_step(path, before, rgb)
 
     def finish(self) -> None:
         """The batch job is done: counted over the whole strip, since a resumed job sees only part of it."""

@@ -134,6 +134,13 @@ class RepairTools(QObject):
             self._drop(self._stacks.popitem(last=False)[1])
         self._sync_undo_actions()
 
+    def add_repair_step(self, path: str, before, after) -> None:
+        """A repair of `path` that finished while another photo was on screen: a step of that photo's own
+        history (if it still has one), so Ctrl+Z there takes it back like any repair."""
+        stack = self._stacks.get(path)
+        if stack is not None and stack is not self.undo:
+            stack.push(RepairEdit(self._show_undone_repair, before, after))  # applied when the photo is shown
+
     def forget_histories(self) -> None:
         """Photos are opened afresh: every history goes, and none is active until a photo is shown."""
         for stack in self._stacks.values():
