@@ -60,7 +60,8 @@ def test_hashtags_read_the_english_decoders_keys_only_with_the_decoder_they_were
 
 
 def test_more_ideas_fill_the_count_a_creator_asks_for_with_new_tags():
-    """One sampled tag sequence ends after a handful of tags; "More ideas" samples until it has the count."""
+    """One sampled tag sequence ends after a handful of tags; "More ideas" samples until it has the count,
+    and tops up with the most relevant other tags if the samples run dry."""
     import numpy as np
 
     from captag_desktop.core.pipeline import Pipeline
@@ -71,6 +72,23 @@ def test_more_ideas_fill_the_count_a_creator_asks_for_with_new_tags():
     caption = pipe.decoder("en").caption(encoding)
     usual = pipe.hashtags(dict(encoding), caption, 30)
     ideas = [pipe.hashtags(dict(encoding), caption, 30, seed=s) for s in (1, 2)]
-    assert all(len(tags) >= 25 for tags in ideas), [len(t) for t in ideas]
+    assert all(len(tags) == 30 for tags in ideas), [len(t) for t in ideas]
     assert all(len({t.lower() for t in tags}) == len(tags) for tags in ideas)
     assert ideas[0] != ideas[1] and set(ideas[0]) != set(usual)
+
+
+def test_more_ideas_top_up_when_the_samples_run_dry(monkeypatch):
+    import numpy as np
+
+    from captag_desktop.core.pipeline import Pipeline
+
+    pipe = Pipeline()
+    photo = np.random.default_rng(2).integers(0, 255, size=(120, 160, 3), dtype=np.uint8)
+    encoding = pipe.encoder()(photo)
+    caption = pipe.decoder("en").caption(encoding)
+    model = pipe.hashtag_model()
+    few = model.generate(model.relevance(encoding["features"])[1], 3, temperature=1.0, seed=5)
+    monkeypatch.setattr(type(model), "sample_ideas", lambda self, state, count, seed: few)
+    tags = pipe.hashtags(dict(encoding), caption, 30, seed=1)
+    assert len(tags) == 30 and len({t.lower() for t in tags}) == 30
+    assert {t.text.lower() for t in few} <= {t.lower() for t in tags}, "the sampled ideas stay in"

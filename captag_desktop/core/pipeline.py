@@ -159,7 +159,12 @@ class Pipeline:
                 generated = model.sample_ideas(state, count + 5, seed)
         opts = HashtagOptions(count=count, allow_platform=self.allow_platform_tags, banned=self.banned_tags,
                               tail_pool=max(HashtagOptions.tail_pool, count))  # a long list needs a deep pool
-        return rank(caption_tags(caption), generated, relevance, opts, words)
+        tags = rank(caption_tags(caption), generated, relevance, opts, words)
+        if seed is not None and len(tags) < count:  # the samples ran dry: the most relevant others fill the count
+            have = {t.lower() for t in tags}
+            extra = rank(caption_tags(caption), model.top(relevance, max(150, count)), relevance, opts, words)
+            tags += [t for t in extra if t.lower() not in have][: count - len(tags)]
+        return tags
 
     def available_languages(self) -> list[str]:
         from captag_desktop.core.translate import CAPTION_LANGS
