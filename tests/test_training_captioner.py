@@ -344,3 +344,10 @@ def test_pointwise_conv_weights_are_stored_int8_per_channel(tmp_path):
     with torch.no_grad():
         expected = net(x).numpy()
     np.testing.assert_allclose(y, expected, atol=0.02 * np.abs(expected).max())
+
+
+def test_features_at_another_image_size_have_more_regions_and_their_own_cache(tmp_path):
+    feats = tmp_path / "features"
+    extract_features.main(["--encoder", "efficientnet-lite0", "--out", str(feats), "--limit", "2", "--image-size", "288"])
+    big, rows = extract_features.load_features(feats / "efficientnet-lite0_288px.npy")
+    assert big.shape[:2] == (4, 81) and not (feats / "efficientnet-lite0.npy").exists()  # 9x9 regions, 2 train + 2 dev
