@@ -382,6 +382,9 @@ def _stop_on_sigterm() -> None:
 
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
+    from captag_desktop.core.models import share_threads
+
+    share_threads()  # the app's sessions take turns on one pool of threads (see share_threads)
     if args.selftest:
         return cmd_selftest()
     if not getattr(args, "command", None):

@@ -77,3 +77,26 @@ def test_bundled_hashtag_memory_view_was_trained_on_the_bundled_english_decoder(
     store = ModelStore()
     reads = store.entry("hashtag-words-memory").raw["reads"]
     assert store.entry(reads["model"]).sha256 == reads["sha256"]
+
+
+def test_sessions_have_their_own_threads_which_never_spin():
+    """A pool per session whose threads spin after each run starves the next graph of the photo's path."""
+    options = ModelStore().session("encoder-fast").get_session_options()
+    assert options.use_per_session_threads
+    assert options.get_session_config_entry("session.intra_op.allow_spinning") == "0"
+
+
+def test_the_app_shares_one_pool_of_threads_between_its_sessions(tmp_path):
+    """In its own process: once shared, onnxruntime refuses sessions with threads of their own."""
+    import subprocess
+    import sys
+
+    script = (
+        "from captag_desktop.core.models import ModelStore, share_threads\n"
+        "assert share_threads() and share_threads()\n"  # a second call keeps the pool
+        "store = ModelStore()\n"
+        "for name in ('encoder-fast', 'caption-en-fast-step'):\n"
+        "    assert not store.session(name).get_session_options().use_per_session_threads, name\n"
+        "print('shared')\n")
+    done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0 and done.stdout.strip() == "shared", done.stderr[-2000:]

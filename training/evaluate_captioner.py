@@ -16,7 +16,7 @@ import numpy as np
 from captag_desktop.core.beam_search import DecodeOptions
 from captag_desktop.core.captioner import CaptionDecoder, Encoder
 from captag_desktop.core.images import load_image
-from captag_desktop.core.models import ModelStore
+from captag_desktop.core.models import ModelStore, share_threads
 from captag_desktop.core.text import tokenize
 from training.flickr8k import DEFAULT_ROOT, image_path, read_captions, read_split
 from training.metrics import caption_report
@@ -76,6 +76,7 @@ def main(argv=None):
                     help="experiment: average each photo's features with its mirror image's (two encoder passes)")
     ap.add_argument("--out", type=Path, default=None, help="write the report JSON here")
     args = ap.parse_args(argv)
+    share_threads()  # timed as the app runs (see share_threads)
     report = evaluate(args.data, args.split, args.beam_size, args.length_penalty, args.encoder, args.models_dir,
                       args.limit, args.lang, args.mirror_average)
     text = json.dumps(report, indent=1, ensure_ascii=False)

@@ -16,6 +16,7 @@ from pathlib import Path
 
 from captag_desktop.core.hashtags import lemma_of, tag_words
 from captag_desktop.core.images import load_image
+from captag_desktop.core.models import share_threads
 from captag_desktop.core.pipeline import Pipeline
 from captag_desktop.core.resources import word_list
 from captag_desktop.core.text import tokenize
@@ -70,6 +71,7 @@ def main(argv=None):
     ap.add_argument("--limit", type=int, default=0)
     ap.add_argument("--out", type=Path, default=None)
     args = ap.parse_args(argv)
+    share_threads()  # timed as the app runs (see share_threads)
     report = evaluate(args.data, args.split, args.limit)
     if args.out:
         args.out.write_text(json.dumps(report, indent=1) + "\n")

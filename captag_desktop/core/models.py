@@ -71,6 +71,33 @@ def file_sha256(path: Path) -> str:
     return h.hexdigest()
 
 
+_pool_lock = threading.Lock()
+_shared_pool = False
+
+
+def share_threads(threads: int | None = None) -> bool:
+    """From now on, every ModelStore session of this process runs on one process-wide pool of threads.
+    A photo goes through several graphs in turn (encoder, caption init and steps, hashtags); with a
+    pool per session, each pool's threads kept spinning after its run and took the cores from the next
+    graph (models/captioner-en.md has the times). Only the app's entry points call this: onnxruntime
+    then refuses any session that brings its own threads (e.g. the calibration inside its quantizer).
+    Returns False when this onnxruntime cannot share its threads; sessions then get their own, which
+    never spin."""
+    global _shared_pool
+    with _pool_lock:
+        if not _shared_pool:
+            try:
+                from onnxruntime.capi import _pybind_state
+
+                _pybind_state.set_global_thread_pool_sizes(threads or 0, 1)  # 0: one thread per core
+                _shared_pool = True
+            except AttributeError:
+                pass
+            except Exception as exc:  # onnxruntime's own error type: set up already, by another caller
+                _shared_pool = "already been created" in str(exc)
+        return _shared_pool
+
+
 class ModelStore:
     """Reads manifest.json; verifies each file once; caches ONNX Runtime sessions."""
 
@@ -130,9 +157,13 @@ class ModelStore:
 
                 opts = ort.SessionOptions()
                 opts.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_ALL
-                if self.threads:
-                    opts.intra_op_num_threads = self.threads
-                opts.inter_op_num_threads = 1
+                if _shared_pool:
+                    opts.use_per_session_threads = False
+                else:
+                    if self.threads:
+                        opts.intra_op_num_threads = self.threads
+                    opts.inter_op_num_threads = 1
+                    opts.add_session_config_entry("session.intra_op.allow_spinning", "0")  # see share_threads
                 try:
                     self._sessions[name] = ort.InferenceSession(
                         str(self.verified_path(name)), sess_options=opts, providers=["CPUExecutionProvider"])
