@@ -76,7 +76,6 @@ def main(argv=None):
                     help="experiment: average each photo's features with its mirror image's (two encoder passes)")
     ap.add_argument("--out", type=Path, default=None, help="write the report JSON here")
     args = ap.parse_args(argv)
-    share_threads()  # timed as the app runs (see share_threads)
     report = evaluate(args.data, args.split, args.beam_size, args.length_penalty, args.encoder, args.models_dir,
                       args.limit, args.lang, args.mirror_average)
     text = json.dumps(report, indent=1, ensure_ascii=False)
@@ -86,4 +85,5 @@ def main(argv=None):
 
 
 if __name__ == "__main__":
+    share_threads()  # timed as the app runs; only here, as other callers may bring sessions of their own
     main()

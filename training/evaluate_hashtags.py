@@ -71,7 +71,6 @@ def main(argv=None):
     ap.add_argument("--limit", type=int, default=0)
     ap.add_argument("--out", type=Path, default=None)
     args = ap.parse_args(argv)
-    share_threads()  # timed as the app runs (see share_threads)
     report = evaluate(args.data, args.split, args.limit)
     if args.out:
         args.out.write_text(json.dumps(report, indent=1) + "\n")
@@ -79,4 +78,5 @@ def main(argv=None):
 
 
 if __name__ == "__main__":
+    share_threads()  # timed as the app runs; only here, as other callers may bring sessions of their own
     main()

@@ -15,7 +15,7 @@ import numpy as np
 
 from captag_desktop.core.bench import median_ms as _median_ms
 from captag_desktop.core.damage import DamageDetector
-from captag_desktop.core.models import ModelStore
+from captag_desktop.core.models import ModelStore, share_threads
 from captag_desktop.core.pipeline import drive
 from captag_desktop.core.repair import Repairer
 from training.flickr8k import DEFAULT_ROOT
@@ -99,4 +99,5 @@ def main(argv=None):
 
 
 if __name__ == "__main__":
+    share_threads()  # timed as the app runs; only here, as other callers may bring sessions of their own
     main()

@@ -79,10 +79,10 @@ def share_threads(threads: int | None = None) -> bool:
     """From now on, every ModelStore session of this process runs on one process-wide pool of threads.
     A photo goes through several graphs in turn (encoder, caption init and steps, hashtags); with a
     pool per session, each pool's threads kept spinning after its run and took the cores from the next
-    graph (models/captioner-en.md has the times). Only the app's entry points call this: onnxruntime
-    then refuses any session that brings its own threads (e.g. the calibration inside its quantizer).
-    Returns False when this onnxruntime cannot share its threads; sessions then get their own, which
-    never spin."""
+    graph (models/captioner-en.md has the times). Only entry points call this (the app's and the
+    evaluation commands'), since onnxruntime then refuses any session that brings its own threads, such
+    as the calibration inside its quantizer. Returns False when this onnxruntime cannot share its
+    threads; sessions then get their own, which never spin."""
     global _shared_pool
     with _pool_lock:
         if not _shared_pool:
