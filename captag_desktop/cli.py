@@ -74,8 +74,9 @@ def cmd_caption(args) -> int:
 
     try:
         lp = 0.6 if args.length_penalty is None else args.length_penalty  # 0 = no length normalisation
-        decode = DecodeOptions(beam_size=args.beam_size, length_penalty=lp)
-        pipeline = Pipeline(encoder=args.encoder, decode=decode, model_length_penalty=args.length_penalty is None)
+        decode = DecodeOptions(length_penalty=lp)
+        pipeline = Pipeline(encoder=args.encoder, decode=decode, model_length_penalty=args.length_penalty is None,
+                            beam_size=args.beam_size)
         pipeline.warm_up()
     except (ModelError, ValueError) as exc:
         print(f"captag: {exc}", file=sys.stderr)
@@ -324,7 +325,8 @@ def build_parser() -> argparse.ArgumentParser:
                    help="also write the English post text in this style (social uses the local LLM when installed)")
     c.add_argument("--platform", choices=list(PLATFORMS), default=None,
                    help="with --post: where the hashtags go, how many, emoji (default instagram)")
-    c.add_argument("--beam-size", type=_positive_int(1, 10), default=3, help="1 = greedy")
+    c.add_argument("--beam-size", type=_positive_int(1, 10), default=None,
+                   help="1 = greedy (default: each caption model's own, from its card)")
     c.add_argument("--length-penalty", type=_finite(0.0, 5.0), default=None,
                    help="GNMT alpha for every language (default: each caption model's own, from its card)")
     c.set_defaults(func=cmd_caption)
@@ -357,7 +359,7 @@ def build_parser() -> argparse.ArgumentParser:
     b.add_argument("--runs", type=_positive_int(1, 1000), default=20)
     b.add_argument("--encoder", choices=["both", "quality", "fast"], default="both",
                    help="both (the default) times Quality and Fast in one run")
-    b.add_argument("--beam-size", type=_positive_int(1, 10), default=3)
+    b.add_argument("--beam-size", type=_positive_int(1, 10), default=None, help="default: each caption model's own")
     b.add_argument("--json", action="store_true")
     b.set_defaults(func=cmd_bench)
     return p

@@ -92,3 +92,19 @@ def test_more_ideas_top_up_when_the_samples_run_dry(monkeypatch):
     tags = pipe.hashtags(dict(encoding), caption, 30, seed=1)
     assert len(tags) == 30 and len({t.lower() for t in tags}) == 30
     assert {t.text.lower() for t in few} <= {t.lower() for t in tags}, "the sampled ideas stay in"
+
+
+def test_each_caption_model_decodes_with_its_own_beam_unless_the_creator_picks_one():
+    from captag_desktop.core.pipeline import Pipeline
+
+    pipe = Pipeline()
+    en, ar = pipe.decoder("en"), pipe.decoder("ar")
+    own = {lang: pipe.store.entry(f"caption-{lang}-init").raw["decode"] for lang in ("en", "ar")}
+    assert own["en"]["beam_size"] != own["ar"]["beam_size"], "the bundled models were tuned to different beams"
+    for dec, lang in ((en, "en"), (ar, "ar")):
+        opts = pipe.decode_for(dec)
+        assert (opts.beam_size, opts.length_penalty) == (own[lang]["beam_size"], own[lang]["length_penalty"])
+    pipe.configure(beam_size=1)
+    assert pipe.decode_for(en).beam_size == pipe.decode_for(ar).beam_size == 1
+    pipe.configure(beam_size=0)  # the Settings menu's "Best for each model"
+    assert pipe.decode_for(en).beam_size == own["en"]["beam_size"]

@@ -182,6 +182,7 @@ def test_encoder_and_beam_settings_are_remembered_and_sent(qtbot, settings, phot
     sent = []
     real_submit = runner.submit
     runner.submit = lambda *a: (sent.append(a[-1]), real_submit(*a))[1]
+    assert win.options()["beam_size"] == 0, "by default each caption model decodes with its own beam size"
     win.settings_menu.beam_actions[1].trigger()
     with qtbot.waitSignal(runner.finished, timeout=5000):
         win.open_paths([str(photo)])

@@ -196,7 +196,7 @@ def main(argv=None):
                          Path(dargs.data), own.teacher_captions, flipped)
     amend_entry("caption-en-fast-init", decode={"beam_size": 3, "length_penalty": own.length_penalty})
     # each path as the app runs it: beam 3 with its own decoder's length penalty
-    reports = {kind: evaluate_captioner.evaluate(Path(dargs.data), "dev", 3, encoder=kind, limit=own.limit_eval)
+    reports = {kind: evaluate_captioner.evaluate(Path(dargs.data), "dev", None, encoder=kind, limit=own.limit_eval)
                for kind in ("quality", "fast")}
     for kind, rep in reports.items():
         (run / f"eval_dev_{kind}.json").write_text(json.dumps(rep, indent=1))

@@ -34,15 +34,16 @@ def mirror_average(enc, rgb: np.ndarray) -> dict[str, np.ndarray]:
     return out
 
 
-def evaluate(data: Path, split: str, beam_size: int = 3, length_penalty: float | None = None, encoder: str = "quality",
+def evaluate(data: Path, split: str, beam_size: int | None = None, length_penalty: float | None = None, encoder: str = "quality",
              models_dir: Path | None = None, limit: int = 0, lang: str = "en", mirror: bool = False) -> dict:
-    """length_penalty None decodes as the app does, with the decoder's own (its manifest 'decode', else
-    the default). mirror: an experiment the app does not run, features averaged with the mirror
+    """beam_size and length_penalty None decode as the app does, with the decoder's own (its manifest
+    'decode', else the defaults). mirror: an experiment the app does not run, features averaged with the mirror
     image's (mirror_average)."""
     store = ModelStore(models_dir)
     variant = "fast" if encoder == "fast" and store.has(f"caption-{lang}-fast-step") else ""
     enc, dec = Encoder(store, encoder), CaptionDecoder(store, lang, variant)
-    opts = dec.own_options(beam_size) if length_penalty is None else DecodeOptions(beam_size, length_penalty)
+    opts = dec.own_options(beam_size) if length_penalty is None else DecodeOptions(
+        beam_size or dec.own_options().beam_size, length_penalty)
     names = read_split(data, split)[: limit or None]
     captions = read_captions(data, lang)
     hyps, times, examples = {}, [], []
@@ -67,7 +68,7 @@ def main(argv=None):
     ap.add_argument("--data", type=Path, default=DEFAULT_ROOT)
     ap.add_argument("--split", default="dev", choices=["dev", "train"])
     ap.add_argument("--encoder", default="quality", choices=["quality", "fast"])
-    ap.add_argument("--beam-size", type=int, default=3)
+    ap.add_argument("--beam-size", type=int, default=None, help="default: the evaluated decoder's own (manifest 'decode'), as in the app")
     ap.add_argument("--length-penalty", type=float, default=None, help="default: the evaluated decoder's own (manifest 'decode'), as in the app")
     ap.add_argument("--models-dir", type=Path, default=None)
     ap.add_argument("--limit", type=int, default=0)

@@ -8,7 +8,6 @@ import time
 
 import numpy as np
 
-from captag_desktop.core.beam_search import DecodeOptions
 from captag_desktop.core.images import load_image
 from captag_desktop.core.models import ModelStore
 from captag_desktop.core.pipeline import Pipeline, drive
@@ -54,7 +53,7 @@ def _caption_times(pipelines: dict[str, Pipeline], photos, runs: int) -> dict[st
     return out
 
 
-def run_bench(images: list[str], runs: int = 20, encoder: str = "both", beam_size: int = 3) -> dict:
+def run_bench(images: list[str], runs: int = 20, encoder: str = "both", beam_size: int | None = None) -> dict:
     """Per-stage medians. With encoder="both", Quality and Fast are timed in the same run, so
     their ratio is not skewed by a busy machine at another moment."""
     from captag_desktop.core.captioner import ENCODERS
@@ -65,11 +64,12 @@ def run_bench(images: list[str], runs: int = 20, encoder: str = "both", beam_siz
     kinds = [k for k in ENCODERS if store.has(ENCODERS[k])] if encoder == "both" else [encoder]
     rng = np.random.default_rng(0)
     photos = [load_image(p).rgb for p in images] or [rng.integers(0, 256, (480, 640, 3), dtype=np.uint8)]
-    report = {"encoder": kinds[0], "beam_size": beam_size, "photos": len(photos), "runs": runs, "encoders": {}}
+    report = {"encoder": kinds[0], "beam_size": beam_size or "each model's own", "photos": len(photos), "runs": runs,
+              "encoders": {}}
     pipelines = {}
     for kind in kinds:
         t = time.perf_counter()
-        pipelines[kind] = Pipeline(store, encoder=kind, decode=DecodeOptions(beam_size=beam_size))
+        pipelines[kind] = Pipeline(store, encoder=kind, beam_size=beam_size)
         pipelines[kind].warm_up()  # loads every model the timings below use
         report["encoders"][kind] = {"load_ms": round((time.perf_counter() - t) * 1000, 1)}
     for kind, times in _caption_times(pipelines, photos, runs).items():
@@ -83,7 +83,7 @@ def run_bench(images: list[str], runs: int = 20, encoder: str = "both", beam_siz
     report.update(report["encoders"][kinds[0]])  # the chosen encoder's numbers at the top level
     pipeline = pipelines[kinds[0]]
     feats = pipeline.encoder()(photos[0])
-    caption = pipeline.decoder("en").caption(feats, pipeline.decode)
+    caption = pipeline.decoder("en").caption(feats, pipeline.decode_for(pipeline.decoder("en")))
     report["hashtags_ms"] = median_ms(lambda: pipeline.hashtags(feats, caption, 10), runs)
     tags = pipeline.hashtags(feats, caption, 15)
 

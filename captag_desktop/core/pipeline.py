@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import threading
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Callable, Generator
 
 import numpy as np
@@ -82,11 +82,13 @@ class Pipeline:
     """Loads each model once, on first use, and reuses it for every photo."""
 
     def __init__(self, store: ModelStore | None = None, encoder: str = "quality",
-                 decode: DecodeOptions = DecodeOptions(), model_length_penalty: bool = True):
+                 decode: DecodeOptions = DecodeOptions(), model_length_penalty: bool = True,
+                 beam_size: int | None = None):
         self.store = store or ModelStore()
         self.encoder_kind = encoder
         self.decode = decode
         self.model_length_penalty = model_length_penalty  # each caption model's tuned alpha, unless overridden
+        self.beam_size = beam_size  # None: each caption model's own (chosen on dev)
         self._encoder = None
         self._decoders: dict[str, object] = {}
         self._hashtag_model = None
@@ -95,13 +97,14 @@ class Pipeline:
         self.allow_platform_tags = False
 
     def configure(self, encoder: str | None = None, beam_size: int | None = None, banned_tags=None) -> None:
-        """Switch the encoder, beam size or banned hashtags between photos; models stay loaded."""
+        """Switch the encoder, beam size (0: each model's own) or banned hashtags between photos; models
+        stay loaded. None leaves a setting as it is."""
         if banned_tags is not None:
             self.banned_tags = frozenset(t.lower().lstrip("#") for t in banned_tags if t.strip())
         if encoder is not None and encoder != self.encoder_kind:
             self.encoder_kind, self._encoder = encoder, None
-        if beam_size is not None and beam_size != self.decode.beam_size:
-            self.decode = DecodeOptions(beam_size, self.decode.length_penalty)
+        if beam_size is not None:
+            self.beam_size = beam_size or None
 
     def encoder(self):
         if self._encoder is None:
@@ -120,9 +123,9 @@ class Pipeline:
         return self._decoders[(lang, variant)]
 
     def decode_for(self, decoder) -> DecodeOptions:
-        if self.model_length_penalty and decoder.length_penalty is not None:
-            return decoder.own_options(self.decode.beam_size)
-        return self.decode
+        if self.model_length_penalty:
+            return decoder.own_options(self.beam_size)
+        return replace(self.decode, beam_size=self.beam_size or self.decode.beam_size)
 
     def hashtag_model(self):
         """The generative hashtag model, or None when it is not bundled (extraction only)."""

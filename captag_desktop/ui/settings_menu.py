@@ -26,7 +26,8 @@ class SettingsMenu:
         beam_menu = menu.addMenu("&Beam size")
         self.beam_group = QActionGroup(window)
         self.beam_actions: dict[int, QAction] = {}
-        for size, label in ((1, "&1 (greedy, fastest)"), (3, "&3 (default)"), (5, "&5")):
+        # 0: each caption model's own beam size, chosen on the dev split (4 for English, 3 for Arabic)
+        for size, label in ((0, "&Best for each model (default)"), (1, "&1 (greedy, fastest)"), (3, "&3"), (5, "&5")):
             act = self._checkable(beam_menu, label, self.changed)
             self.beam_group.addAction(act)
             self.beam_actions[size] = act
@@ -51,8 +52,8 @@ class SettingsMenu:
         encoder = str(self.settings.value("caption/encoder", "quality"))
         act = self.encoder_actions.get(encoder)
         (act if act is not None and act.isEnabled() else self.encoder_actions["quality"]).setChecked(True)
-        beam = int(self.settings.value("caption/beam_size", 3))
-        self.beam_actions.get(beam, self.beam_actions[3]).setChecked(True)
+        beam = int(self.settings.value("caption/beam_size", 0))
+        self.beam_actions.get(beam, self.beam_actions[0]).setChecked(True)
         self.embed_action.setChecked(str(self.settings.value("metadata/embed", "true")).lower() == "true")
 
     def banned(self) -> list[str]:
@@ -67,7 +68,7 @@ class SettingsMenu:
 
     def options(self) -> dict:
         encoder = next((k for k, a in self.encoder_actions.items() if a.isChecked()), "quality")
-        beam = next((k for k, a in self.beam_actions.items() if a.isChecked()), 3)
+        beam = next((k for k, a in self.beam_actions.items() if a.isChecked()), 0)
         return {"encoder": encoder, "beam_size": beam, "banned_tags": self.banned()}
 
     def changed(self) -> None:
