@@ -74,6 +74,9 @@ def test_odd_but_valid_photos_load_upright_rgb(tmp_path):
     gif = load_image(tmp_path / "anim.gif")
     assert np.abs(gif.rgb.astype(int) - rgb.astype(int)).mean() < 40  # frame 0, not frame 1 (the negative)
     assert gif.frames == 2 and load_image(tmp_path / "photo.webp").frames == 1
+    pages = tmp_path / "pages.tiff"  # a multi-page scan is not an animation (nor is a camera's MPO JPEG)
+    Image.fromarray(rgb).save(pages, save_all=True, append_images=[Image.fromarray(255 - rgb)])
+    assert load_image(pages).frames == 1
     assert np.array_equal(load_image(tmp_path / "photo.webp").rgb, rgb)
 
 

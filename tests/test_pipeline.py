@@ -108,3 +108,14 @@ def test_each_caption_model_decodes_with_its_own_beam_unless_the_creator_picks_o
     assert pipe.decode_for(en).beam_size == pipe.decode_for(ar).beam_size == 1
     pipe.configure(beam_size=0)  # the Settings menu's "Best for each model"
     assert pipe.decode_for(en).beam_size == own["en"]["beam_size"]
+    fixed = Pipeline(store=pipe.store, model_length_penalty=False)  # `captag caption --length-penalty A`
+    assert fixed.decode_for(en).beam_size == own["en"]["beam_size"], "a length penalty alone keeps the model's beam"
+
+
+def test_more_ideas_without_the_hashtag_model_give_the_caption_keywords(monkeypatch):
+    from captag_desktop.core.pipeline import Pipeline
+
+    pipe = Pipeline()
+    monkeypatch.setattr(pipe, "hashtag_model", lambda: None)  # an install without the generative model
+    encoding = {"features": __import__("numpy").zeros((1, 49, 1280), "float32")}
+    assert {"#dog", "#beach"} <= set(pipe.hashtags(encoding, "A dog runs on the beach", 30, seed=3))

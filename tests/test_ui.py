@@ -194,6 +194,14 @@ def test_encoder_and_beam_settings_are_remembered_and_sent(qtbot, settings, phot
     again.close()
 
 
+@pytest.mark.parametrize("saved, restored", [("3", 0), ("5", 5), ("1", 1)])
+def test_a_beam_size_saved_when_3_was_the_default_becomes_best_for_each_model(qtbot, settings, saved, restored):
+    settings.setValue("caption/beam_size", saved)  # 3 was saved with any settings change, chosen or not
+    win = fake_window(qtbot, settings)
+    assert win.options()["beam_size"] == restored
+    win.close()
+
+
 def test_batch_folder_lists_failures_and_switches_instantly(qtbot, settings, tmp_path):
     from PIL import Image
 

@@ -195,7 +195,7 @@ def main(argv=None):
         finetune_decoder(feats, Path(own.decoder), run.with_name(run.name + "_decoder"), own.finetune_minutes,
                          Path(dargs.data), own.teacher_captions, flipped)
     amend_entry("caption-en-fast-init", decode={"beam_size": 3, "length_penalty": own.length_penalty})
-    # each path as the app runs it: beam 3 with its own decoder's length penalty
+    # each path as the app runs it: its own decoder's beam size and length penalty
     reports = {kind: evaluate_captioner.evaluate(Path(dargs.data), "dev", None, encoder=kind, limit=own.limit_eval)
                for kind in ("quality", "fast")}
     for kind, rep in reports.items():

@@ -42,6 +42,7 @@ def _caption_times(pipelines: dict[str, Pipeline], photos, runs: int) -> dict[st
             feats = enc(photo)
             decode = pipelines[kind].decode_for(dec)
             rows[kind].append({
+                "beam_size": decode.beam_size,
                 "encode_ms": median_ms(lambda: enc(photo), runs),  # resize + normalise + network
                 "encoder_net_ms": median_ms(lambda: enc.session.run(enc.outputs, {"pixels": pixels}), runs),
                 # a fresh copy each time: the decoder caches its cross-attention inputs in the encoding

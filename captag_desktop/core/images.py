@@ -110,7 +110,8 @@ def load_image(path: str | os.PathLike) -> LoadedImage:
                 fmt = img.format
                 exif = img.info.get("exif")
                 icc = img.info.get("icc_profile")
-                frames = getattr(img, "n_frames", 1)
+                # an animation; not a camera JPEG with a preview or depth map (MPO), nor a multi-page TIFF
+                frames = img.n_frames if getattr(img, "is_animated", False) and fmt in ("GIF", "PNG", "WEBP") else 1
                 img.load()
                 rgb = decode_image(img)
     except UnidentifiedImageError:

@@ -87,9 +87,9 @@ def share_threads(threads: int | None = None) -> bool:
     with _pool_lock:
         if not _shared_pool:
             try:
-                from onnxruntime.capi import _pybind_state
+                import onnxruntime
 
-                _pybind_state.set_global_thread_pool_sizes(threads or 0, 1)  # 0: one thread per core
+                onnxruntime.set_global_thread_pool_sizes(threads or 0, 1)  # 0: one thread per core
                 _shared_pool = True
             except AttributeError:
                 pass

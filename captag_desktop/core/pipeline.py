@@ -125,7 +125,7 @@ class Pipeline:
     def decode_for(self, decoder) -> DecodeOptions:
         if self.model_length_penalty:
             return decoder.own_options(self.beam_size)
-        return replace(self.decode, beam_size=self.beam_size or self.decode.beam_size)
+        return replace(self.decode, beam_size=self.beam_size or decoder.own_options().beam_size)
 
     def hashtag_model(self):
         """The generative hashtag model, or None when it is not bundled (extraction only)."""
@@ -163,7 +163,7 @@ class Pipeline:
         opts = HashtagOptions(count=count, allow_platform=self.allow_platform_tags, banned=self.banned_tags,
                               tail_pool=max(HashtagOptions.tail_pool, count))  # a long list needs a deep pool
         tags = rank(caption_tags(caption), generated, relevance, opts, words)
-        if seed is not None and len(tags) < count:  # the samples ran dry: the most relevant others fill the count
+        if model is not None and seed is not None and len(tags) < count:  # samples ran dry: the likeliest others fill up
             have = {t.lower() for t in tags}
             extra = rank(caption_tags(caption), model.top(relevance, max(150, count)), relevance, opts, words)
             tags += [t for t in extra if t.lower() not in have][: count - len(tags)]

@@ -52,8 +52,11 @@ class SettingsMenu:
         encoder = str(self.settings.value("caption/encoder", "quality"))
         act = self.encoder_actions.get(encoder)
         (act if act is not None and act.isEnabled() else self.encoder_actions["quality"]).setChecked(True)
-        beam = int(self.settings.value("caption/beam_size", 0))
-        self.beam_actions.get(beam, self.beam_actions[0]).setChecked(True)
+        beam = self.settings.value("caption/beam")
+        if beam is None:  # saved before "Best for each model" existed, when 3 was the default and saved with any change
+            old = int(self.settings.value("caption/beam_size", 0))
+            beam = old if old in (1, 5) else 0
+        self.beam_actions.get(int(beam), self.beam_actions[0]).setChecked(True)
         self.embed_action.setChecked(str(self.settings.value("metadata/embed", "true")).lower() == "true")
 
     def banned(self) -> list[str]:
@@ -74,7 +77,7 @@ class SettingsMenu:
     def changed(self) -> None:
         opts = self.options()
         self.settings.setValue("caption/encoder", opts["encoder"])
-        self.settings.setValue("caption/beam_size", opts["beam_size"])
+        self.settings.setValue("caption/beam", opts["beam_size"])
         self.win.rerun()
 
     def edit_banned(self) -> None:
