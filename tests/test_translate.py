@@ -109,3 +109,13 @@ def test_plural_only_noun_tags_translate():
     for words in (["pink", "pants"], ["clothes"], ["blue", "jeans"]):
         tag = tag_for_words(words).text
         assert all(translate_hashtag(tag, lang) for lang in ("ar", "hi", "bn")), tag
+
+
+def test_a_jersey_is_worn_in_every_language():
+    """The captioner writes "in a white jersey" for many sports photos; jersey was missing from two lexicons
+    and from the parser's nouns, so the whole phrase was left out."""
+    from captag_desktop.core.translate import translate_caption
+
+    for lang in ("hi", "ta", "te", "bn"):
+        out = translate_caption("A basketball player in a white jersey is running on the court", lang)
+        assert not out.missing, (lang, out.missing)
