@@ -119,3 +119,15 @@ def test_a_jersey_is_worn_in_every_language():
     for lang in ("hi", "ta", "te", "bn"):
         out = translate_caption("A basketball player in a white jersey is running on the court", lang)
         assert not out.missing, (lang, out.missing)
+
+
+def test_a_purpose_clause_is_translated_before_the_verb():
+    """'jumping to catch a ball' was the commonest construction the translator left out."""
+    from captag_desktop.core.translate import translate_caption
+
+    hi = translate_caption("A dog is jumping in the air to catch a ball", "hi")
+    assert hi.text == "एक कुत्ता हवा में एक गेंद पकड़ने के लिए कूद रहा है" and not hi.missing
+    for lang in ("ta", "te", "bn"):
+        assert not translate_caption("A dog is jumping to catch a frisbee", lang).missing, lang
+    place = translate_caption("A boy is running to the beach", "hi")  # 'to' + a place stays a place
+    assert place.text == "एक लड़का समुद्र तट की ओर दौड़ रहा है" and not place.missing

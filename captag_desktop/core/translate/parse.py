@@ -51,6 +51,7 @@ class Clause:
     phrases: list[tuple[str, NounPhrase]] = field(default_factory=list)
     adverbs: list[str] = field(default_factory=list)
     adjective: str | None = None  # "the dog is wet"
+    purpose: tuple[str, NounPhrase | None] | None = None  # "jumping to catch a ball": (catch, a ball)
 
 
 @dataclass
@@ -198,6 +199,11 @@ class _Parser:
     def _attaches(self, prep: str, inner: NounPhrase) -> bool:
         return inner.head in _CLOTHING or (prep == "with" and inner.head in _CARRIED)
 
+    def _purpose_follows(self) -> bool:
+        """'to' + a bare verb ("to catch a ball"), not 'to' + a place ("to the beach")."""
+        nxt = self.peek(1)
+        return nxt is not None and nxt in self.lex.verbs and not self.is_noun(nxt)
+
     def is_noun_phrase_start(self, k: int) -> bool:
         w = self.peek(k)
         return w in ARTICLES | NUMBERS | POSSESSIVES or self.is_adjective(w) or self.is_noun(w)
@@ -238,6 +244,11 @@ class _Parser:
                     return
                 self.i += 2  # "running and jumping": the second verb shares the subject
                 clause.verbs.append(verb)
+            elif word == "to" and clause.purpose is None and self._purpose_follows():
+                self.i += 1
+                verb = self.verb_lemma(self.take())
+                obj = self.noun_phrase() if self.is_noun_phrase_start(0) else None
+                clause.purpose = (verb, obj)
             elif word in self.lex.preps:
                 save = self.i
                 self.take()

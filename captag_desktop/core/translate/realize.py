@@ -142,6 +142,15 @@ class Realiser:
             return ""
         return entry.get(form) or entry.get("prog") or entry.get("m", "")
 
+    def purpose(self, verb: str, obj: NounPhrase | None) -> str:
+        """'to catch a ball': the verb's purpose form (its lexicon slot "purpose", "{obj} पकड़ने के लिए"),
+        before the main verb as these languages put it."""
+        template = (self.lex["verbs"].get(verb) or {}).get("purpose")
+        if template is None:
+            self.missing.append(verb)
+            return ""
+        return template.replace("{obj}", self.object(obj) if obj is not None else "").strip()
+
     def object(self, np_: NounPhrase) -> str:
         entry = self.lex["nouns"].get(np_.head) or {}
         return self.template(self.lex["object"]["anim" if entry.get("anim") else "thing"], np_, in_phrase=False)
@@ -156,6 +165,8 @@ class Realiser:
             text = self.template(template, np_)
             parts.append(self.agree(text, "m", True) if self.lang == "hi" else text)
         parts += [self.word(a) for a in clause.adverbs]
+        if clause.purpose is not None:
+            parts.append(self.purpose(*clause.purpose))
         if clause.obj is not None:
             parts.append(self.object(clause.obj))
         form = self.agreement(clause)
