@@ -131,3 +131,20 @@ def test_a_purpose_clause_is_translated_before_the_verb():
         assert not translate_caption("A dog is jumping to catch a frisbee", lang).missing, lang
     place = translate_caption("A boy is running to the beach", "hi")  # 'to' + a place stays a place
     assert place.text == "एक लड़का समुद्र तट की ओर दौड़ रहा है" and not place.missing
+
+
+NOUN_SLOTS = {"hi": ("sg", "pl", "obl", "obl_pl", "gender", "anim"),
+              "ta": ("sg", "pl", "loc", "acc", "gen", "dat", "pl_loc", "pl_acc", "pl_gen", "pl_dat", "cls", "anim"),
+              "te": ("sg", "pl", "loc", "acc", "gen", "dat", "pl_loc", "pl_acc", "pl_gen", "pl_dat", "cls", "anim"),
+              "bn": ("sg", "pl", "loc", "acc", "gen", "pl_loc", "pl_acc", "pl_gen", "cls", "anim")}
+
+
+@pytest.mark.parametrize("lang", sorted(NOUN_SLOTS))
+def test_every_noun_the_parser_knows_has_every_form_in_every_language(lang):
+    """A noun known to the parser but missing from one lexicon silently drops whole phrases there."""
+    from captag_desktop.core.translate.parse import english
+    from captag_desktop.core.translate.realize import lexicon
+
+    nouns = lexicon(lang)["nouns"]
+    gaps = {n: [s for s in NOUN_SLOTS[lang] if s not in nouns.get(n, {})] for n in english().nouns}
+    assert not {n: g for n, g in gaps.items() if g}
