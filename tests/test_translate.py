@@ -148,3 +148,16 @@ def test_every_noun_the_parser_knows_has_every_form_in_every_language(lang):
     nouns = lexicon(lang)["nouns"]
     gaps = {n: [s for s in NOUN_SLOTS[lang] if s not in nouns.get(n, {})] for n in english().nouns}
     assert not {n: g for n, g in gaps.items() if g}
+
+
+def test_overlooking_and_snow_covered_are_translated():
+    """Two of the commonest phrases in the app's captions that the translator used to leave out."""
+    from captag_desktop.core.translate import translate_caption
+
+    rock = translate_caption("A woman is sitting on a rock overlooking the ocean", "hi")
+    assert rock.text == "एक औरत चट्टान पर समुद्र की ओर मुँह करके बैठी है" and not rock.missing
+    hill = translate_caption("A young girl is walking on a snow covered hill", "hi")
+    assert hill.text == "एक युवा लड़की बर्फ़ से ढकी पहाड़ी पर चल रही है" and not hill.missing  # feminine agreement
+    for lang in ("ta", "te", "bn"):
+        for caption in ("A man is standing on a rock overlooking a lake", "A skier is jumping over a snow covered mountain"):
+            assert not translate_caption(caption, lang).missing, (lang, caption)

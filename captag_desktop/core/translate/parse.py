@@ -81,7 +81,8 @@ def english() -> EnglishLexicon:
     words = json.loads((resources_dir() / "translate/wordlist_en.json").read_text(encoding="utf-8"))
     phrases = set(words["PHRASES"])
     preps = set(words["ADP"]) | {p for p in phrases if p.split()[0] in {"in", "on", "next"} and p.endswith(("of", "to"))}
-    multi = sorted({k for k in words["NOUN"] if " " in k} | phrases | NUMBERS - {"one"}, key=lambda k: -len(k.split()))
+    multi = sorted({k for k in words["NOUN"] + words["ADJ"] if " " in k} | phrases | NUMBERS - {"one"},
+                   key=lambda k: -len(k.split()))  # "soccer ball", "snow covered", "in front of"
     return EnglishLexicon(pos, lemma, set(words["NOUN"]), set(words["VERB"]), set(words["ADJ"]), preps,
                           set(words["ADV"]) | {p for p in phrases if p not in preps}, [m.split() for m in multi])
 
