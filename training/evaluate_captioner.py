@@ -42,8 +42,9 @@ def evaluate(data: Path, split: str, beam_size: int | None = None, length_penalt
     store = ModelStore(models_dir)
     variant = "fast" if encoder == "fast" and store.has(f"caption-{lang}-fast-step") else ""
     enc, dec = Encoder(store, encoder), CaptionDecoder(store, lang, variant)
-    opts = dec.own_options(beam_size) if length_penalty is None else DecodeOptions(
-        beam_size or dec.own_options().beam_size, length_penalty)
+    opts = dec.own_options(beam_size)
+    if length_penalty is not None:
+        opts = DecodeOptions(opts.beam_size, length_penalty)
     names = read_split(data, split)[: limit or None]
     captions = read_captions(data, lang)
     hyps, times, examples = {}, [], []

@@ -84,7 +84,8 @@ def run_bench(images: list[str], runs: int = 20, encoder: str = "both", beam_siz
     report.update(report["encoders"][kinds[0]])  # the chosen encoder's numbers at the top level
     pipeline = pipelines[kinds[0]]
     feats = pipeline.encoder()(photos[0])
-    caption = pipeline.decoder("en").caption(feats, pipeline.decode_for(pipeline.decoder("en")))
+    english = pipeline.decoder("en")
+    caption = english.caption(feats, pipeline.decode_for(english))
     report["hashtags_ms"] = median_ms(lambda: pipeline.hashtags(feats, caption, 10), runs)
     tags = pipeline.hashtags(feats, caption, 15)
 

@@ -125,7 +125,7 @@ class Pipeline:
     def decode_for(self, decoder) -> DecodeOptions:
         if self.model_length_penalty:
             return decoder.own_options(self.beam_size)
-        return replace(self.decode, beam_size=self.beam_size or decoder.own_options().beam_size)
+        return replace(self.decode, beam_size=decoder.own_options(self.beam_size).beam_size)
 
     def hashtag_model(self):
         """The generative hashtag model, or None when it is not bundled (extraction only)."""
@@ -162,10 +162,11 @@ class Pipeline:
                 generated = model.sample_ideas(state, count + 5, seed)
         opts = HashtagOptions(count=count, allow_platform=self.allow_platform_tags, banned=self.banned_tags,
                               tail_pool=max(HashtagOptions.tail_pool, count))  # a long list needs a deep pool
-        tags = rank(caption_tags(caption), generated, relevance, opts, words)
+        keywords = caption_tags(caption)
+        tags = rank(keywords, generated, relevance, opts, words)
         if model is not None and seed is not None and len(tags) < count:  # samples ran dry: the likeliest others fill up
             have = {t.lower() for t in tags}
-            extra = rank(caption_tags(caption), model.top(relevance, max(150, count)), relevance, opts, words)
+            extra = rank(keywords, model.top(relevance, max(150, count)), relevance, opts, words)
             tags += [t for t in extra if t.lower() not in have][: count - len(tags)]
         return tags
 
