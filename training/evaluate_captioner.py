@@ -9,11 +9,11 @@ import argparse
 import json
 import statistics
 import time
+from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
 
-from captag_desktop.core.beam_search import DecodeOptions
 from captag_desktop.core.captioner import CaptionDecoder, Encoder
 from captag_desktop.core.images import load_image
 from captag_desktop.core.models import ModelStore, share_threads
@@ -35,16 +35,19 @@ def mirror_average(enc, rgb: np.ndarray) -> dict[str, np.ndarray]:
 
 
 def evaluate(data: Path, split: str, beam_size: int | None = None, length_penalty: float | None = None, encoder: str = "quality",
-             models_dir: Path | None = None, limit: int = 0, lang: str = "en", mirror: bool = False) -> dict:
-    """beam_size and length_penalty None decode as the app does, with the decoder's own (its manifest
-    'decode', else the defaults). mirror: an experiment the app does not run, features averaged with the mirror
+             models_dir: Path | None = None, limit: int = 0, lang: str = "en", mirror: bool = False,
+             evidence_weight: float | None = None) -> dict:
+    """beam_size, length_penalty and evidence_weight None decode as the app does, with the decoder's own (its
+    manifest 'decode', else the defaults; evidence_weight 0 turns the similar photos' word evidence off). mirror: an experiment the app does not run, features averaged with the mirror
     image's (mirror_average)."""
     store = ModelStore(models_dir)
     variant = "fast" if encoder == "fast" and store.has(f"caption-{lang}-fast-step") else ""
     enc, dec = Encoder(store, encoder), CaptionDecoder(store, lang, variant)
     opts = dec.own_options(beam_size)
     if length_penalty is not None:
-        opts = DecodeOptions(opts.beam_size, length_penalty)
+        opts = replace(opts, length_penalty=length_penalty)
+    if evidence_weight is not None:
+        opts = replace(opts, evidence_weight=evidence_weight)
     names = read_split(data, split)[: limit or None]
     captions = read_captions(data, lang)
     hyps, times, examples = {}, [], []
@@ -59,6 +62,7 @@ def evaluate(data: Path, split: str, beam_size: int | None = None, length_penalt
     refs = {n: [tokenize(c, lang) for c in captions[n]] for n in names}
     report = caption_report(hyps, refs)
     report.update(split=split, lang=lang, encoder=encoder, decoder=f"caption-{lang}{'-' + variant if variant else ''}", beam_size=opts.beam_size, length_penalty=opts.length_penalty,
+                  evidence_weight=opts.evidence_weight if dec.evidence is not None else None,
                   mirror_average=mirror,
                   median_caption_ms=round(statistics.median(times), 1), examples=examples)
     return report
@@ -71,6 +75,8 @@ def main(argv=None):
     ap.add_argument("--encoder", default="quality", choices=["quality", "fast"])
     ap.add_argument("--beam-size", type=int, default=None, help="default: the evaluated decoder's own (manifest 'decode'), as in the app")
     ap.add_argument("--length-penalty", type=float, default=None, help="default: the evaluated decoder's own (manifest 'decode'), as in the app")
+    ap.add_argument("--evidence-weight", type=float, default=None,
+                    help="weight of similar photos' word evidence; default: the decoder's own, as in the app; 0: off")
     ap.add_argument("--models-dir", type=Path, default=None)
     ap.add_argument("--limit", type=int, default=0)
     ap.add_argument("--lang", default="en", choices=["en", "ar"])
@@ -79,7 +85,7 @@ def main(argv=None):
     ap.add_argument("--out", type=Path, default=None, help="write the report JSON here")
     args = ap.parse_args(argv)
     report = evaluate(args.data, args.split, args.beam_size, args.length_penalty, args.encoder, args.models_dir,
-                      args.limit, args.lang, args.mirror_average)
+                      args.limit, args.lang, args.mirror_average, args.evidence_weight)
     text = json.dumps(report, indent=1, ensure_ascii=False)
     if args.out:
         args.out.write_text(text + "\n", encoding="utf-8")

@@ -29,7 +29,9 @@ def caption_card(run_dir: Path, command: str, title: str, lang: str = "en", mode
     ev = json.loads((run_dir / "eval_dev.json").read_text())
     scst = json.loads((run_dir / "scst_summary.json").read_text()) if (run_dir / "scst_summary.json").exists() else None
     manifest = json.loads((models_dir / "manifest.json").read_text())
-    files = [m for m in manifest["models"] if m["name"].startswith(f"caption-{lang}") or m["name"] == "encoder-quality"]
+    decode = next((m.get("decode", {}) for m in manifest["models"] if m["name"] == f"caption-{lang}-init"), {})
+    extra = {"encoder-quality", decode.get("evidence")}  # the shared encoder; the word evidence its decoding adds
+    files = [m for m in manifest["models"] if m["name"].startswith(f"caption-{lang}") or m["name"] in extra]
     size_mb = sum(m["size"] for m in files) / 1e6
     cfg = next(m for m in files if m["name"] == f"caption-{lang}-init")["config"]
     top = cfg.get("top_from", 0)
@@ -65,7 +67,8 @@ def caption_card(run_dir: Path, command: str, title: str, lang: str = "en", mode
             ("Vocabulary", f"{summary['vocab_size']} words (train-split words seen at least {summary.get('min_count', 5)} times)"
                            + (", Arabic normalised: no diacritics or tatweel, alef/yeh/ta-marbuta folded; shown in "
                               "each word's most common spelling" if lang == "ar" else "")),
-            ("Bundled size", f"{size_mb:.1f} MB (encoder + decoder graphs + vocabulary)"),
+            ("Bundled size", f"{size_mb:.1f} MB (encoder + decoder graphs + vocabulary"
+                             + (" + word-neighbours graph" if decode.get("evidence") else "") + ")"),
         ]),
         "",
         f"## Dev split ({ev['images']} images), ONNX app path, beam {ev['beam_size']}, length penalty {ev['length_penalty']}",

@@ -37,6 +37,7 @@ from training.run_utils import run_main, run_parser, seed_everything
 
 log = logging.getLogger("hashtag_words")
 FILE, MEMORY_FILE, VOCAB_FILE = "hashtag_words.onnx", "hashtag_words_memory.onnx", "hashtag_words.json"
+MEMORY_DESCRIPTOR = "mean and max over positions of the decoder's cross-attention keys (core.hashtag_model.memory_regions)"
 
 
 class WordRelevance(nn.Module):
@@ -159,8 +160,7 @@ def install(run: Path, models_dir: Path = MODELS_DIR, memory_run: Path | None = 
     entries.append(update_entry({
         "name": "hashtag-words-memory", "task": "hashtag-word-relevance", "file": MEMORY_FILE, **COMMON,
         "reads": summary["reads"],
-        "preprocessing": {"descriptor": "mean and max over positions of the decoder's cross-attention keys "
-                                        "(core.hashtag_model.memory_regions)"}}, models_dir))
+        "preprocessing": {"descriptor": MEMORY_DESCRIPTOR}}, models_dir))
     return entries
 
 

@@ -21,6 +21,7 @@ class DecodeOptions:
     max_len: int = 20
     min_len: int = 3
     block_repeat_ngram: int = 3  # forbid repeating any n-gram of this size; 0 = off
+    evidence_weight: float = 0.0  # how much similar photos' words count (core.word_evidence); 0 = off
 
     def __post_init__(self):
         if self.beam_size < 1:

@@ -1,9 +1,12 @@
 """Image -> English caption with the bundled ONNX encoder and KV-cached decoder."""
 from __future__ import annotations
 
+from dataclasses import replace
+
 import numpy as np
 
 from captag_desktop.core.beam_search import DecodeOptions, beam_search, greedy_search
+from captag_desktop.core.hashtag_model import memory_regions
 from captag_desktop.core.models import ModelStore
 from captag_desktop.core.preprocess import encoder_input
 from captag_desktop.core.resources import word_list
@@ -54,6 +57,13 @@ class CaptionDecoder:
         # the beam size and length penalty chosen on the dev split for this model (its card says which)
         own = store.entry(self.init_name).raw.get("decode", {})
         self.beam_size, self.length_penalty = own.get("beam_size"), own.get("length_penalty")
+        self.evidence, self.evidence_weight = None, 0.0
+        if own.get("evidence") and store.installed(own["evidence"]):  # optional: captions still work without it
+            from captag_desktop.core.word_evidence import WordEvidence
+
+            evidence = WordEvidence(store, own["evidence"], self.vocab)
+            if evidence.suits(store, self.init_name):  # else built for another decoder: off
+                self.evidence, self.evidence_weight = evidence, own["evidence_weight"]
         self.banned = (self.vocab.pad_id, self.vocab.bos_id, self.vocab.stoi[UNK])
         self.once = once_tokens(self.vocab, lang)
 
@@ -71,8 +81,8 @@ class CaptionDecoder:
         penalty, else the defaults. The best beam differs by model: 4 for English, 3 for Arabic."""
         beam = beam_size or self.beam_size or DecodeOptions.beam_size
         if self.length_penalty is None:
-            return DecodeOptions(beam)
-        return DecodeOptions(beam, self.length_penalty)
+            return DecodeOptions(beam, evidence_weight=self.evidence_weight)
+        return DecodeOptions(beam, self.length_penalty, evidence_weight=self.evidence_weight)
 
     def can_read(self, encoding: Encoding) -> bool:
         """Whether the encoding holds what this decoder starts from: its encoder output or its cached keys."""
@@ -97,13 +107,31 @@ class CaptionDecoder:
         empty = np.zeros((self.layers, 1, self.heads, 0, self.head_dim), dtype=np.float32)
         return empty, empty.copy(), ck, cv
 
+    def step_with_evidence(self, encoding: Encoding, weight: float):
+        """The decoder step, with weight x the word evidence of similar photos added to its scores."""
+        if not weight or self.evidence is None:
+            return self._step
+        if self.evidence.reads_memory:
+            regions = memory_regions(self.cross_attention(encoding)[0])
+        elif FEATURES in encoding:
+            regions = encoding[FEATURES]
+        else:
+            return self._step
+        bias = weight * self.evidence.lift(regions)
+
+        def step(tokens: np.ndarray, position: int, state: tuple):
+            logp, state = self._step(tokens, position, state)
+            return logp + bias, state
+        return step
+
     def decode_ids(self, encoding: Encoding, opts: DecodeOptions) -> list[int]:
         state = self.initial_state(encoding)
+        step = self.step_with_evidence(encoding, opts.evidence_weight)
         max_len = min(opts.max_len, self.max_len - 1)
         if opts.beam_size == 1:
-            return greedy_search(self._step, state, self.vocab.bos_id, self.vocab.eos_id, max_len, self.banned, self.once)
-        opts = DecodeOptions(opts.beam_size, opts.length_penalty, max_len, opts.min_len, opts.block_repeat_ngram)
-        return beam_search(self._step, state, self.vocab.bos_id, self.vocab.eos_id, opts, banned=self.banned, once=self.once)
+            return greedy_search(step, state, self.vocab.bos_id, self.vocab.eos_id, max_len, self.banned, self.once)
+        opts = replace(opts, max_len=max_len)
+        return beam_search(step, state, self.vocab.bos_id, self.vocab.eos_id, opts, banned=self.banned, once=self.once)
 
     def caption(self, encoding: Encoding, opts: DecodeOptions = DecodeOptions()) -> str:
         return self.vocab.text(self.vocab.decode(self.decode_ids(encoding, opts)))

@@ -125,7 +125,8 @@ class Pipeline:
     def decode_for(self, decoder) -> DecodeOptions:
         if self.model_length_penalty:
             return decoder.own_options(self.beam_size)
-        return replace(self.decode, beam_size=decoder.own_options(self.beam_size).beam_size)
+        own = decoder.own_options(self.beam_size)
+        return replace(self.decode, beam_size=own.beam_size, evidence_weight=own.evidence_weight)
 
     def hashtag_model(self):
         """The generative hashtag model, or None when it is not bundled (extraction only)."""

@@ -1,0 +1,107 @@
+"""The word-neighbours graph and its use by the English caption decoder (shallow fusion)."""
+import json
+import shutil
+from dataclasses import replace
+
+import numpy as np
+import onnx
+import onnxruntime as ort
+import pytest
+
+from captag_desktop.core.captioner import FEATURES, CaptionDecoder
+from captag_desktop.core.hashtag_model import word_descriptor
+from captag_desktop.core.models import DEFAULT_MODELS_DIR as MODELS_DIR, ModelStore
+from captag_desktop.core.pipeline import Pipeline
+from training import build_word_neighbours, extract_features
+from training.build_word_neighbours import EPS
+
+
+@pytest.fixture(scope="module")
+def tiny(tmp_path_factory):
+    root = tmp_path_factory.mktemp("neighbours")
+    extract_features.main(["--encoder", "efficientnet-lite0", "--out", str(root / "f"), "--limit", "8"])
+    features = root / "f" / "efficientnet-lite0.npy"
+    args = build_word_neighbours.parser().parse_args([
+        "--features", str(features), "--out", str(root / "run"), "--limit", "8", "--k", "3", "--dims", "4",
+        "--temperature", "0.001", "--threads", "1"])
+    return root, features, build_word_neighbours.build(args)
+
+
+def test_a_train_photo_is_its_own_nearest_neighbour(tiny):
+    """With a sharp softmax, a train photo's evidence is its own captions' word shares: the whole chain
+    (standardise, project, normalise, top-k, gather the counts) has to line up for that."""
+    root, features, summary = tiny
+    from training.extract_features import load_features
+    from training.flickr8k import DEFAULT_ROOT, read_captions, read_split
+
+    feats, rows = load_features(features)
+    train = read_split(DEFAULT_ROOT, "train")[:8]
+    vocab = json.loads((MODELS_DIR / "hashtag_words.json").read_text())
+    counts = build_word_neighbours.caption_counts(train, read_captions(DEFAULT_ROOT, "en"), vocab)
+    assert counts.sum() > 0 and summary["train_photos"] == 8
+    session = ort.InferenceSession(str(root / "run" / build_word_neighbours.FILE))
+    for i in (0, 5):
+        evidence, lift = session.run(None, {"descriptor": word_descriptor(np.asarray(feats[[rows[train[i]]]]))})
+        np.testing.assert_allclose(evidence[0], counts[i] / 5, atol=1e-3)
+        prior = counts.mean(0) / 5
+        np.testing.assert_allclose(lift[0], np.log(evidence[0] + EPS) - np.log(prior + EPS), atol=1e-3)
+
+
+def test_the_bank_is_stored_small(tiny):
+    root, _, _ = tiny
+    kinds = {i.name: i.data_type for i in onnx.load(str(root / "run" / build_word_neighbours.FILE)).graph.initializer}
+    assert kinds["bank"] == onnx.TensorProto.FLOAT16 and kinds["counts"] == onnx.TensorProto.UINT8
+
+
+def test_the_english_decoder_adds_weighted_lift_to_the_words_it_maps():
+    store = ModelStore()
+    decoder = CaptionDecoder(store, "en")
+    assert decoder.evidence is not None and decoder.own_options().evidence_weight == decoder.evidence_weight > 0
+    rng = np.random.default_rng(0)
+    encoding = {FEATURES: rng.normal(size=(1, 49, 1280)).astype(np.float32), "block11": rng.normal(
+        size=(1, 196, 120)).astype(np.float32)}
+    plain, fused = decoder.step_with_evidence(encoding, 0.0), decoder.step_with_evidence(encoding, 0.5)
+    state = decoder.initial_state(encoding)
+    tokens = np.array([decoder.vocab.bos_id])
+    base, boosted = plain(tokens, 0, state)[0][0], fused(tokens, 0, state)[0][0]
+    lift = decoder.evidence.lift(encoding[FEATURES])
+    np.testing.assert_allclose(boosted - base, 0.5 * lift, atol=1e-5)
+    dog, the = decoder.vocab.stoi["dog"], decoder.vocab.stoi["the"]
+    assert lift[dog] != 0 and lift[the] == 0, "content words get evidence; function words do not"
+    assert lift[decoder.vocab.stoi["dogs"]] == lift[dog], "word forms share their lemma's evidence"
+
+
+def test_evidence_weight_zero_decodes_as_without_the_graph(photo):
+    from captag_desktop.core.images import load_image
+
+    pipe = Pipeline()
+    encoding = pipe.encoder()(load_image(photo).rgb)
+    decoder = pipe.decoder("en")
+    own = decoder.own_options()
+    off = decoder.caption(dict(encoding), replace(own, evidence_weight=0.0))
+    decoder_evidence, decoder.evidence = decoder.evidence, None
+    try:
+        assert decoder.caption(dict(encoding), own) == off
+    finally:
+        decoder.evidence = decoder_evidence
+
+
+def test_the_creators_length_penalty_keeps_the_models_evidence_weight():
+    pipe = Pipeline(model_length_penalty=False)
+    decoder = pipe.decoder("en")
+    assert pipe.decode_for(decoder).evidence_weight == decoder.evidence_weight
+
+
+def test_a_graph_that_reads_another_decoders_keys_is_not_used(tmp_path):
+    models = tmp_path / "models"
+    shutil.copytree(MODELS_DIR, models)
+    manifest = json.loads((models / "manifest.json").read_text())
+    entry = next(m for m in manifest["models"] if m["name"] == "word-neighbours")
+    entry["reads"] = {"model": "caption-en-init", "sha256": "0" * 64}
+    (models / "manifest.json").write_text(json.dumps(manifest))
+    assert CaptionDecoder(ModelStore(models), "en").evidence is None
+    entry.pop("reads")
+    (models / "word_neighbours.onnx").unlink()
+    (models / "manifest.json").write_text(json.dumps(manifest))
+    decoder = CaptionDecoder(ModelStore(models), "en")
+    assert decoder.evidence is None and decoder.own_options().evidence_weight == 0, "missing graph: captions still work"
