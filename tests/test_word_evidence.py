@@ -1,8 +1,5 @@
 """The word-neighbours graph and its use by the English caption decoder (shallow fusion)."""
 import json
-import shutil
-from dataclasses import replace
-
 import numpy as np
 import onnx
 import onnxruntime as ort
@@ -71,37 +68,48 @@ def test_the_english_decoder_adds_weighted_lift_to_the_words_it_maps():
     assert lift[decoder.vocab.stoi["dogs"]] == lift[dog], "word forms share their lemma's evidence"
 
 
-def test_evidence_weight_zero_decodes_as_without_the_graph(photo):
-    from captag_desktop.core.images import load_image
-
-    pipe = Pipeline()
-    encoding = pipe.encoder()(load_image(photo).rgb)
-    decoder = pipe.decoder("en")
-    own = decoder.own_options()
-    off = decoder.caption(dict(encoding), replace(own, evidence_weight=0.0))
-    decoder_evidence, decoder.evidence = decoder.evidence, None
-    try:
-        assert decoder.caption(dict(encoding), own) == off
-    finally:
-        decoder.evidence = decoder_evidence
-
-
 def test_the_creators_length_penalty_keeps_the_models_evidence_weight():
     pipe = Pipeline(model_length_penalty=False)
     decoder = pipe.decoder("en")
     assert pipe.decode_for(decoder).evidence_weight == decoder.evidence_weight
 
 
-def test_a_graph_that_reads_another_decoders_keys_is_not_used(tmp_path):
+def _models_copy(tmp_path):
+    """The bundled models by symlink, with a manifest of their own to edit."""
     models = tmp_path / "models"
-    shutil.copytree(MODELS_DIR, models)
-    manifest = json.loads((models / "manifest.json").read_text())
-    entry = next(m for m in manifest["models"] if m["name"] == "word-neighbours")
-    entry["reads"] = {"model": "caption-en-init", "sha256": "0" * 64}
-    (models / "manifest.json").write_text(json.dumps(manifest))
-    assert CaptionDecoder(ModelStore(models), "en").evidence is None
-    entry.pop("reads")
-    (models / "word_neighbours.onnx").unlink()
+    models.mkdir()
+    for f in MODELS_DIR.iterdir():
+        if f.is_file() and f.name != "manifest.json":
+            (models / f.name).symlink_to(f)
+    manifest = json.loads((MODELS_DIR / "manifest.json").read_text())
+    return models, manifest, next(m for m in manifest["models"] if m["name"] == "word-neighbours")
+
+
+@pytest.mark.parametrize("damage", ["other decoder", "retrained word list", "no weight", "missing graph",
+                                    "missing word list"])
+def test_evidence_that_cannot_serve_the_decoder_is_off_and_captions_still_work(tmp_path, damage):
+    models, manifest, entry = _models_copy(tmp_path)
+    init = next(m for m in manifest["models"] if m["name"] == "caption-en-init")
+    if damage == "other decoder":
+        entry["reads"] = {"model": "caption-en-init", "sha256": "0" * 64}
+    elif damage == "retrained word list":
+        entry["vocabulary_sha256"] = "0" * 64
+    elif damage == "no weight":
+        del init["decode"]["evidence_weight"]
+    elif damage == "missing graph":
+        (models / "word_neighbours.onnx").unlink()
+    else:
+        (models / "hashtag_words.json").unlink()
     (models / "manifest.json").write_text(json.dumps(manifest))
     decoder = CaptionDecoder(ModelStore(models), "en")
-    assert decoder.evidence is None and decoder.own_options().evidence_weight == 0, "missing graph: captions still work"
+    assert decoder.own_options().evidence_weight == 0
+    if damage != "no weight":
+        assert decoder.evidence is None
+    encoding = {FEATURES: np.zeros((1, 49, 1280), np.float32), "block11": np.zeros((1, 196, 120), np.float32)}
+    assert decoder.caption(encoding, decoder.own_options()), "the decoder alone still writes a caption"
+
+
+def test_the_bundled_graph_serves_the_bundled_decoder():
+    models_entry = ModelStore().entry("word-neighbours").raw
+    assert models_entry["vocabulary_sha256"] == ModelStore().entry("hashtag-words-vocab").sha256
+    assert CaptionDecoder(ModelStore(), "en").evidence is not None

@@ -18,7 +18,6 @@ import json
 import logging
 import sys
 import time
-from collections import Counter
 from pathlib import Path
 
 import numpy as np
@@ -27,12 +26,11 @@ from torch import nn
 
 from captag_desktop.core.atomic import copy_atomic, write_text_atomic
 from captag_desktop.core.hashtags import lemma_of
-from captag_desktop.core.resources import word_list
-from captag_desktop.core.text import tokenize
 from training import decoder_memory
+from training.evaluate_hashtags import content_word_counts
 from training.extract_features import load_features
 from training.flickr8k import read_captions, read_split
-from training.manifest_tool import MODELS_DIR, update_entry
+from training.manifest_tool import MODELS_DIR, sha256_of, update_entry
 from training.run_utils import command_line, log_to, run_parser
 from training.train_hashtag_words import MEMORY_DESCRIPTOR, VOCAB_FILE, descriptors
 
@@ -63,15 +61,12 @@ class WordNeighbours(nn.Module):
 
 def caption_counts(names: list[str], captions: dict, vocab: list[str]) -> np.ndarray:
     """(photos, words) uint8: how many of each photo's captions use the word (lemmatised as the app does)."""
-    index, stop = {w: i for i, w in enumerate(vocab)}, word_list("stopwords_en.txt")
+    index = {w: i for i, w in enumerate(vocab)}
     out = np.zeros((len(names), len(vocab)), np.uint8)
     for r, n in enumerate(names):
-        used = Counter()
-        for c in captions[n]:
-            used.update({lemma_of(w) for w in tokenize(c) if w not in stop})
-        for w, k in used.items():
+        for w, k in content_word_counts(captions[n], lemma_of).items():
             if w in index:
-                out[r, index[w]] = min(k, 255)
+                out[r, index[w]] = k
     return out
 
 
@@ -132,7 +127,7 @@ def install(run: Path, models_dir: Path, summary: dict) -> dict:
         "license": "Apache-2.0 (built by captag); its bank holds features and caption word counts of the Flickr8k "
                    "train split (research use)",
         "source": "Flickr8k train split: photo descriptors and the words of their captions",
-        "vocabulary": "hashtag-words-vocab", "build": {k: summary[k] for k in ("dims", "k", "temperature", "train_photos")},
+        "vocabulary": "hashtag-words-vocab", "vocabulary_sha256": sha256_of(models_dir / VOCAB_FILE), "build": {k: summary[k] for k in ("dims", "k", "temperature", "train_photos")},
         **view, "metrics_dev": {"word_precision_at_5": summary["dev_word_precision_at_5"]}}, models_dir)
 
 
@@ -155,6 +150,7 @@ def main(argv=None):
     args = parser().parse_args(argv)
     log_to(args.out)
     print(json.dumps(build(args, argv)))
+
 
 if __name__ == "__main__":
     main()

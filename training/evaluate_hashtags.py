@@ -23,12 +23,17 @@ from captag_desktop.core.text import tokenize
 from training.flickr8k import DEFAULT_ROOT, image_path, read_captions, read_split
 
 
-def shared_content_words(caps: list[str], normalise) -> set[str]:
+def content_word_counts(caps: list[str], normalise) -> Counter:
+    """How many of the captions use each content word (normalised)."""
     stop = word_list("stopwords_en.txt")
     counts = Counter()
     for c in caps:
         counts.update({normalise(w) for w in tokenize(c) if w not in stop})
-    return {w for w, n in counts.items() if n >= 2}
+    return counts
+
+
+def shared_content_words(caps: list[str], normalise) -> set[str]:
+    return {w for w, n in content_word_counts(caps, normalise).items() if n >= 2}
 
 
 def precision_at(tags: list[str], caps: list[str], k: int, normalise) -> float:

@@ -188,7 +188,8 @@ class Pipeline:
         """Load the English path (models, word lists, frequency tables) so the first photo is not slow."""
         # One tiny run through every stage: ONNX Runtime does its lazy set-up on the first call.
         features = self.encoder()(np.zeros((32, 32, 3), np.uint8))
-        caption = self.decoder("en").caption(features, DecodeOptions(beam_size=1, max_len=3))
+        decoder = self.decoder("en")
+        caption = decoder.caption(features, replace(self.decode_for(decoder), beam_size=1, max_len=3))
         self.hashtags(features, caption or "a dog runs", 3)
 
     def describe(self, rgb: np.ndarray, image: str, langs: list[str] = ("en",), n_hashtags: int = 10,

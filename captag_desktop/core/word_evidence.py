@@ -13,36 +13,48 @@ import numpy as np
 
 from captag_desktop.core.hashtag_model import word_descriptor
 from captag_desktop.core.hashtags import lemma_of
-from captag_desktop.core.models import ModelStore
-from captag_desktop.core.resources import word_list
+from captag_desktop.core.models import ModelError, ModelStore
 from captag_desktop.core.text import Vocab
 
 
 class WordEvidence:
-    """reads_memory: the graph compares photos by a caption decoder's cross-attention keys (the manifest's
-    "reads" names that decoder and its sha256), not by the encoder's features."""
+    """reads: None when the graph compares photos by the encoder's features; else the caption decoder whose
+    cross-attention keys it compares them by (the manifest's "reads": that decoder and its sha256)."""
 
-    def __init__(self, store: ModelStore, name: str, vocab: Vocab):
-        entry = store.entry(name)
-        self.reads_memory = entry.raw.get("reads")
-        self.session = store.session(name)
-        words = store.read_json(entry.raw["vocabulary"])
-        index, stop = {w: i for i, w in enumerate(words)}, word_list("stopwords_en.txt")
-        pairs = [(t, index[lemma_of(w)]) for t, w in enumerate(vocab.itos)
-                 if w.isalpha() and w not in stop and lemma_of(w) in index]
+    def __init__(self, session, reads: dict | None, words: list[str], vocab: Vocab):
+        from captag_desktop.core.captioner import once_tokens  # the caption's content words
+
+        self.session, self.reads = session, reads
+        index = {w: i for i, w in enumerate(words)}
+        pairs = [(t, index[lemma_of(vocab.itos[t])]) for t in sorted(once_tokens(vocab, "en"))
+                 if lemma_of(vocab.itos[t]) in index]
         self.tokens = np.array([t for t, _ in pairs], dtype=np.int64)
         self.words = np.array([i for _, i in pairs], dtype=np.int64)
         self.size = len(vocab)
 
-    def suits(self, store: ModelStore, decoder_init: str) -> bool:
-        """Whether the graph's view of photos is one this decoder has: the encoder's features, or the
-        cross-attention keys of exactly this decoder file."""
-        reads = self.reads_memory
-        return not reads or (reads["model"] == decoder_init and store.entry(decoder_init).sha256 == reads["sha256"])
+    @classmethod
+    def load(cls, store: ModelStore, name: str, vocab: Vocab, decoder_init: str) -> "WordEvidence | None":
+        """The graph for this decoder, or None when it cannot serve it: not installed, damaged, built on
+        another word list than the bundled one, or comparing photos by another decoder's keys. Captions
+        then come from the decoder alone."""
+        if not store.installed(name):
+            return None
+        raw = store.entry(name).raw
+        vocabulary, reads = raw.get("vocabulary"), raw.get("reads")
+        if not vocabulary or not store.installed(vocabulary):
+            return None
+        if raw.get("vocabulary_sha256") != store.entry(vocabulary).sha256:
+            return None  # the word list was retrained since: the graph's columns mean other words
+        if reads and (reads["model"] != decoder_init or store.entry(decoder_init).sha256 != reads["sha256"]):
+            return None
+        try:
+            return cls(store.session(name), reads, store.read_json(vocabulary), vocab)
+        except ModelError:
+            return None
 
     def lift(self, regions: np.ndarray) -> np.ndarray:
         """The lift of each caption token for one photo's regions (1, regions, channels): encoder features,
-        or memory_regions of the decoder's keys when reads_memory; 0 for tokens the graph has no word for."""
+        or memory_regions of the decoder's keys when `reads`; 0 for tokens the graph has no word for."""
         (lift,) = self.session.run(["lift"], {"descriptor": word_descriptor(regions)})
         out = np.zeros(self.size, dtype=np.float32)
         out[self.tokens] = lift[0, self.words]
