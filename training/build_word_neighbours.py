@@ -26,13 +26,11 @@ from torch import nn
 
 from captag_desktop.core.atomic import copy_atomic, write_text_atomic
 from captag_desktop.core.hashtags import lemma_of
-from training import decoder_memory
 from training.evaluate_hashtags import content_word_counts
-from training.extract_features import load_features
-from training.flickr8k import read_captions, read_split
+from training.flickr8k import read_captions
 from training.manifest_tool import MODELS_DIR, sha256_of, update_entry
 from training.run_utils import command_line, log_to, run_parser
-from training.train_hashtag_words import MEMORY_DESCRIPTOR, VOCAB_FILE, descriptors
+from training.train_hashtag_words import MEMORY_DESCRIPTOR, VOCAB_FILE, descriptors, view_features
 
 log = logging.getLogger("word_neighbours")
 FILE = "word_neighbours.onnx"
@@ -91,14 +89,7 @@ def build(args, argv: list[str] = ()) -> dict:
     start, data, out = time.time(), Path(args.data), Path(args.out)
     vocab = json.loads((Path(args.models_dir) / VOCAB_FILE).read_text())
     captions = read_captions(data, "en")
-    reads = None
-    if args.memory:
-        features, reads = decoder_memory.cache(Path(args.models_dir), Path(args.features).parent, data, args.limit)
-    else:
-        features = Path(args.features)
-    feats, rows = load_features(features)
-    train = [n for n in read_split(data, "train") if n in rows][: args.limit or None]
-    dev = [n for n in read_split(data, "dev") if n in rows][: args.limit or None]
+    feats, rows, train, dev, reads = view_features(args, data)
     x = descriptors(feats, rows, train).numpy()
     model = fit(x, caption_counts(train, captions, vocab), args.dims, min(args.k, len(train)), args.temperature)
     with torch.no_grad():

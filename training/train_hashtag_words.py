@@ -57,6 +57,20 @@ def descriptors(feats, rows: dict[str, int], names: list[str]) -> torch.Tensor:
     return torch.from_numpy(np.concatenate(out))
 
 
+def view_features(args, data: Path):
+    """The photos' cached regions in the run's view (encoder features, or with args.memory the English
+    caption decoder's keys), each row by name, the train and dev names found there, and what the memory
+    view was read from (None for the encoder view)."""
+    reads = None
+    if args.memory:
+        features, reads = decoder_memory.cache(Path(args.models_dir), Path(args.features).parent, data, args.limit)
+    else:
+        features = Path(args.features)
+    feats, rows = load_features(features)
+    names = [[n for n in read_split(data, split) if n in rows][: args.limit or None] for split in ("train", "dev")]
+    return feats, rows, names[0], names[1], reads
+
+
 def targets(names, captions, vocab: list[str]) -> torch.Tensor:
     index = {w: i for i, w in enumerate(vocab)}
     y = torch.zeros(len(names), len(vocab))
@@ -77,16 +91,9 @@ def train(args) -> dict:
     out = Path(args.out)
     data = Path(args.data)
     captions = read_captions(data, "en")
-    reads = None
     if args.memory and args.flip_features:
         raise SystemExit("--flip-features is for the encoder view; the decoder view (--memory) has no mirrored cache")
-    if args.memory:
-        features, reads = decoder_memory.cache(Path(args.models_dir), Path(args.features).parent, data, args.limit)
-    else:
-        features = Path(args.features)
-    feats, rows = load_features(features)
-    train_names = [n for n in read_split(data, "train") if n in rows][: args.limit or None]
-    dev_names = [n for n in read_split(data, "dev") if n in rows][: args.limit or None]
+    feats, rows, train_names, dev_names, reads = view_features(args, data)
     df = Counter(w for n in train_names for w in shared_content_words(captions[n], lemma_of))
     vocab = sorted(w for w, c in df.items() if c >= args.min_images and w.isalpha())
     x, y = descriptors(feats, rows, train_names), targets(train_names, captions, vocab)
