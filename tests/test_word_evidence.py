@@ -44,6 +44,35 @@ def test_a_train_photo_is_its_own_nearest_neighbour(tiny):
         np.testing.assert_allclose(lift[0], np.log(evidence[0] + EPS) - np.log(prior + EPS), atol=1e-3)
 
 
+def test_arabic_votes_with_the_arabic_decoders_own_words_over_its_3_captions(tiny, tmp_path):
+    root, features, _ = tiny
+    from training.extract_features import load_features
+    from training.flickr8k import DEFAULT_ROOT, read_captions, read_split
+
+    args = build_word_neighbours.parser().parse_args([
+        "--features", str(features), "--out", str(tmp_path / "ar"), "--limit", "8", "--k", "3", "--dims", "4",
+        "--temperature", "0.0001", "--threads", "1", "--lang", "ar", "--min-images", "1"])
+    summary = build_word_neighbours.build(args)
+    words = json.loads((tmp_path / "ar" / "word_neighbours_ar.json").read_text())
+    decoder_words = set(json.loads((MODELS_DIR / "caption_ar_vocab.json").read_text())["words"])
+    assert summary["words"] == len(words) > 10 and set(words) <= decoder_words
+    feats, rows = load_features(features)
+    train = read_split(DEFAULT_ROOT, "train")[:8]
+    counts = build_word_neighbours.caption_counts(train, read_captions(DEFAULT_ROOT, "ar"), words, "ar")
+    assert counts.max() <= 3
+    session = ort.InferenceSession(str(tmp_path / "ar" / "word_neighbours_ar.onnx"))
+    evidence, _ = session.run(None, {"descriptor": word_descriptor(np.asarray(feats[[rows[train[2]]]]))})
+    np.testing.assert_allclose(evidence[0], counts[2] / 3, atol=1e-3)
+
+
+def test_the_arabic_decoder_maps_its_tokens_to_the_graphs_words_one_to_one():
+    decoder = CaptionDecoder(ModelStore(), "ar")
+    assert decoder.evidence is not None and decoder.evidence_weight > 0
+    words = ModelStore().read_json("word-neighbours-ar-vocab")
+    mapped = {decoder.vocab.itos[t]: words[i] for t, i in zip(decoder.evidence.tokens, decoder.evidence.words)}
+    assert len(mapped) == len(words) and all(k == v for k, v in mapped.items())
+
+
 def test_the_bank_is_stored_small(tiny):
     root, _, _ = tiny
     kinds = {i.name: i.data_type for i in onnx.load(str(root / "run" / build_word_neighbours.FILE)).graph.initializer}

@@ -18,6 +18,8 @@ import json
 import logging
 import sys
 import time
+from collections import Counter
+from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
@@ -26,6 +28,7 @@ from torch import nn
 
 from captag_desktop.core.atomic import copy_atomic, write_text_atomic
 from captag_desktop.core.hashtags import lemma_of
+from captag_desktop.core.text import tokenize
 from training.evaluate_hashtags import content_word_counts
 from training.flickr8k import read_captions
 from training.manifest_tool import MODELS_DIR, sha256_of, update_entry
@@ -34,51 +37,81 @@ from training.train_hashtag_words import MEMORY_DESCRIPTOR, VOCAB_FILE, descript
 
 log = logging.getLogger("word_neighbours")
 FILE = "word_neighbours.onnx"
+
+
+@dataclass(frozen=True)
+class Language:
+    """Where one caption language's graph and word list go. English votes with the hashtag word model's
+    lemmas (the caption decoder maps its tokens to them); Arabic with the Arabic decoder's own tokens used
+    by at least --min-images train photos."""
+    name: str
+    file: str
+    vocabulary: str  # the word list's manifest name
+    vocabulary_file: str
+    card: str
+
+
+LANGUAGES = {"en": Language("word-neighbours", FILE, "hashtag-words-vocab", VOCAB_FILE, "captioner-en.md"),
+             "ar": Language("word-neighbours-ar", "word_neighbours_ar.onnx", "word-neighbours-ar-vocab",
+                            "word_neighbours_ar.json", "captioner-ar.md")}
 EPS = 1e-4  # a word no neighbour used still gets a finite (large negative) lift
 
 
 class WordNeighbours(nn.Module):
-    def __init__(self, mean, std, projection, bank, counts, k: int, temperature: float):
+    def __init__(self, mean, std, projection, bank, counts, k: int, temperature: float, per_photo: int = 5):
         super().__init__()
         self.register_buffer("mean", torch.as_tensor(mean, dtype=torch.float32))
         self.register_buffer("std", torch.as_tensor(std, dtype=torch.float32))
         self.register_buffer("projection", torch.as_tensor(projection, dtype=torch.float16))
         self.register_buffer("bank", torch.as_tensor(bank, dtype=torch.float16))
         self.register_buffer("counts", torch.as_tensor(counts, dtype=torch.uint8))
-        self.k, self.temperature = k, temperature
-        self.register_buffer("prior", self.counts.float().mean(0) / 5)
+        self.k, self.temperature, self.per_photo = k, temperature, float(per_photo)  # captions per photo
+        self.register_buffer("prior", self.counts.float().mean(0) / self.per_photo)
 
     def forward(self, descriptor):
         z = ((descriptor - self.mean) / self.std) @ self.projection.float()
         z = z / z.norm(dim=1, keepdim=True).clamp_min(1e-6)
         sims, rows = (z @ self.bank.float().t()).topk(self.k, dim=1)
         weights = torch.softmax(sims / self.temperature, dim=1)
-        evidence = torch.einsum("bk,bkw->bw", weights, self.counts.float()[rows] / 5)
+        evidence = torch.einsum("bk,bkw->bw", weights, self.counts.float()[rows] / self.per_photo)
         return evidence, torch.log(evidence + EPS) - torch.log(self.prior + EPS)
 
 
-def caption_counts(names: list[str], captions: dict, vocab: list[str]) -> np.ndarray:
-    """(photos, words) uint8: how many of each photo's captions use the word (lemmatised as the app does)."""
+def caption_counts(names: list[str], captions: dict, vocab: list[str], lang: str = "en") -> np.ndarray:
+    """(photos, words) uint8: how many of each photo's captions use the word (English lemmatised as the app
+    does; Arabic as the Arabic decoder's tokens)."""
     index = {w: i for i, w in enumerate(vocab)}
     out = np.zeros((len(names), len(vocab)), np.uint8)
     for r, n in enumerate(names):
-        for w, k in content_word_counts(captions[n], lemma_of).items():
+        used = (content_word_counts(captions[n], lemma_of) if lang == "en" else
+                Counter(w for c in captions[n] for w in set(tokenize(c, lang))))
+        for w, k in used.items():
             if w in index:
                 out[r, index[w]] = k
     return out
 
 
-def fit(x: np.ndarray, counts: np.ndarray, dims: int, k: int, temperature: float) -> WordNeighbours:
+def word_list(args, lang: str, names: list[str], captions: dict) -> list[str]:
+    """The words the graph votes on: for English the hashtag word model's list; else the language's caption
+    decoder tokens that at least --min-images train photos' captions use."""
+    if lang == "en":
+        return json.loads((Path(args.models_dir) / VOCAB_FILE).read_text())
+    tokens = json.loads((Path(args.models_dir) / f"caption_{lang}_vocab.json").read_text())["words"]
+    photos = Counter(w for n in names for w in {t for c in captions[n] for t in tokenize(c, lang)})
+    return [w for w in tokens if photos[w] >= args.min_images and any(ch.isalpha() for ch in w)]
+
+
+def fit(x: np.ndarray, counts: np.ndarray, dims: int, k: int, temperature: float, per_photo: int = 5) -> WordNeighbours:
     mean, std = x.mean(0), x.std(0) + 1e-5
     z = (x - mean) / std
     projection = np.linalg.svd(z - z.mean(0), full_matrices=False)[2][:dims].T  # principal axes
     bank = z @ projection
     bank /= np.linalg.norm(bank, axis=1, keepdims=True)
-    return WordNeighbours(mean, std, projection, bank, counts, k, temperature).eval()
+    return WordNeighbours(mean, std, projection, bank, counts, k, temperature, per_photo).eval()
 
 
 def precision_at_5(evidence: np.ndarray, counts: np.ndarray) -> float:
-    """Single-word P@5 against the words at least 2 of 5 captions use (the hashtag evaluation's rule)."""
+    """Single-word P@5 against the words at least 2 of a photo's captions use (the hashtag evaluation's rule)."""
     top = np.argsort(-evidence, axis=1, kind="stable")[:, :5]
     return float((np.take_along_axis(counts, top, 1) >= 2).mean())
 
@@ -87,22 +120,27 @@ def build(args, argv: list[str] = ()) -> dict:
     """argv: the command line, for the card."""
     torch.set_num_threads(args.threads)
     start, data, out = time.time(), Path(args.data), Path(args.out)
-    vocab = json.loads((Path(args.models_dir) / VOCAB_FILE).read_text())
-    captions = read_captions(data, "en")
+    lang, where = args.lang, LANGUAGES[args.lang]
+    captions = read_captions(data, lang)
     feats, rows, train, dev, reads = view_features(args, data)
+    vocab = word_list(args, lang, train, captions)
+    per_photo = Counter(len(captions[n]) for n in train).most_common(1)[0][0]
     x = descriptors(feats, rows, train).numpy()
-    model = fit(x, caption_counts(train, captions, vocab), args.dims, min(args.k, len(train)), args.temperature)
+    model = fit(x, caption_counts(train, captions, vocab, lang), args.dims, min(args.k, len(train)), args.temperature,
+                per_photo)
     with torch.no_grad():
         evidence = model(descriptors(feats, rows, dev))[0].numpy()
     out.mkdir(parents=True, exist_ok=True)
-    torch.onnx.export(model, (torch.zeros(1, x.shape[1]),), str(out / FILE), input_names=["descriptor"],
+    if lang != "en":
+        write_text_atomic(out / where.vocabulary_file, json.dumps(vocab, ensure_ascii=False))
+    torch.onnx.export(model, (torch.zeros(1, x.shape[1]),), str(out / where.file), input_names=["descriptor"],
                       output_names=["evidence", "lift"], opset_version=17, dynamo=False,
                       do_constant_folding=False,  # keeps the bank float16 and the counts uint8 on disk
                       dynamic_axes={"descriptor": {0: "batch"}, "evidence": {0: "batch"}, "lift": {0: "batch"}})
-    summary = {"view": "memory" if args.memory else "image", "reads": reads, "words": len(vocab), "train_photos": len(train), "dims": args.dims, "k": model.k,
+    summary = {"lang": lang, "view": "memory" if args.memory else "image", "reads": reads, "words": len(vocab), "train_photos": len(train), "dims": args.dims, "k": model.k,
                "temperature": args.temperature, "seconds": round(time.time() - start, 1),
                "command": command_line("training.build_word_neighbours", list(argv)),
-               "dev_word_precision_at_5": round(precision_at_5(evidence, caption_counts(dev, captions, vocab)), 4)}
+               "dev_word_precision_at_5": round(precision_at_5(evidence, caption_counts(dev, captions, vocab, lang)), 4)}
     write_text_atomic(out / "neighbours_summary.json", json.dumps(summary, indent=1))
     if args.install:
         install(out, Path(args.models_dir), summary)
@@ -110,15 +148,22 @@ def build(args, argv: list[str] = ()) -> dict:
 
 
 def install(run: Path, models_dir: Path, summary: dict) -> dict:
-    copy_atomic(run / FILE, models_dir / FILE)
+    where = LANGUAGES[summary.get("lang", "en")]
+    copy_atomic(run / where.file, models_dir / where.file)
+    if where.vocabulary_file != VOCAB_FILE:  # its own word list (English shares the hashtag word model's)
+        copy_atomic(run / where.vocabulary_file, models_dir / where.vocabulary_file)
+        update_entry({"name": where.vocabulary, "task": "vocabulary", "file": where.vocabulary_file,
+                      "license": "Apache-2.0 (built by captag)", "card": where.card,
+                      "source": "the caption decoder's words that Flickr8k train captions use"}, models_dir)
     view = ({"reads": summary["reads"], "preprocessing": {"descriptor": MEMORY_DESCRIPTOR}} if summary["reads"] else
             {"preprocessing": {"descriptor": "mean and max over regions of the encoder features"}})
     return update_entry({
-        "name": "word-neighbours", "task": "word-evidence", "file": FILE, "card": "captioner-en.md",
+        "name": where.name, "task": "word-evidence", "file": where.file, "card": where.card,
         "license": "Apache-2.0 (built by captag); its bank holds features and caption word counts of the Flickr8k "
                    "train split (research use)",
         "source": "Flickr8k train split: photo descriptors and the words of their captions",
-        "vocabulary": "hashtag-words-vocab", "vocabulary_sha256": sha256_of(models_dir / VOCAB_FILE), "build": {k: summary[k] for k in ("dims", "k", "temperature", "train_photos")},
+        "vocabulary": where.vocabulary, "vocabulary_sha256": sha256_of(models_dir / where.vocabulary_file),
+        "build": {k: summary[k] for k in ("dims", "k", "temperature", "train_photos")},
         **view, "metrics_dev": {"word_precision_at_5": summary["dev_word_precision_at_5"]}}, models_dir)
 
 
@@ -131,6 +176,8 @@ def parser():
     ap.add_argument("--memory", action="store_true",
                     help="compare photos as the English caption decoder sees them (its cross-attention keys, cached in "
                          "the folder of --features) instead of by encoder features")
+    ap.add_argument("--lang", default="en", choices=sorted(LANGUAGES), help="whose captions vote")
+    ap.add_argument("--min-images", type=int, default=5, help="non-English: a word must be used for this many train photos")
     ap.add_argument("--install", action="store_true", help="copy the graph into --models-dir and register it")
     ap.add_argument("--limit", type=int, default=0, help="first N photos of each split (tests)")
     return ap

@@ -1,11 +1,12 @@
 """Evidence from similar photos, added to a caption decoder's word scores (shallow fusion).
 
-The word-neighbours graph (training/build_word_neighbours.py) gives, per content word of the hashtag
-vocabulary, how much more often people used it for the training photos most like this one than for
-the average photo (a log ratio, its "lift"). Each caption token whose lemma is such a word gets
-weight x lift added to its log-probability at every step, so the decoder leans towards what
-describers of similar photos said. The weight is the caption model's own, chosen on the dev split
-(models/captioner-en.md has the figures).
+A word-neighbours graph (training/build_word_neighbours.py) gives, per word, how much more often people
+used it for the training photos most like this one than for the average photo (a log ratio, its
+"lift"). English votes on the hashtag vocabulary's lemmas, and each caption token whose lemma is such a
+word gets its lift. Arabic votes on the Arabic decoder's own tokens. The decoder adds weight x lift to
+those tokens' log-probabilities at every step, so it leans towards what describers of similar photos
+said. The weight is the caption model's own (its manifest "decode"); models/captioner-en.md and
+captioner-ar.md have the figures.
 """
 from __future__ import annotations
 
@@ -26,8 +27,11 @@ class WordEvidence:
 
         self.session, self.reads = session, reads
         index = {w: i for i, w in enumerate(words)}
-        pairs = [(t, index[lemma_of(vocab.itos[t])]) for t in sorted(once_tokens(vocab, "en"))
-                 if lemma_of(vocab.itos[t]) in index]
+        if vocab.lang == "en":  # the graph votes on lemmas: "dogs" gets the evidence for "dog"
+            pairs = [(t, index[lemma_of(vocab.itos[t])]) for t in sorted(once_tokens(vocab, "en"))
+                     if lemma_of(vocab.itos[t]) in index]
+        else:  # on the decoder's own tokens; words every photo uses ("في") get a lift near 0
+            pairs = [(t, index[w]) for t, w in enumerate(vocab.itos) if w in index]
         self.tokens = np.array([t for t, _ in pairs], dtype=np.int64)
         self.words = np.array([i for _, i in pairs], dtype=np.int64)
         self.size = len(vocab)
