@@ -5,6 +5,7 @@ import pytest
 
 from captag_desktop.core.translate import CAPTION_LANGS, TAG_LANGS, translate_caption, translate_hashtag, translate_hashtags
 from captag_desktop.core.translate.parse import parse
+from captag_desktop.core.translate.realize import lexicon
 
 SCRIPTS = {"hi": "\u0900-\u097f", "bn": "\u0980-\u09ff", "ta": "\u0b80-\u0bff", "te": "\u0c00-\u0c7f",
            "ar": "\u0600-\u06ff"}
@@ -161,3 +162,17 @@ def test_overlooking_and_snow_covered_are_translated():
     for lang in ("ta", "te", "bn"):
         for caption in ("A man is standing on a rock overlooking a lake", "A skier is jumping over a snow covered mountain"):
             assert not translate_caption(caption, lang).missing, (lang, caption)
+
+
+def test_a_second_predicate_keeps_its_own_object_and_the_subject_is_said_once():
+    """'wearing a helmet and sunglasses and holding a camera' came out as "... and sunglasses are and a
+    camera is", with 'holding' left out."""
+    caption = "A man is wearing a helmet and sunglasses and holding a camera"
+    hi = translate_caption(caption, "hi")
+    assert not hi.missing
+    assert hi.text == "एक आदमी एक हेलमेट और धूप का चश्मा पहने हुए है और एक कैमरा पकड़े हुए है"
+    for lang in ("ta", "te", "bn"):
+        out = translate_caption(caption, lang)
+        man = lexicon(lang)["nouns"]["man"]["sg"]
+        assert not out.missing and out.text.split().count(man) == 1, (lang, out.text)
+    assert translate_caption("A man is holding a ball and a bat", "hi").text == "एक आदमी एक गेंद और एक बल्ला पकड़े हुए है"

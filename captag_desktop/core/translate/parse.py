@@ -52,6 +52,7 @@ class Clause:
     adverbs: list[str] = field(default_factory=list)
     adjective: str | None = None  # "the dog is wet"
     purpose: tuple[str, NounPhrase | None] | None = None  # "jumping to catch a ball": (catch, a ball)
+    shares_subject: bool = False  # "... and holding a camera": the previous clause's subject, not said again
 
 
 @dataclass
@@ -215,7 +216,9 @@ class _Parser:
         while j < len(self.t) and self.t[j] not in AUX and self.t[j] not in self.lex.preps:
             if self.t[j] != "and" and not (self.is_noun(self.t[j]) or self.is_adjective(self.t[j]) or self.t[j] in
                                            ARTICLES | NUMBERS | POSSESSIVES):
-                return self.verb_lemma(self.t[j]) is not None
+                # "a helmet and sunglasses and holding a camera": a verb right after "and" starts a second
+                # predicate of the same subject, so the noun before it was still part of the object
+                return self.verb_lemma(self.t[j]) is not None and self.t[j - 1] != "and"
             j += 1
         return j < len(self.t) and self.t[j] in AUX
 
@@ -241,8 +244,8 @@ class _Parser:
             word = self.peek()
             if word in CLAUSE_JOINERS:
                 verb = self.verb_lemma(self.peek(1)) if word == "and" and clause.verbs else None
-                if verb is None or self.peek(2) in AUX:
-                    return
+                if verb is None or self.peek(2) in AUX or clause.obj is not None:
+                    return  # a new clause, or a second predicate with its own object (parse() goes on)
                 self.i += 2  # "running and jumping": the second verb shares the subject
                 clause.verbs.append(verb)
             elif word == "to" and clause.purpose is None and self._purpose_follows():
@@ -297,6 +300,14 @@ def parse(caption: str, skipped: list[str] | None = None) -> list[Clause]:
         clauses.append(c)
         if p.peek() in CLAUSE_JOINERS:
             p.take()
+            second = p.verb_lemma(p.peek()) if c.verbs and not p.is_noun(p.peek()) else None
+            if second is not None and p.peek(1) not in AUX:  # "wearing a hat and holding a cup"
+                p.take()
+                shared = Clause(c.subject, c.plural, verbs=[second], shares_subject=True)
+                p.rest(shared)
+                clauses.append(shared)
+                if p.peek() in CLAUSE_JOINERS:
+                    p.take()
     if skipped is not None:
         skipped += p.skipped
     return clauses

@@ -156,7 +156,7 @@ class Realiser:
         return self.template(self.lex["object"]["anim" if entry.get("anim") else "thing"], np_, in_phrase=False)
 
     def clause(self, clause: Clause) -> str:
-        parts = [self.noun_phrase(clause.subject)]
+        parts = [] if clause.shares_subject else [self.noun_phrase(clause.subject)]
         for prep, np_ in clause.phrases:
             template = self.lex["preps"].get(prep)
             if template is None:
