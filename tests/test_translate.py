@@ -176,3 +176,10 @@ def test_a_second_predicate_keeps_its_own_object_and_the_subject_is_said_once():
         man = lexicon(lang)["nouns"]["man"]["sg"]
         assert not out.missing and out.text.split().count(man) == 1, (lang, out.text)
     assert translate_caption("A man is holding a ball and a bat", "hi").text == "एक आदमी एक गेंद और एक बल्ला पकड़े हुए है"
+
+
+def test_hindi_plural_verbs_agree_with_an_all_feminine_subject():
+    assert translate_caption("Two girls are playing in a field", "hi").text == "दो लड़कियाँ मैदान में खेल रही हैं"
+    assert translate_caption("Two women are sitting on a bench", "hi").text == "दो औरतें बेंच पर बैठी हैं"
+    assert translate_caption("A man and a woman are sitting on a bench", "hi").text.endswith("बैठे हैं"), "mixed: masculine"
+    assert translate_caption("Two girls are in the water", "hi").text.endswith("में हैं")

@@ -128,8 +128,8 @@ class Realiser:
         if self.lang == "bn":
             return "prog"
         if self.lang == "hi":
-            if clause.plural:
-                return "pl"
+            if clause.plural:  # "दो लड़कियाँ खेल रही हैं": feminine only when every noun of the subject is
+                return "pl_f" if all(n.get("gender") == "f" for n in nouns) else "pl"
             return "f" if head.get("gender") == "f" else "m"
         if clause.plural:
             return "pl" if any(n.get("cls") in _HUMAN for n in nouns) else "pl_n"
@@ -140,6 +140,8 @@ class Realiser:
         if entry is None:
             self.missing.append(key)
             return ""
+        if form == "pl_f" and "pl_f" not in entry:
+            return _feminine_plural(entry.get("f", ""))
         return entry.get(form) or entry.get("prog") or entry.get("m", "")
 
     def purpose(self, verb: str, obj: NounPhrase | None) -> str:
@@ -177,8 +179,14 @@ class Realiser:
             parts.append(_join(_interleave(verbs, self.word("and"))))
         else:
             be = self.lex["be"]
-            parts.append(be.get(form) or be.get("prog") or be.get("m", ""))
+            parts.append(be.get(form) or be.get("pl" if form == "pl_f" else "prog") or be.get("m", ""))
         return _join(parts)
+
+
+def _feminine_plural(feminine: str) -> str:
+    """A Hindi feminine singular verb form made plural: the auxiliary है becomes हैं ("बैठी है" -> "बैठी हैं");
+    the participle does not change."""
+    return re.sub(r"है$", "हैं", feminine)
 
 
 def _join(parts) -> str:
