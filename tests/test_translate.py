@@ -183,3 +183,10 @@ def test_hindi_plural_verbs_agree_with_an_all_feminine_subject():
     assert translate_caption("Two women are sitting on a bench", "hi").text == "दो औरतें बेंच पर बैठी हैं"
     assert translate_caption("A man and a woman are sitting on a bench", "hi").text.endswith("बैठे हैं"), "mixed: masculine"
     assert translate_caption("Two girls are in the water", "hi").text.endswith("में हैं")
+
+
+def test_a_verb_can_ask_for_its_own_object_case_and_cats_translate():
+    assert translate_caption("Two dogs are chasing a cat", "hi").text == "दो कुत्ते एक बिल्ली का पीछा कर रहे हैं"
+    assert translate_caption("A girl is holding a ball", "hi").text == "एक लड़की एक गेंद पकड़े हुए है", "others keep the default"
+    for lang in CAPTION_LANGS:
+        assert not translate_caption("A black cat is sitting on a chair", lang).missing, lang

@@ -153,9 +153,12 @@ class Realiser:
             return ""
         return template.replace("{obj}", self.object(obj) if obj is not None else "").strip()
 
-    def object(self, np_: NounPhrase) -> str:
+    def object(self, np_: NounPhrase, verb: str | None = None) -> str:
+        """The object in the case its verb takes: the language's default, unless the verb's entry has its own
+        "object" template (Hindi chase: "{obl} का", as in गेंद का पीछा)."""
         entry = self.lex["nouns"].get(np_.head) or {}
-        return self.template(self.lex["object"]["anim" if entry.get("anim") else "thing"], np_, in_phrase=False)
+        own = (self.lex["verbs"].get(verb) or {}).get("object") if verb else None
+        return self.template(own or self.lex["object"]["anim" if entry.get("anim") else "thing"], np_, in_phrase=False)
 
     def clause(self, clause: Clause) -> str:
         parts = [] if clause.shares_subject else [self.noun_phrase(clause.subject)]
@@ -170,7 +173,7 @@ class Realiser:
         if clause.purpose is not None:
             parts.append(self.purpose(*clause.purpose))
         if clause.obj is not None:
-            parts.append(self.object(clause.obj))
+            parts.append(self.object(clause.obj, clause.verbs[0] if clause.verbs else None))
         form = self.agreement(clause)
         if clause.adjective:
             parts.append(self.adjective(clause.adjective, "m", False))
