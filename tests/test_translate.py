@@ -190,3 +190,10 @@ def test_a_verb_can_ask_for_its_own_object_case_and_cats_translate():
     assert translate_caption("A girl is holding a ball", "hi").text == "एक लड़की एक गेंद पकड़े हुए है", "others keep the default"
     for lang in CAPTION_LANGS:
         assert not translate_caption("A black cat is sitting on a chair", lang).missing, lang
+
+
+def test_another_is_a_determiner_in_every_language():
+    assert translate_caption("A dog is chasing another dog", "hi").text == "एक कुत्ता एक और कुत्ते का पीछा कर रहा है"
+    assert "আরেকজন" in translate_caption("A boy is playing with another boy", "bn").text, "people take the human classifier"
+    for lang in CAPTION_LANGS:
+        assert not translate_caption("A dog is chasing another dog", lang).missing, lang

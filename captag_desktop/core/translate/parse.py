@@ -17,7 +17,7 @@ from captag_desktop.core.resources import resources_dir
 
 AUX = {"is": False, "are": True, "was": False, "were": True}
 SIMPLE_PRESENT_SKIP = {"is", "are", "was", "were", "has", "have"}
-ARTICLES = {"a", "an", "the", "this", "some"}
+ARTICLES = {"a", "an", "another", "the", "this", "some"}
 NUMBERS = {"one", "two", "three", "four", "five", "several", "many", "a group of", "a lot of", "a couple of"}
 POSSESSIVES = {"its", "his", "her", "their"}
 CLAUSE_JOINERS = {"and", "while", "as"}
