@@ -197,3 +197,15 @@ def test_another_is_a_determiner_in_every_language():
     assert "আরেকজন" in translate_caption("A boy is playing with another boy", "bn").text, "people take the human classifier"
     for lang in CAPTION_LANGS:
         assert not translate_caption("A dog is chasing another dog", lang).missing, lang
+
+
+@pytest.mark.parametrize("caption", [
+    "A woman in a bikini is sitting on the beach", "A basketball player is trying to block the ball",
+    "A brown dog is jumping over a fallen tree", "A girl in a white shirt is holding a peace sign",
+    "Two rugby players are playing soccer", "A hockey player is playing the goal",
+    "A black and white dog is standing on a roller coaster", "A basketball player dribbles the ball",
+    "A tennis player hitting a ball"])
+def test_words_the_captioner_took_up_with_word_evidence_translate(caption):
+    """Dev captions that lost a word once the captioner started using similar photos' words."""
+    for lang in CAPTION_LANGS:
+        assert not translate_caption(caption, lang).missing, lang
