@@ -33,7 +33,7 @@ from training.evaluate_hashtags import content_word_counts
 from training.flickr8k import read_captions
 from training.manifest_tool import MODELS_DIR, sha256_of, update_entry
 from training.run_utils import command_line, log_to, run_parser
-from training.train_hashtag_words import MEMORY_DESCRIPTOR, VOCAB_FILE, descriptors, view_features
+from training.train_hashtag_words import MEMORY_DESCRIPTOR, VOCAB_FILE, descriptors, precision_at_5, view_features
 
 log = logging.getLogger("word_neighbours")
 FILE = "word_neighbours.onnx"
@@ -110,12 +110,6 @@ def fit(x: np.ndarray, counts: np.ndarray, dims: int, k: int, temperature: float
     return WordNeighbours(mean, std, projection, bank, counts, k, temperature, per_photo).eval()
 
 
-def precision_at_5(evidence: np.ndarray, counts: np.ndarray) -> float:
-    """Single-word P@5 against the words at least 2 of a photo's captions use (the hashtag evaluation's rule)."""
-    top = np.argsort(-evidence, axis=1, kind="stable")[:, :5]
-    return float((np.take_along_axis(counts, top, 1) >= 2).mean())
-
-
 def build(args, argv: list[str] = ()) -> dict:
     """argv: the command line, for the card."""
     torch.set_num_threads(args.threads)
@@ -129,7 +123,7 @@ def build(args, argv: list[str] = ()) -> dict:
     model = fit(x, caption_counts(train, captions, vocab, lang), args.dims, min(args.k, len(train)), args.temperature,
                 per_photo)
     with torch.no_grad():
-        evidence = model(descriptors(feats, rows, dev))[0].numpy()
+        evidence = model(descriptors(feats, rows, dev))[0]
     out.mkdir(parents=True, exist_ok=True)
     if lang != "en":
         write_text_atomic(out / where.vocabulary_file, json.dumps(vocab, ensure_ascii=False))
@@ -140,7 +134,8 @@ def build(args, argv: list[str] = ()) -> dict:
     summary = {"lang": lang, "view": "memory" if args.memory else "image", "reads": reads, "words": len(vocab), "train_photos": len(train), "dims": args.dims, "k": model.k,
                "temperature": args.temperature, "seconds": round(time.time() - start, 1),
                "command": command_line("training.build_word_neighbours", list(argv)),
-               "dev_word_precision_at_5": round(precision_at_5(evidence, caption_counts(dev, captions, vocab, lang)), 4)}
+               "dev_word_precision_at_5": round(precision_at_5(  # against the words at least 2 captions use
+                   evidence, torch.from_numpy(caption_counts(dev, captions, vocab, lang) >= 2).float()), 4)}
     write_text_atomic(out / "neighbours_summary.json", json.dumps(summary, indent=1))
     if args.install:
         install(out, Path(args.models_dir), summary)

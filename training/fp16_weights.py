@@ -10,12 +10,12 @@ models/captioner-en.md has what it changed.
 from __future__ import annotations
 
 import argparse
-import json
 from pathlib import Path
 
 import numpy as np
 
 from captag_desktop.core.atomic import atomic_path
+from training.manifest_tool import refresh_converted
 
 NOTE = "float16, read through Casts that onnxruntime folds at load (training.fp16_weights)"
 MIN_ELEMENTS = 1024  # small tensors (biases, scales) stay float32: little to gain, and some feed shape logic
@@ -48,15 +48,6 @@ def halve(path: Path, min_elements: int = MIN_ELEMENTS) -> int:
     return changed
 
 
-def refresh_manifest(path: Path) -> None:
-    """The manifest beside the graph gets the new hash and size, and a note on its weights."""
-    from training.manifest_tool import amend_entry
-
-    for entry in json.loads((path.parent / "manifest.json").read_text())["models"]:
-        if entry["file"] == path.name:
-            amend_entry(entry["name"], path.parent, weights=NOTE)
-
-
 def main(argv=None):
     ap = argparse.ArgumentParser(description=__doc__)
     ap.add_argument("graphs", nargs="+", type=Path)
@@ -64,8 +55,8 @@ def main(argv=None):
     for g in args.graphs:
         changed = halve(g)
         print(f"{g}: {changed} weights stored as float16")
-        if changed and (g.parent / "manifest.json").exists():
-            refresh_manifest(g)
+        if changed:
+            refresh_converted(g, lambda _old: NOTE)
 
 
 if __name__ == "__main__":

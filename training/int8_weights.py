@@ -16,12 +16,12 @@ halved the weights, the Fast captioner recovered only to 0.417, and the Fast enc
 from __future__ import annotations
 
 import argparse
-import json
 from pathlib import Path
 
 import numpy as np
 
 from captag_desktop.core.atomic import atomic_path
+from training.manifest_tool import refresh_converted
 
 MATMUL_NOTE = "int8 dynamic (MatMul, uint8 weights)"  # the manifest's "weights" of a dynamically quantized decoder
 
@@ -62,22 +62,10 @@ def to_unsigned(path: Path) -> int:
     return changed
 
 
-def refresh_manifest(path: Path) -> None:
-    """The manifest beside a converted graph gets its new hash, size and weights note; a model that reads
-    the graph's outputs (the hashtag memory view reads caption-en-init) is linked to the new hash, since
-    the conversion leaves every output as it was."""
-    from training.manifest_tool import amend_entry
-
-    manifest = json.loads((path.parent / "manifest.json").read_text())
-    for entry in manifest["models"]:
-        if entry["file"] == path.name:
-            note = entry.get("weights") or ""
-            note = note.replace("int8 dynamic (MatMul)", MATMUL_NOTE).replace("per-channel Conv weights",
-                                                                                "per-channel Conv weights stored as uint8")
-            sha = amend_entry(entry["name"], path.parent, **({"weights": note} if note else {}))["sha256"]
-            for reader in manifest["models"]:
-                if (reader.get("reads") or {}).get("model") == entry["name"]:
-                    amend_entry(reader["name"], path.parent, reads=dict(reader["reads"], sha256=sha))
+def unsigned_note(note: str) -> str:
+    """The manifest's weights note once the int8 weights are stored as uint8."""
+    return note.replace("int8 dynamic (MatMul)", MATMUL_NOTE).replace("per-channel Conv weights",
+                                                                      "per-channel Conv weights stored as uint8")
 
 
 def main(argv=None):
@@ -87,8 +75,8 @@ def main(argv=None):
     for path in args.graphs:
         changed = to_unsigned(path)
         print(f"{path}: {changed} weight tensors now uint8")
-        if changed and (path.parent / "manifest.json").exists():
-            refresh_manifest(path)
+        if changed:
+            refresh_converted(path, unsigned_note)
 
 
 if __name__ == "__main__":

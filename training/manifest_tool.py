@@ -57,3 +57,21 @@ def remove_entry(name: str, models_dir: Path = MODELS_DIR) -> None:
             (models_dir / m["file"]).unlink(missing_ok=True)
     manifest["models"] = [m for m in manifest["models"] if m["name"] != name]
     write_json_atomic(manifest_path, manifest)
+
+
+def refresh_converted(path: Path, weights_note) -> None:
+    """After a graph in a models folder was rewritten in place with the same outputs (its weights stored
+    another way): its manifest entry gets the new hash and size and `weights_note(old note)` as its note, and
+    a model that reads the graph's outputs (the hashtag memory view reads caption-en-init) is linked to the
+    new hash. Nothing happens when no manifest is beside the graph."""
+    path = Path(path)
+    if not (path.parent / "manifest.json").exists():
+        return
+    manifest = json.loads((path.parent / "manifest.json").read_text())
+    for entry in manifest["models"]:
+        if entry["file"] == path.name:
+            note = weights_note(entry.get("weights") or "")
+            sha = amend_entry(entry["name"], path.parent, **({"weights": note} if note else {}))["sha256"]
+            for reader in manifest["models"]:
+                if (reader.get("reads") or {}).get("model") == entry["name"]:
+                    amend_entry(reader["name"], path.parent, reads=dict(reader["reads"], sha256=sha))

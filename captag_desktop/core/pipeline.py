@@ -123,9 +123,9 @@ class Pipeline:
         return self._decoders[(lang, variant)]
 
     def decode_for(self, decoder) -> DecodeOptions:
-        if self.model_length_penalty:
-            return decoder.own_options(self.beam_size)
         own = decoder.own_options(self.beam_size)
+        if self.model_length_penalty:
+            return own
         return replace(self.decode, beam_size=own.beam_size, evidence_weight=own.evidence_weight)
 
     def hashtag_model(self):
