@@ -209,3 +209,9 @@ def test_words_the_captioner_took_up_with_word_evidence_translate(caption):
     """Dev captions that lost a word once the captioner started using similar photos' words."""
     for lang in CAPTION_LANGS:
         assert not translate_caption(caption, lang).missing, lang
+
+
+def test_every_predicate_of_a_chain_keeps_its_verb_and_object():
+    out = translate_caption("A man is wearing a hat and holding a camera and carrying a bag", "hi")
+    assert not out.missing
+    assert out.text == "एक आदमी एक टोपी पहने हुए है और एक कैमरा पकड़े हुए है और एक बैग ले जा रहा है"

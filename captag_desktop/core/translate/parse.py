@@ -239,6 +239,17 @@ class _Parser:
         self.rest(clause)
         return clause
 
+    def shared_predicate(self, previous: Clause) -> Clause | None:
+        """After a joiner: "... and holding a cup" is a clause of the previous clause's subject, with a verb
+        and an object of its own. None when a clause with its own subject follows."""
+        verb = self.verb_lemma(self.peek()) if previous.verbs and not self.is_noun(self.peek()) else None
+        if verb is None or self.peek(1) in AUX:
+            return None
+        self.take()
+        shared = Clause(previous.subject, previous.plural, verbs=[verb], shares_subject=True)
+        self.rest(shared)
+        return shared
+
     def rest(self, clause: Clause) -> None:
         while self.peek() is not None:
             word = self.peek()
@@ -291,23 +302,18 @@ def parse(caption: str, skipped: list[str] | None = None) -> list[Clause]:
     """Clauses of an English caption; words the parser cannot place are left out and, if a
     `skipped` list is given, added to it."""
     p = _Parser(units(caption))
-    clauses = []
+    clauses: list[Clause] = []
+    joined = False  # the last clause ended at "and", "while"...
     while p.peek() is not None:
-        c = p.clause()
+        c = (p.shared_predicate(clauses[-1]) if joined else None) or p.clause()
         if c is None:
             p.skipped.append(p.take())
+            joined = False
             continue
         clauses.append(c)
-        if p.peek() in CLAUSE_JOINERS:
+        joined = p.peek() in CLAUSE_JOINERS
+        if joined:
             p.take()
-            second = p.verb_lemma(p.peek()) if c.verbs and not p.is_noun(p.peek()) else None
-            if second is not None and p.peek(1) not in AUX:  # "wearing a hat and holding a cup"
-                p.take()
-                shared = Clause(c.subject, c.plural, verbs=[second], shares_subject=True)
-                p.rest(shared)
-                clauses.append(shared)
-                if p.peek() in CLAUSE_JOINERS:
-                    p.take()
     if skipped is not None:
         skipped += p.skipped
     return clauses
