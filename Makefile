@@ -43,7 +43,7 @@ train-captioner: install-dev
 	$(PY) -m training.build_captioner --quantize --scst-minutes 12 --scst-lr 2e-5 --scst-flip --out runs/cap4 --init runs/cap3/best.pt --features .cache/features/efficientnet-lite2_cut15.npy --flip-features .cache/features/efficientnet-lite2_cut15_flip.npy --tune-top 16 --top-lr-scale 0.25 --epochs 3 --lr 2e-4 --time-limit 30 --length-penalty 1.5
 	$(PY) -m training.build_captioner --quantize --scst-minutes 12 --scst-lr 2e-5 --scst-flip --scst-top-lr-scale 0 --out runs/cap5_deep --init runs/cap4/best.pt --features .cache/features/efficientnet-lite2_cut11.npy --flip-features .cache/features/efficientnet-lite2_cut11_flip.npy --tune-top 12 --top-lr-scale 0.25 --epochs 4 --lr 1.5e-4 --time-limit 40 --length-penalty 1.5 --beam-size 4
 	$(PY) -m training.fp16_weights models/encoder_lite2.onnx
-	$(PY) -m training.build_word_neighbours --install
+	$(PY) -m training.build_word_neighbours --word-model --install
 	$(PY) -c "from training.manifest_tool import amend_entry; amend_entry('caption-en-init', decode={'beam_size': 4, 'length_penalty': 1.5, 'evidence': 'word-neighbours', 'evidence_weight': 0.2}); amend_entry('caption-en-fast-init', decode={'beam_size': 3, 'length_penalty': 0.6, 'evidence': 'word-neighbours', 'evidence_weight': 0.2})"
 
 bench: install

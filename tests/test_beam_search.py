@@ -85,7 +85,7 @@ def test_once_tokens_appear_at_most_once():
     opts = DecodeOptions(beam_size=2, length_penalty=0.0, max_len=8, min_len=0, block_repeat_ngram=0)
     free = beam_search(markov(stutter), (np.zeros((1, 1), np.int64),), BOS, EOS, opts)
     assert free.count(A) > 1
-    out = beam_search(markov(stutter), (np.zeros((1, 1), np.int64),), BOS, EOS, opts, once=frozenset({A}))
+    out = beam_search(markov(stutter), (np.zeros((1, 1), np.int64),), BOS, EOS, opts, once={A: frozenset({A})})
     assert out.count(A) == 1
 
 
@@ -99,9 +99,33 @@ def test_english_captions_may_repeat_function_words_only():
     assert once_tokens(vocab, "ar") == frozenset()
 
 
+def test_a_noun_rules_out_its_other_number_but_a_verb_keeps_its_noun():
+    """"a mountain overlooking the mountains" is stutter; "swinging on a swing" is not."""
+    from captag_desktop.core.captioner import once_groups
+    from captag_desktop.core.text import Vocab
+
+    vocab = Vocab(["<pad>", "<bos>", "<eos>", "<unk>", "a", "mountain", "mountains", "women", "woman", "swing",
+                   "swinging"])
+    groups = {vocab.itos[t]: {vocab.itos[u] for u in out} for t, out in once_groups(vocab, "en").items()}
+    assert groups["mountain"] == groups["mountains"] == {"mountain", "mountains"}
+    assert groups["women"] == {"woman", "women"}
+    assert groups["swinging"] == {"swinging"} and "swinging" not in groups["swing"]
+
+
+def test_a_used_token_rules_out_its_whole_group():
+    # A strongly prefers C after it; C is A's other form, so once A is used C is out too.
+    stutter = [[0, 0, 0.9, 0.1, 0], [1, 0, 0, 0, 0], [0, 0.05, 0, 0.15, 0.8], [0, 0.5, 0.5, 0, 0], [0, 0.6, 0.2, 0.1, 0.1]]
+    opts = DecodeOptions(beam_size=2, length_penalty=0.0, max_len=8, min_len=0, block_repeat_ngram=0)
+    alone = beam_search(markov(stutter), (np.zeros((1, 1), np.int64),), BOS, EOS, opts, once={A: frozenset({A})})
+    assert C in alone
+    grouped = beam_search(markov(stutter), (np.zeros((1, 1), np.int64),), BOS, EOS, opts,
+                          once={A: frozenset({A, C}), C: frozenset({A, C})})
+    assert A in grouped and C not in grouped
+
+
 def test_greedy_respects_once_tokens():
     stutter = [[0, 0, 0.9, 0.1, 0], [1, 0, 0, 0, 0], [0, 0.01, 0.6, 0.09, 0.3], [0, 0.5, 0.5, 0, 0], [0, 0.1, 0.4, 0.1, 0.4]]
-    out = greedy_search(markov(stutter), (np.zeros((1, 1), np.int64),), BOS, EOS, 8, once=frozenset({A}))
+    out = greedy_search(markov(stutter), (np.zeros((1, 1), np.int64),), BOS, EOS, 8, once={A: frozenset({A})})
     assert out.count(A) == 1
 
 

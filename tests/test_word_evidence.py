@@ -90,7 +90,7 @@ def test_the_english_decoder_adds_weighted_lift_to_the_words_it_maps():
     state = decoder.initial_state(encoding)
     tokens = np.array([decoder.vocab.bos_id])
     base, boosted = plain(tokens, 0, state)[0][0], fused(tokens, 0, state)[0][0]
-    lift = decoder.evidence.lift(encoding[FEATURES])
+    lift = decoder.evidence.lift(encoding[FEATURES], decoder.cross_attention(encoding)[0])
     np.testing.assert_allclose(boosted - base, 0.5 * lift, atol=1e-5)
     dog, the = decoder.vocab.stoi["dog"], decoder.vocab.stoi["the"]
     assert lift[dog] != 0 and lift[the] == 0, "content words get evidence; function words do not"
@@ -115,7 +115,7 @@ def _models_copy(tmp_path):
 
 
 @pytest.mark.parametrize("damage", ["other decoder", "retrained word list", "no weight", "missing graph",
-                                    "missing word list"])
+                                    "missing word list", "retrained word model", "missing word model"])
 def test_evidence_that_cannot_serve_the_decoder_is_off_and_captions_still_work(tmp_path, damage):
     models, manifest, entry = _models_copy(tmp_path)
     init = next(m for m in manifest["models"] if m["name"] == "caption-en-init")
@@ -127,6 +127,10 @@ def test_evidence_that_cannot_serve_the_decoder_is_off_and_captions_still_work(t
         del init["decode"]["evidence_weight"]
     elif damage == "missing graph":
         (models / "word_neighbours.onnx").unlink()
+    elif damage == "retrained word model":
+        entry["word_models"]["hashtag-words-memory"] = "0" * 64
+    elif damage == "missing word model":
+        (models / "hashtag_words.onnx").unlink()
     else:
         (models / "hashtag_words.json").unlink()
     (models / "manifest.json").write_text(json.dumps(manifest))
@@ -142,3 +146,45 @@ def test_the_bundled_graph_serves_the_bundled_decoder():
     models_entry = ModelStore().entry("word-neighbours").raw
     assert models_entry["vocabulary_sha256"] == ModelStore().entry("hashtag-words-vocab").sha256
     assert CaptionDecoder(ModelStore(), "en").evidence is not None
+
+
+def test_a_word_model_graph_adds_the_word_models_lift_over_its_train_average(tiny, tmp_path):
+    """Fed the word model's own train average, the graph gives the plain neighbour lift; fed anything else,
+    the difference is that probability's log ratio to the average. The average is the word model's, read
+    as the app reads it (encoder view and the English decoder's view, averaged)."""
+    root, features, plain = tiny
+    from captag_desktop.core.hashtag_model import WordRelevance
+    from training.extract_features import load_features
+    from training.flickr8k import DEFAULT_ROOT, read_split
+
+    args = build_word_neighbours.parser().parse_args([
+        "--features", str(features), "--out", str(tmp_path / "wm"), "--limit", "8", "--k", "3", "--dims", "4",
+        "--temperature", "0.001", "--threads", "1", "--word-model"])
+    summary = build_word_neighbours.build(args)
+    assert summary["word_models"] == {n: ModelStore().entry(n).sha256 for n in build_word_neighbours.WORD_MODELS}
+    graph = tmp_path / "wm" / build_word_neighbours.FILE
+    prior = next(onnx.numpy_helper.to_array(t) for t in onnx.load(str(graph)).graph.initializer
+                 if t.name == "word_prior")
+    train = read_split(DEFAULT_ROOT, "train")[:8]
+    feats, rows = load_features(features)
+    memory, memory_rows = load_features(features.parent / "memory_caption-en-init.npy")
+    relevance = WordRelevance(ModelStore())
+    expected = relevance.descriptor_probs(word_descriptor(np.asarray(feats[[rows[n] for n in train]])),
+                                          word_descriptor(np.asarray(memory[[memory_rows[n] for n in train]])))
+    np.testing.assert_allclose(prior, expected.mean(0), atol=1e-5)
+    descriptor = word_descriptor(np.asarray(feats[[rows[train[3]]]]))
+    knn = ort.InferenceSession(str(root / "run" / build_word_neighbours.FILE)).run(["lift"], {"descriptor": descriptor})[0]
+    session = ort.InferenceSession(str(graph))
+    at_prior = session.run(["lift"], {"descriptor": descriptor, "word_probs": prior[None]})[0]
+    np.testing.assert_allclose(at_prior, knn, atol=1e-4)
+    probs = np.random.default_rng(0).uniform(size=prior[None].shape).astype(np.float32)
+    lift = session.run(["lift"], {"descriptor": descriptor, "word_probs": probs})[0]
+    eps = build_word_neighbours.WORD_EPS
+    np.testing.assert_allclose(lift - knn, np.log(probs + eps) - np.log(prior + eps), atol=1e-4)
+
+
+def test_the_bundled_graph_reads_the_bundled_word_models():
+    store = ModelStore()
+    entry = store.entry("word-neighbours").raw
+    assert entry["word_models"] == {n: store.entry(n).sha256 for n in build_word_neighbours.WORD_MODELS}
+    assert CaptionDecoder(store, "en").evidence.relevance is not None

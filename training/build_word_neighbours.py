@@ -33,6 +33,10 @@ from training.evaluate_hashtags import content_word_counts
 from training.flickr8k import read_captions
 from training.manifest_tool import MODELS_DIR, sha256_of, update_entry
 from training.run_utils import command_line, log_to, run_parser
+from captag_desktop.core.hashtag_model import WordRelevance
+from captag_desktop.core.models import ModelStore
+from training import decoder_memory
+from training.extract_features import load_features
 from training.train_hashtag_words import MEMORY_DESCRIPTOR, VOCAB_FILE, descriptors, precision_at_5, view_features
 
 log = logging.getLogger("word_neighbours")
@@ -55,6 +59,8 @@ LANGUAGES = {"en": Language("word-neighbours", FILE, "hashtag-words-vocab", VOCA
              "ar": Language("word-neighbours-ar", "word_neighbours_ar.onnx", "word-neighbours-ar-vocab",
                             "word_neighbours_ar.json", "captioner-ar.md")}
 EPS = 1e-4  # a word no neighbour used still gets a finite (large negative) lift
+WORD_EPS = 1e-2  # the word model's probabilities are smooth; 1e-2 and 3e-2 scored alike on dev, 1e-4 lower
+WORD_MODELS = ("hashtag-words", "hashtag-words-memory")  # whose probabilities a --word-model graph reads
 
 
 class WordNeighbours(nn.Module):
@@ -67,14 +73,18 @@ class WordNeighbours(nn.Module):
         self.register_buffer("counts", torch.as_tensor(counts, dtype=torch.uint8))
         self.k, self.temperature, self.per_photo = k, temperature, float(per_photo)  # captions per photo
         self.register_buffer("prior", self.counts.float().mean(0) / self.per_photo)
+        self.register_buffer("word_prior", None)  # with a word model: its train-average probability per word
 
-    def forward(self, descriptor):
+    def forward(self, descriptor, word_probs=None):
         z = ((descriptor - self.mean) / self.std) @ self.projection.float()
         z = z / z.norm(dim=1, keepdim=True).clamp_min(1e-6)
         sims, rows = (z @ self.bank.float().t()).topk(self.k, dim=1)
         weights = torch.softmax(sims / self.temperature, dim=1)
         evidence = torch.einsum("bk,bkw->bw", weights, self.counts.float()[rows] / self.per_photo)
-        return evidence, torch.log(evidence + EPS) - torch.log(self.prior + EPS)
+        lift = torch.log(evidence + EPS) - torch.log(self.prior + EPS)
+        if word_probs is not None:  # a second opinion: the word model's lift over its own train average
+            lift = lift + torch.log(word_probs + WORD_EPS) - torch.log(self.word_prior + WORD_EPS)
+        return evidence, lift
 
 
 def caption_counts(names: list[str], captions: dict, vocab: list[str], lang: str = "en") -> np.ndarray:
@@ -110,6 +120,22 @@ def fit(x: np.ndarray, counts: np.ndarray, dims: int, k: int, temperature: float
     return WordNeighbours(mean, std, projection, bank, counts, k, temperature, per_photo).eval()
 
 
+def word_model_prior(args, data: Path, feats, rows, train: list[str]) -> tuple[np.ndarray, dict]:
+    """The word model's average probability per word over the train photos, read as the app reads it (both
+    views averaged when the decoder view serves the English decoder), and the sha256 of each model used."""
+    store = ModelStore(Path(args.models_dir), threads=args.threads)
+    relevance = WordRelevance(store)
+    memory = None
+    if relevance.memory_session is not None:
+        memory = load_features(decoder_memory.cache(Path(args.models_dir), Path(args.features).parent, data,
+                                                    args.limit)[0])
+    probs = [relevance.descriptor_probs(descriptors(feats, rows, names).numpy(),
+                                        None if memory is None else descriptors(*memory, names).numpy())
+             for names in (train[i:i + 500] for i in range(0, len(train), 500))]
+    used = WORD_MODELS if memory is not None else WORD_MODELS[:1]
+    return np.concatenate(probs).mean(0), {name: store.entry(name).sha256 for name in used}
+
+
 def build(args, argv: list[str] = ()) -> dict:
     """argv: the command line, for the card."""
     torch.set_num_threads(args.threads)
@@ -122,16 +148,25 @@ def build(args, argv: list[str] = ()) -> dict:
     x = descriptors(feats, rows, train).numpy()
     model = fit(x, caption_counts(train, captions, vocab, lang), args.dims, min(args.k, len(train)), args.temperature,
                 per_photo)
+    word_models, inputs = None, (torch.zeros(1, x.shape[1]),)
+    if args.word_model:
+        if lang != "en" or args.memory:
+            raise SystemExit("--word-model: the word model scores English lemmas from the encoder view")
+        prior, word_models = word_model_prior(args, data, feats, rows, train)
+        model.word_prior = torch.from_numpy(prior).float()
+        inputs = inputs + (torch.full((1, len(vocab)), 0.5),)
     with torch.no_grad():
         evidence = model(descriptors(feats, rows, dev))[0]
     out.mkdir(parents=True, exist_ok=True)
     if lang != "en":
         write_text_atomic(out / where.vocabulary_file, json.dumps(vocab, ensure_ascii=False))
-    torch.onnx.export(model, (torch.zeros(1, x.shape[1]),), str(out / where.file), input_names=["descriptor"],
+    names = ["descriptor", "word_probs"][:len(inputs)]
+    torch.onnx.export(model, inputs, str(out / where.file), input_names=names,
                       output_names=["evidence", "lift"], opset_version=17, dynamo=False,
                       do_constant_folding=False,  # keeps the bank float16 and the counts uint8 on disk
-                      dynamic_axes={"descriptor": {0: "batch"}, "evidence": {0: "batch"}, "lift": {0: "batch"}})
-    summary = {"lang": lang, "view": "memory" if args.memory else "image", "reads": reads, "words": len(vocab), "train_photos": len(train), "dims": args.dims, "k": model.k,
+                      dynamic_axes={n: {0: "batch"} for n in names + ["evidence", "lift"]})
+    summary = {"lang": lang, "view": "memory" if args.memory else "image", "reads": reads, "word_models": word_models,
+               "words": len(vocab), "train_photos": len(train), "dims": args.dims, "k": model.k,
                "temperature": args.temperature, "seconds": round(time.time() - start, 1),
                "command": command_line("training.build_word_neighbours", list(argv)),
                "dev_word_precision_at_5": round(precision_at_5(  # against the words at least 2 captions use
@@ -159,7 +194,7 @@ def install(run: Path, models_dir: Path, summary: dict) -> dict:
         "source": "Flickr8k train split: photo descriptors and the words of their captions",
         "vocabulary": where.vocabulary, "vocabulary_sha256": sha256_of(models_dir / where.vocabulary_file),
         "build": {k: summary[k] for k in ("dims", "k", "temperature", "train_photos")},
-        **view, "metrics_dev": {"word_precision_at_5": summary["dev_word_precision_at_5"]}}, models_dir)
+        **view, **({"word_models": summary["word_models"]} if summary.get("word_models") else {}), "metrics_dev": {"word_precision_at_5": summary["dev_word_precision_at_5"]}}, models_dir)
 
 
 def parser():
@@ -171,6 +206,9 @@ def parser():
     ap.add_argument("--memory", action="store_true",
                     help="compare photos as the English caption decoder sees them (its cross-attention keys, cached in "
                          "the folder of --features) instead of by encoder features")
+    ap.add_argument("--word-model", action="store_true",
+                    help="English: the graph also reads the hashtag word model's probabilities (input word_probs) "
+                         "and adds their lift over the train average")
     ap.add_argument("--lang", default="en", choices=sorted(LANGUAGES), help="whose captions vote")
     ap.add_argument("--min-images", type=int, default=5, help="non-English: a word must be used for this many train photos")
     ap.add_argument("--install", action="store_true", help="copy the graph into --models-dir and register it")

@@ -45,7 +45,8 @@ def caption_card(run_dir: Path, command: str, title: str, lang: str = "en", mode
         f"Image captioner: {encoder}; a small "
         "Transformer decoder attends over them and writes the caption with beam search and a KV cache."
         + (" Decoding blocks repeated trigrams and lets each content word (not in resources/stopwords_en.txt) appear "
-           "only once, so stutter such as \"riding a bike on a bike\" cannot win." if lang == "en" else
+           "only once (a noun in either number), so stutter such as \"riding a bike on a bike\" or \"a mountain "
+           "overlooking the mountains\" cannot win." if lang == "en" else
            " Decoding blocks repeated trigrams."),
         "",
         "## Facts",

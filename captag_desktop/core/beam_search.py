@@ -7,11 +7,13 @@ be reordered by indexing.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Callable
+from types import MappingProxyType
+from typing import Callable, Mapping
 
 import numpy as np
 
 StepFn = Callable[[np.ndarray, int, tuple], tuple[np.ndarray, tuple]]
+Once = Mapping[int, frozenset[int]]  # a token that may appear once -> the tokens its use rules out
 
 
 @dataclass(frozen=True)
@@ -56,10 +58,14 @@ def _reorder(state: tuple, index: np.ndarray, batch_axis: int) -> tuple:
     return tuple(np.take(s, index, axis=batch_axis) for s in state)
 
 
+def ruled_out(once: Once, seq: list[int]) -> set[int]:
+    return set().union(*(once[t] for t in seq if t in once))
+
+
 def beam_search(step: StepFn, state: tuple, bos: int, eos: int, opts: DecodeOptions,
-                batch_axis: int = 1, banned: tuple[int, ...] = (), once: frozenset[int] = frozenset()) -> list[int]:
+                batch_axis: int = 1, banned: tuple[int, ...] = (), once: Once = MappingProxyType({})) -> list[int]:
     """Decode one sequence. `state` is for a single hypothesis (batch size 1).
-    Tokens in `once` may appear at most once per sequence."""
+    A token in `once` rules out the tokens it maps to (itself, its other forms) for the rest of the sequence."""
     k = opts.beam_size
     seqs: list[list[int]] = [[]]
     scores = np.zeros(1, dtype=np.float64)
@@ -73,7 +79,7 @@ def beam_search(step: StepFn, state: tuple, bos: int, eos: int, opts: DecodeOpti
         if t < opts.min_len:
             logp[:, eos] = -np.inf
         for i, seq in enumerate(seqs):
-            repeated = once.intersection(seq)
+            repeated = ruled_out(once, seq)
             if repeated:
                 logp[i, list(repeated)] = -np.inf
             if opts.block_repeat_ngram:
@@ -119,12 +125,12 @@ def beam_search(step: StepFn, state: tuple, bos: int, eos: int, opts: DecodeOpti
 
 
 def greedy_search(step: StepFn, state: tuple, bos: int, eos: int, max_len: int, banned: tuple[int, ...] = (),
-                  once: frozenset[int] = frozenset()) -> list[int]:
+                  once: Once = MappingProxyType({})) -> list[int]:
     tokens = np.array([bos], dtype=np.int64)
     out: list[int] = []
     for t in range(max_len):
         logp, state = step(tokens, t, state)
-        blocked = list(banned) + list(once.intersection(out))
+        blocked = list(banned) + list(ruled_out(once, out))
         if blocked:
             logp = logp.copy()
             logp[:, blocked] = -np.inf

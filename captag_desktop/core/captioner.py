@@ -41,6 +41,23 @@ def once_tokens(vocab: Vocab, lang: str) -> frozenset[int]:
     return frozenset(i for i, w in enumerate(vocab.itos) if w.isalpha() and w not in stop)
 
 
+def once_groups(vocab: Vocab, lang: str) -> dict[int, frozenset[int]]:
+    """Each once-only content word, with the tokens it rules out once used: itself, and for a noun its
+    other number, since "standing on a mountain overlooking the mountains" is the same stutter. A verb
+    keeps its noun ("swinging on a swing")."""
+    from captag_desktop.core.hashtags import lemma_of, lexicon
+
+    def key(t: int) -> str:
+        word = vocab.itos[t]
+        return lemma_of(word) if lexicon().pos.get(word, "NOUN") == "NOUN" else word
+
+    forms: dict[str, set[int]] = {}
+    tokens = once_tokens(vocab, lang)
+    for t in tokens:
+        forms.setdefault(key(t), set()).add(t)
+    return {t: frozenset(forms[key(t)]) for t in tokens}
+
+
 class CaptionDecoder:
     def __init__(self, store: ModelStore, lang: str = "en", variant: str = ""):
         """variant "fast": the decoder fine-tuned on the Fast encoder's features (same vocabulary)."""
@@ -64,7 +81,7 @@ class CaptionDecoder:
             self.evidence = WordEvidence.load(store, own["evidence"], self.vocab, self.init_name)
         self.evidence_weight = float(own.get("evidence_weight", 0.0)) if self.evidence is not None else 0.0
         self.banned = (self.vocab.pad_id, self.vocab.bos_id, self.vocab.stoi[UNK])
-        self.once = once_tokens(self.vocab, lang)
+        self.once = once_groups(self.vocab, lang)
 
     def _step(self, tokens: np.ndarray, position: int, state: tuple):
         sk, sv, ck, cv = state
@@ -118,7 +135,9 @@ class CaptionDecoder:
             regions = encoding[FEATURES]
         else:
             return self._step
-        bias = weight * self.evidence.lift(regions)
+        relevance = self.evidence.relevance
+        memory = self.cross_attention(encoding)[0] if relevance and relevance.memory_of == self.init_name else None
+        bias = weight * self.evidence.lift(regions, memory)
 
         def step(tokens: np.ndarray, position: int, state: tuple):
             logp, state = self._step(tokens, position, state)

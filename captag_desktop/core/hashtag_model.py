@@ -51,11 +51,20 @@ class WordRelevance:
 
     def __call__(self, features: np.ndarray, memory: np.ndarray | None = None) -> dict[str, float]:
         """memory: the cross-attention keys of the decoder `memory_of` names, or None."""
-        (probs,) = self.session.run(None, {"descriptor": word_descriptor(features)})
-        if memory is not None and self.memory_session is not None:
-            (other,) = self.memory_session.run(None, {"descriptor": word_descriptor(memory_regions(memory))})
+        return dict(zip(self.words, self.probs(features, memory)[0].tolist()))
+
+    def probs(self, features: np.ndarray, memory: np.ndarray | None = None) -> np.ndarray:
+        """(B, words) for region features and, optionally, that decoder's cross-attention keys."""
+        return self.descriptor_probs(word_descriptor(features),
+                                     None if memory is None else word_descriptor(memory_regions(memory)))
+
+    def descriptor_probs(self, descriptor: np.ndarray, memory_descriptor: np.ndarray | None = None) -> np.ndarray:
+        """The same from descriptors already pooled (the word-neighbours build averages it over train photos)."""
+        (probs,) = self.session.run(None, {"descriptor": descriptor})
+        if memory_descriptor is not None and self.memory_session is not None:
+            (other,) = self.memory_session.run(None, {"descriptor": memory_descriptor})
             probs = (probs + other) / 2
-        return dict(zip(self.words, probs[0].tolist()))
+        return probs
 
 
 class HashtagModel:

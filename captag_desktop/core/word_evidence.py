@@ -5,14 +5,16 @@ used it for the training photos most like this one than for the average photo (a
 "lift"). English votes on the hashtag vocabulary's lemmas, and each caption token whose lemma is such a
 word gets its lift. Arabic votes on the Arabic decoder's own tokens. The decoder adds weight x lift to
 those tokens' log-probabilities at every step, so it leans towards what describers of similar photos
-said. The weight is the caption model's own (its manifest "decode"); models/captioner-en.md and
+said. An English graph built with --word-model also reads the hashtag word model's probabilities for the
+photo (the same ones the hashtags use) and adds their lift over that model's train average: a second
+opinion, trained rather than retrieved. The weight is the caption model's own (its manifest "decode"); models/captioner-en.md and
 captioner-ar.md have the figures.
 """
 from __future__ import annotations
 
 import numpy as np
 
-from captag_desktop.core.hashtag_model import word_descriptor
+from captag_desktop.core.hashtag_model import WordRelevance, word_descriptor
 from captag_desktop.core.hashtags import lemma_of
 from captag_desktop.core.models import ModelError, ModelStore
 from captag_desktop.core.text import Vocab
@@ -20,12 +22,14 @@ from captag_desktop.core.text import Vocab
 
 class WordEvidence:
     """reads: None when the graph compares photos by the encoder's features; else the caption decoder whose
-    cross-attention keys it compares them by (the manifest's "reads": that decoder and its sha256)."""
+    cross-attention keys it compares them by (the manifest's "reads": that decoder and its sha256).
+    relevance: the word model whose probabilities the graph reads (input "word_probs"), or None."""
 
-    def __init__(self, session, reads: dict | None, words: list[str], vocab: Vocab):
+    def __init__(self, session, reads: dict | None, words: list[str], vocab: Vocab,
+                 relevance: WordRelevance | None = None):
         from captag_desktop.core.captioner import once_tokens  # the caption's content words
 
-        self.session, self.reads = session, reads
+        self.session, self.reads, self.relevance = session, reads, relevance
         index = {w: i for i, w in enumerate(words)}
         if vocab.lang == "en":  # the graph votes on lemmas: "dogs" gets the evidence for "dog"
             pairs = [(t, index[lemma_of(vocab.itos[t])]) for t in sorted(once_tokens(vocab, "en"))
@@ -39,8 +43,8 @@ class WordEvidence:
     @classmethod
     def load(cls, store: ModelStore, name: str, vocab: Vocab, decoder_init: str) -> "WordEvidence | None":
         """The graph for this decoder, or None when it cannot serve it: not installed, damaged, built on
-        another word list than the bundled one, or comparing photos by another decoder's keys. Captions
-        then come from the decoder alone."""
+        another word list than the bundled one, comparing photos by another decoder's keys, or reading a
+        word model that is missing or was retrained since. Captions then come from the decoder alone."""
         if not store.installed(name):
             return None
         raw = store.entry(name).raw
@@ -52,14 +56,25 @@ class WordEvidence:
         if reads and (reads["model"] != decoder_init or store.entry(decoder_init).sha256 != reads["sha256"]):
             return None
         try:
-            return cls(store.session(name), reads, store.read_json(vocabulary), vocab)
+            session, relevance = store.session(name), None
+            if "word_probs" in {i.name for i in session.get_inputs()}:
+                models = raw.get("word_models") or {}
+                if "hashtag-words" not in models or any(
+                        not store.installed(m) or store.entry(m).sha256 != sha for m, sha in models.items()):
+                    return None  # its average over train photos, inside the graph, would not be this model's
+                relevance = WordRelevance(store)
+            return cls(session, reads, store.read_json(vocabulary), vocab, relevance)
         except ModelError:
             return None
 
-    def lift(self, regions: np.ndarray) -> np.ndarray:
+    def lift(self, regions: np.ndarray, memory: np.ndarray | None = None) -> np.ndarray:
         """The lift of each caption token for one photo's regions (1, regions, channels): encoder features,
-        or memory_regions of the decoder's keys when `reads`; 0 for tokens the graph has no word for."""
-        (lift,) = self.session.run(["lift"], {"descriptor": word_descriptor(regions)})
+        or memory_regions of the decoder's keys when `reads`; 0 for tokens the graph has no word for.
+        memory: the cross-attention keys the word model's decoder view reads (relevance.memory_of), or None."""
+        feeds = {"descriptor": word_descriptor(regions)}
+        if self.relevance is not None:
+            feeds["word_probs"] = self.relevance.probs(regions, memory)
+        (lift,) = self.session.run(["lift"], feeds)
         out = np.zeros(self.size, dtype=np.float32)
         out[self.tokens] = lift[0, self.words]
         return out
