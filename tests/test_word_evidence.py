@@ -115,7 +115,8 @@ def _models_copy(tmp_path):
 
 
 @pytest.mark.parametrize("damage", ["other decoder", "retrained word list", "no weight", "missing graph",
-                                    "missing word list", "retrained word model", "missing word model"])
+                                    "missing word list", "retrained word model", "missing word model",
+                                    "word model views changed"])
 def test_evidence_that_cannot_serve_the_decoder_is_off_and_captions_still_work(tmp_path, damage):
     models, manifest, entry = _models_copy(tmp_path)
     init = next(m for m in manifest["models"] if m["name"] == "caption-en-init")
@@ -131,6 +132,8 @@ def test_evidence_that_cannot_serve_the_decoder_is_off_and_captions_still_work(t
         entry["word_models"]["hashtag-words-memory"] = "0" * 64
     elif damage == "missing word model":
         (models / "hashtag_words.onnx").unlink()
+    elif damage == "word model views changed":  # built before the decoder view served this decoder
+        del entry["word_models"]["hashtag-words-memory"]
     else:
         (models / "hashtag_words.json").unlink()
     (models / "manifest.json").write_text(json.dumps(manifest))

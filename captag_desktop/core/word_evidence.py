@@ -63,6 +63,8 @@ class WordEvidence:
                         not store.installed(m) or store.entry(m).sha256 != sha for m, sha in models.items()):
                     return None  # its average over train photos, inside the graph, would not be this model's
                 relevance = WordRelevance(store)
+                if ("hashtag-words-memory" in models) != (relevance.memory_session is not None):
+                    return None  # averaged over other views than the app now reads
             return cls(session, reads, store.read_json(vocabulary), vocab, relevance)
         except ModelError:
             return None
