@@ -144,3 +144,12 @@ def test_decoder_memory_view_trains_installs_and_counts_only_for_its_decoder(exp
     train_hashtag_words.install(tmp_path / "a", models)
     assert not ModelStore(models).has("hashtag-words-memory")
     assert not (models / train_hashtag_words.MEMORY_FILE).exists()
+
+
+def test_word_targets_are_hits_or_the_share_of_captions_using_the_word():
+    from training.train_hashtag_words import targets
+
+    captions = {"p": ["A dog runs .", "Two dogs play .", "A dog on grass .", "A puppy .", "Grass ."]}
+    vocab = ["dog", "grass", "puppy", "cat"]
+    np.testing.assert_allclose(targets(["p"], captions, vocab)[0].numpy(), [1, 1, 0, 0])
+    np.testing.assert_allclose(targets(["p"], captions, vocab, share=True)[0].numpy(), [0.6, 0.4, 0.2, 0])

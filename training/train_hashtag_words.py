@@ -29,7 +29,7 @@ from captag_desktop.core.atomic import copy_atomic, write_text_atomic
 from captag_desktop.core.hashtag_model import word_descriptor
 from captag_desktop.core.hashtags import lemma_of
 from training import decoder_memory
-from training.evaluate_hashtags import shared_content_words
+from training.evaluate_hashtags import content_word_counts, shared_content_words
 from training.extract_features import load_features
 from training.flickr8k import read_captions, read_split
 from training.manifest_tool import MODELS_DIR, remove_entry, update_entry
@@ -71,13 +71,15 @@ def view_features(args, data: Path):
     return feats, rows, names[0], names[1], reads
 
 
-def targets(names, captions, vocab: list[str]) -> torch.Tensor:
+def targets(names, captions, vocab: list[str], share: bool = False) -> torch.Tensor:
+    """Per photo and word: 1 when at least 2 of its captions use the word (what a hashtag hit means), or with
+    `share` the share of its captions that do: a softer target (models/hashtags-en.md has both)."""
     index = {w: i for i, w in enumerate(vocab)}
     y = torch.zeros(len(names), len(vocab))
     for i, n in enumerate(names):
-        for w in shared_content_words(captions[n], lemma_of):
+        for w, k in content_word_counts(captions[n], lemma_of).items():
             if w in index:
-                y[i, index[w]] = 1.0
+                y[i, index[w]] = k / len(captions[n]) if share else float(k >= 2)
     return y
 
 
@@ -96,13 +98,14 @@ def train(args) -> dict:
     feats, rows, train_names, dev_names, reads = view_features(args, data)
     df = Counter(w for n in train_names for w in shared_content_words(captions[n], lemma_of))
     vocab = sorted(w for w, c in df.items() if c >= args.min_images and w.isalpha())
-    x, y = descriptors(feats, rows, train_names), targets(train_names, captions, vocab)
+    share = args.targets == "share"
+    x, y = descriptors(feats, rows, train_names), targets(train_names, captions, vocab, share)
     if args.flip_features:  # the mirrored photos as extra examples with the same targets
         ff, frows = load_features(Path(args.flip_features))
         mirrored = [n for n in train_names if n in frows]
         x = torch.cat([x, descriptors(ff, frows, mirrored)])
-        y = torch.cat([y, targets(mirrored, captions, vocab)])
-    xd, yd = descriptors(feats, rows, dev_names), targets(dev_names, captions, vocab)
+        y = torch.cat([y, targets(mirrored, captions, vocab, share)])
+    xd, yd = descriptors(feats, rows, dev_names), targets(dev_names, captions, vocab)  # scored as hits are
     model = WordRelevance(x.shape[1], len(vocab), args.hidden, args.dropout)
     model.mean.copy_(x.mean(0))
     model.std.copy_(x.std(0) + 1e-5)
@@ -174,6 +177,9 @@ def install(run: Path, models_dir: Path = MODELS_DIR, memory_run: Path | None = 
 def parser():
     ap = run_parser(__doc__, "runs/hashtag_words", seed=7)
     ap.add_argument("--epochs", type=int, default=10)
+    ap.add_argument("--targets", default="shared", choices=["shared", "share"],
+                    help="shared: 1 when >= 2 of a photo's captions use the word; share: the share of them that do "
+                         "(better single-word P@5, worse captions: models/hashtags-en.md)")
     ap.add_argument("--batch", type=int, default=64)
     ap.add_argument("--lr", type=float, default=1e-3)
     ap.add_argument("--weight-decay", type=float, default=0.05)
