@@ -135,3 +135,14 @@ def test_top_indices_match_a_full_stable_sort(values, m):
     """Ties (and -inf, as for blocked words) come out in index order, as a full stable sort gives them."""
     values = np.array(values)
     assert top_indices(values, m).tolist() == np.argsort(-values, kind="stable")[:m].tolist()
+
+
+@given(st.lists(st.integers(0, 3), max_size=12), st.integers(0, 4))
+def test_ngram_repeaters_are_exactly_the_tokens_that_would_repeat_an_ngram(seq, n):
+    from captag_desktop.core.beam_search import ngram_repeaters
+
+    def repeats(token):
+        grams = [tuple(seq[i:i + n]) for i in range(len(seq) - n + 1)]
+        return n > 0 and len(seq) >= n - 1 and tuple((seq + [token])[len(seq) + 1 - n:]) in grams
+
+    assert ngram_repeaters(seq, n) == {t for t in range(4) if repeats(t)}

@@ -36,11 +36,13 @@ def _length_norm(length: int, alpha: float) -> float:
     return ((5.0 + length) / 6.0) ** alpha
 
 
-def _repeats_ngram(seq: list[int], token: int, n: int) -> bool:
+def ngram_repeaters(seq: list[int], n: int) -> set[int]:
+    """The tokens that would repeat an n-gram of seq: each that followed an earlier occurrence of its last
+    n - 1 tokens. One pass over seq, instead of testing every candidate token."""
     if n <= 0 or len(seq) < n - 1:
-        return False
-    cand = tuple(seq[len(seq) - n + 1 :] + [token])
-    return any(tuple(seq[i : i + n]) == cand for i in range(len(seq) - n + 1))
+        return set()
+    tail = seq[len(seq) - n + 1:]
+    return {seq[i + n - 1] for i in range(len(seq) - n + 1) if seq[i:i + n - 1] == tail}
 
 
 def top_indices(values: np.ndarray, m: int) -> np.ndarray:
@@ -79,14 +81,9 @@ def beam_search(step: StepFn, state: tuple, bos: int, eos: int, opts: DecodeOpti
         if t < opts.min_len:
             logp[:, eos] = -np.inf
         for i, seq in enumerate(seqs):
-            repeated = ruled_out(once, seq)
-            if repeated:
-                logp[i, list(repeated)] = -np.inf
-            if opts.block_repeat_ngram:
-                # Only the top candidates can win, so checking those is enough.
-                for tok in np.argpartition(-logp[i], min(2 * k, logp.shape[1] - 1))[: 2 * k]:
-                    if tok != eos and _repeats_ngram(seq, int(tok), opts.block_repeat_ngram):
-                        logp[i, tok] = -np.inf
+            blocked = ruled_out(once, seq) | ngram_repeaters(seq, opts.block_repeat_ngram)
+            if blocked:
+                logp[i, list(blocked)] = -np.inf
         total = scores[:, None] + logp
         flat = total.ravel()
         order = top_indices(flat, 2 * k)
