@@ -215,3 +215,26 @@ def test_every_predicate_of_a_chain_keeps_its_verb_and_object():
     out = translate_caption("A man is wearing a hat and holding a camera and carrying a bag", "hi")
     assert not out.missing
     assert out.text == "एक आदमी एक टोपी पहने हुए है और एक कैमरा पकड़े हुए है और एक बैग ले जा रहा है"
+
+
+def test_what_a_thing_is_hit_with_goes_with_the_verb_not_the_thing():
+    """"hitting a baseball with a bat": Tamil and Telugu said "a baseball holding a bat" / "a baseball that is
+    with a bat"; a dog with a stick still holds it."""
+    hit = {lang: translate_caption("A boy is hitting a baseball with a bat", lang).text for lang in ("ta", "te")}
+    assert "வைத்திருக்கும்" not in hit["ta"] and "உடன்" in hit["ta"]
+    assert "తో ఉన్న" not in hit["te"] and "బ్యాట్తో" in hit["te"]
+    assert "வைத்திருக்கும்" in translate_caption("A dog is chasing a dog with a stick", "ta").text
+
+
+@pytest.mark.parametrize("lang,ending,cases", [
+    ("ta", "ள்", {"pl_acc": "ை", "pl_gen": "ின்", "pl_dat": "ுக்கு"}),  # plural stem -கள + case
+    ("te", "లు", {"pl_loc": "లో", "pl_acc": "ను", "pl_gen": "", "pl_dat": "కు"})])  # plural stem -ల + case
+def test_plural_case_forms_are_built_on_the_plural_stem(lang, ending, cases):
+    """Five nouns once had a doubled plural marker in their case forms (Tamil "பிகினிகளளை", Telugu
+    "బికినీలలను")."""
+    wrong = {}
+    for key, entry in lexicon(lang)["nouns"].items():
+        if entry.get("pl", "").endswith(ending):
+            stem = entry["pl"][:-1]
+            wrong.update({(key, slot): entry[slot] for slot, suffix in cases.items() if entry[slot] != stem + suffix})
+    assert not wrong

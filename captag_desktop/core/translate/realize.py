@@ -105,7 +105,10 @@ class Realiser:
         return _SLOT.sub(lambda _m: self.noun_phrase(np_, slot, in_phrase), template)
 
     def attached(self, prep: str, inner: NounPhrase, head_entry: dict, head_oblique: bool) -> str:
-        template = self.lex["attr_preps"].get(prep)
+        # "hitting a baseball with a bat": a thing holds no bat, so the bat goes with the verb ("with" as a clause
+        # says it), not "a baseball holding a bat"; it still stands before the noun, as a verb's phrase would
+        verbs = not head_entry.get("anim", True) and prep in self.lex["preps"]
+        template = (self.lex["preps"] if verbs else self.lex["attr_preps"]).get(prep)
         if template is None:
             self.missing.append(prep)
             return ""
