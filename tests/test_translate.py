@@ -238,3 +238,27 @@ def test_plural_case_forms_are_built_on_the_plural_stem(lang, ending, cases):
             stem = entry["pl"][:-1]
             wrong.update({(key, slot): entry[slot] for slot, suffix in cases.items() if entry[slot] != stem + suffix})
     assert not wrong
+
+
+def test_and_after_clothing_adds_clothing_not_a_wearer():
+    two = parse("A man in a red shirt and a woman in a blue dress are dancing")[0].subject
+    assert two.head == "man" and [n.head for n in two.coordinated] == ["woman"]
+    one = parse("A woman in a cowboy hat and sunglasses is smiling")[0].subject
+    (_, worn), = one.attached
+    assert one.head == "woman" and not one.coordinated and worn.head == "cowboy hat"
+    assert [n.head for n in worn.coordinated] == ["sunglasses"]
+
+
+def test_hindi_agreement_leaves_the_nouns_own_words_alone():
+    """A woman wears "धूप का चश्मा" (sunglasses), not "धूप की चश्मा"."""
+    assert translate_caption("A woman wearing sunglasses is smiling", "hi").text.startswith("धूप का चश्मा पहने")
+
+
+def test_new_caption_words_of_the_word_evidence_captions():
+    for caption in ("A group of people are rowing a canoe in the ocean", "A soccer player kicks a ball",
+                    "A woman in a pink tank top is wearing hula hoops", "A person is jumping off of a building",
+                    "A german shepherd is running through the woods", "A girl is jumping onto a mat",
+                    "A girl is standing in front of a band", "A red race car is driving on a racetrack",
+                    "A cowboy is riding a horse"):
+        for lang in ("hi", "ta", "te", "bn"):
+            assert not translate_caption(caption, lang).missing, (caption, lang)

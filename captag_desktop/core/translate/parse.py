@@ -90,12 +90,13 @@ def english() -> EnglishLexicon:
 
 def units(caption: str) -> list[str]:
     """Lowercase words, with known multi-word units ("in front of", "soccer ball") merged."""
-    words = re.findall(r"[a-z]+(?:-[a-z]+)?", re.sub(r"\bt shirt", "t-shirt", caption.lower()))
+    words = re.findall(r"[a-z]+(?:-[a-z]+)?", re.sub(r"\boff of\b", "off", re.sub(r"\bt shirt", "t-shirt", caption.lower())))
     lex, out, i = english(), [], 0
     while i < len(words):
         for m in lex.multi:
-            if words[i : i + len(m)] == m:
-                out.append(" ".join(m))
+            found = words[i : i + len(m)]
+            if found == m or (found[:-1] == m[:-1] and found[-1] in (m[-1] + "s", m[-1] + "es")):  # "hula hoops"
+                out.append(" ".join(found))
                 i += len(m)
                 break
         else:
@@ -153,7 +154,9 @@ class _Parser:
             candidates.append(word)
         return next((c for c in candidates if c in verbs), None)
 
-    def noun_phrase(self, allow_attach: bool = True, subject: bool = False) -> NounPhrase | None:
+    def noun_phrase(self, allow_attach: bool = True, subject: bool = False, worn: bool = False) -> NounPhrase | None:
+        """worn: what someone is in or wearing; "and" then only adds more clothing ("in a red shirt and a woman
+        in a blue dress are dancing" is two people, "in a hat and sunglasses is smiling" one)."""
         start = self.i
         det = None
         if self.peek() in ARTICLES | NUMBERS | POSSESSIVES:
@@ -179,7 +182,7 @@ class _Parser:
         while allow_attach and self.peek() in {"in", "with", "of", "on", "at", "from", "near", "wearing"}:
             save = self.i
             prep = self.take()
-            inner = self.noun_phrase(allow_attach=prep == "of")
+            inner = self.noun_phrase(allow_attach=prep == "of", worn=prep in ("in", "wearing"))
             if inner is None and prep == "in" and self.is_adjective(self.peek()):  # "a player in white"
                 colours = []
                 while self.is_adjective(self.peek()) or (colours and self.peek() == "and"):
@@ -190,13 +193,22 @@ class _Parser:
                 self.i = save
                 break
             np_.attached.append(("in" if prep == "wearing" else prep, inner))
-        if self.peek() == "and" and self.is_noun_phrase_start(1) and (subject or not self._clause_follows()):
+        if self.peek() == "and" and self.is_noun_phrase_start(1) and (
+                self._clothing_follows() if worn else subject or not self._clause_follows()):
             self.take()
             other = self.noun_phrase(allow_attach, subject)
             if other is not None:
                 np_.coordinated.append(other)
                 np_.plural = True
         return np_
+
+    def _clothing_follows(self) -> bool:
+        """After 'and': more clothing?"""
+        save = self.i
+        self.take()
+        other = self.noun_phrase(allow_attach=False)
+        self.i = save
+        return other is not None and other.head in _CLOTHING
 
     def _attaches(self, prep: str, inner: NounPhrase) -> bool:
         return inner.head in _CLOTHING or (prep == "with" and inner.head in _CARRIED)
@@ -293,7 +305,8 @@ _IRREGULAR_PLURALS = {"people": "people", "children": "child", "men": "man", "wo
                       "teeth": "tooth", "mice": "mouse", "geese": "goose"}
 _CLOTHING = {"shirt", "t-shirt", "jacket", "dress", "hat", "helmet", "uniform", "suit", "bathing suit", "coat",
              "costume", "outfit", "pants", "jeans", "shorts", "skirt", "sweater", "vest", "cap", "sunglasses", "goggles",
-             "wetsuit", "mask", "clothes", "clothing", "gear", "life jacket", "shoe", "top", "tank", "trunk", "jersey"}
+             "wetsuit", "mask", "clothes", "clothing", "gear", "life jacket", "shoe", "top", "tank", "trunk", "jersey",
+             "cowboy hat"}
 _CARRIED = {"backpack", "hair", "collar", "harness", "leash", "ball", "stick", "toy", "frisbee", "bag", "camera",
             "umbrella", "flag", "guitar", "board", "skateboard", "surfboard", "snowboard", "bat", "rope", "tongue"}
 

@@ -112,8 +112,9 @@ class Realiser:
         if template is None:
             self.missing.append(prep)
             return ""
-        text = self.template(template, inner)
-        return self.agree(text, head_entry.get("gender", "m"), head_oblique) if self.lang == "hi" else text
+        if self.lang == "hi":  # the template's own words agree, not the noun's ("धूप का चश्मा" stays)
+            template = self.agree(template, head_entry.get("gender", "m"), head_oblique)
+        return self.template(template, inner)
 
     def agree(self, text: str, gender: str, oblique: bool) -> str:
         words = text.split(" ")
@@ -170,8 +171,7 @@ class Realiser:
             if template is None:
                 self.missing.append(prep)
                 continue
-            text = self.template(template, np_)
-            parts.append(self.agree(text, "m", True) if self.lang == "hi" else text)
+            parts.append(self.template(self.agree(template, "m", True) if self.lang == "hi" else template, np_))
         parts += [self.word(a) for a in clause.adverbs]
         if clause.purpose is not None:
             parts.append(self.purpose(*clause.purpose))
