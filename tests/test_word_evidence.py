@@ -164,7 +164,7 @@ def test_a_word_model_graph_adds_the_word_models_lift_over_its_train_average(tin
         "--features", str(features), "--out", str(tmp_path / "wm"), "--limit", "8", "--k", "3", "--dims", "4",
         "--temperature", "0.001", "--threads", "1", "--word-model"])
     summary = build_word_neighbours.build(args)
-    assert summary["word_models"] == {n: ModelStore().entry(n).sha256 for n in build_word_neighbours.WORD_MODELS}
+    assert summary["word_models"] == {n: ModelStore().entry(n).sha256 for n in ("hashtag-words", "hashtag-words-memory")}
     graph = tmp_path / "wm" / build_word_neighbours.FILE
     prior = next(onnx.numpy_helper.to_array(t) for t in onnx.load(str(graph)).graph.initializer
                  if t.name == "word_prior")
@@ -189,5 +189,31 @@ def test_a_word_model_graph_adds_the_word_models_lift_over_its_train_average(tin
 def test_the_bundled_graph_reads_the_bundled_word_models():
     store = ModelStore()
     entry = store.entry("word-neighbours").raw
-    assert entry["word_models"] == {n: store.entry(n).sha256 for n in build_word_neighbours.WORD_MODELS}
+    assert entry["word_models"] == {n: store.entry(n).sha256 for n in ("hashtag-words", "hashtag-words-memory")}
     assert CaptionDecoder(store, "en").evidence.relevance is not None
+
+
+def test_the_arabic_word_model_trains_on_the_graphs_words_and_the_arabic_graph_reads_it(tiny, tmp_path):
+    """The Arabic caption word model's columns are the Arabic graph's words; a graph built with it records
+    it, and the Arabic decoder reads it (no decoder view: that one is the English decoder's)."""
+    root, features, _ = tiny
+    from training import train_caption_words
+
+    models, manifest, _ = _models_copy(tmp_path)
+    (models / "manifest.json").write_text(json.dumps(manifest))
+    graph = ["--features", str(features), "--out", str(tmp_path / "graph"), "--limit", "8", "--k", "3", "--dims", "4",
+             "--threads", "1", "--lang", "ar", "--min-images", "1", "--install", "--models-dir", str(models)]
+    build_word_neighbours.main(graph)  # the word list, then the model on it, then the graph reading the model
+    summary = train_caption_words.train(train_caption_words.parser().parse_args([
+        "--features", str(features), "--limit", "8", "--threads", "1", "--epochs", "2", "--models-dir", str(models),
+        "--out", str(tmp_path / "words"), "--install"]))
+    words = json.loads((models / "word_neighbours_ar.json").read_text())
+    session = ort.InferenceSession(str(models / "caption_words_ar.onnx"))
+    assert summary["words"] == len(words) == session.get_outputs()[0].shape[-1]
+    build_word_neighbours.main(graph + ["--word-model"])
+    store = ModelStore(models)
+    assert list(store.entry("word-neighbours-ar").raw["word_models"]) == ["caption-words-ar"]
+    decoder = CaptionDecoder(store, "ar")
+    assert decoder.evidence is not None and decoder.evidence.relevance.memory_session is None
+    encoding = {FEATURES: np.random.default_rng(1).normal(size=(1, 49, 1280)).astype(np.float32)}
+    assert decoder.caption(encoding, decoder.own_options())

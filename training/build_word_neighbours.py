@@ -53,14 +53,17 @@ class Language:
     vocabulary: str  # the word list's manifest name
     vocabulary_file: str
     card: str
+    word_model: str  # the word model a --word-model graph reads (its "-memory" view too, when it serves)
+    word_model_file: str
 
 
-LANGUAGES = {"en": Language("word-neighbours", FILE, "hashtag-words-vocab", VOCAB_FILE, "captioner-en.md"),
+LANGUAGES = {"en": Language("word-neighbours", FILE, "hashtag-words-vocab", VOCAB_FILE, "captioner-en.md",
+                            "hashtag-words", "hashtag_words.onnx"),
              "ar": Language("word-neighbours-ar", "word_neighbours_ar.onnx", "word-neighbours-ar-vocab",
-                            "word_neighbours_ar.json", "captioner-ar.md")}
+                            "word_neighbours_ar.json", "captioner-ar.md", "caption-words-ar",
+                            "caption_words_ar.onnx")}
 EPS = 1e-4  # a word no neighbour used still gets a finite (large negative) lift
-WORD_EPS = 1e-2  # the word model's probabilities are smooth; 1e-2 and 3e-2 scored alike on dev, 1e-4 lower
-WORD_MODELS = ("hashtag-words", "hashtag-words-memory")  # whose probabilities a --word-model graph reads
+WORD_EPS = 3e-2  # the word models are smooth: English 1e-2 / 3e-2 scored alike on dev, Arabic best at 3e-2, 1e-4 lower
 
 
 class WordNeighbours(nn.Module):
@@ -123,8 +126,10 @@ def fit(x: np.ndarray, counts: np.ndarray, dims: int, k: int, temperature: float
 def word_model_prior(args, data: Path, feats, rows, train: list[str]) -> tuple[np.ndarray, dict]:
     """The word model's average probability per word over the train photos, read as the app reads it (both
     views averaged when the decoder view serves the English decoder), and the sha256 of each model used."""
-    store = ModelStore(Path(args.models_dir), threads=args.threads)
-    relevance = WordRelevance(store)
+    store, where = ModelStore(Path(args.models_dir), threads=args.threads), LANGUAGES[args.lang]
+    relevance = WordRelevance(store, where.word_model, where.vocabulary)
+    if relevance.session.get_outputs()[0].shape[-1] != len(relevance.words):
+        raise SystemExit(f"{where.word_model} was trained on another word list: train it on this one first")
     memory = None
     if relevance.memory_session is not None:
         memory = load_features(decoder_memory.cache(Path(args.models_dir), Path(args.features).parent, data,
@@ -132,7 +137,7 @@ def word_model_prior(args, data: Path, feats, rows, train: list[str]) -> tuple[n
     probs = [relevance.descriptor_probs(descriptors(feats, rows, names).numpy(),
                                         None if memory is None else descriptors(*memory, names).numpy())
              for names in (train[i:i + 500] for i in range(0, len(train), 500))]
-    used = WORD_MODELS if memory is not None else WORD_MODELS[:1]
+    used = [where.word_model] + ([relevance.memory_name] if memory is not None else [])
     return np.concatenate(probs).mean(0), {name: store.entry(name).sha256 for name in used}
 
 
@@ -150,8 +155,8 @@ def build(args, argv: list[str] = ()) -> dict:
                 per_photo)
     word_models, inputs = None, (torch.zeros(1, x.shape[1]),)
     if args.word_model:
-        if lang != "en" or args.memory:
-            raise SystemExit("--word-model: the word model scores English lemmas from the encoder view")
+        if args.memory:
+            raise SystemExit("--word-model: the word model reads the encoder view")
         prior, word_models = word_model_prior(args, data, feats, rows, train)
         model.word_prior = torch.from_numpy(prior).float()
         inputs = inputs + (torch.full((1, len(vocab)), 0.5),)
@@ -207,8 +212,8 @@ def parser():
                     help="compare photos as the English caption decoder sees them (its cross-attention keys, cached in "
                          "the folder of --features) instead of by encoder features")
     ap.add_argument("--word-model", action="store_true",
-                    help="English: the graph also reads the hashtag word model's probabilities (input word_probs) "
-                         "and adds their lift over the train average")
+                    help="the graph also reads the language's word model's probabilities (input word_probs) and adds "
+                         "their lift over the train average (English: the hashtag word model)")
     ap.add_argument("--lang", default="en", choices=sorted(LANGUAGES), help="whose captions vote")
     ap.add_argument("--min-images", type=int, default=5, help="non-English: a word must be used for this many train photos")
     ap.add_argument("--install", action="store_true", help="copy the graph into --models-dir and register it")

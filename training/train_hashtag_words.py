@@ -87,6 +87,33 @@ def precision_at_5(probs: torch.Tensor, y: torch.Tensor) -> float:
     return float(y.gather(1, probs.topk(5, dim=1).indices).mean())
 
 
+def fit(x, y, xd, yd, args) -> tuple[WordRelevance, float, list[dict]]:
+    """Train on descriptors x with targets y; keep the epoch whose dev single-word P@5 (hits yd) is best."""
+    model = WordRelevance(x.shape[1], y.shape[1], args.hidden, args.dropout)
+    model.mean.copy_(x.mean(0))
+    model.std.copy_(x.std(0) + 1e-5)
+    opt = torch.optim.AdamW(model.parameters(), lr=args.lr, weight_decay=args.weight_decay)
+    best, best_state, history = -1.0, None, []
+    for epoch in range(1, args.epochs + 1):
+        model.train()
+        perm = torch.randperm(len(x))
+        for b in range(0, len(perm), args.batch):
+            i = perm[b:b + args.batch]
+            loss = F.binary_cross_entropy_with_logits(model(x[i]), y[i])
+            opt.zero_grad(set_to_none=True)
+            loss.backward()
+            opt.step()
+        model.eval()
+        with torch.no_grad():
+            p5 = precision_at_5(torch.sigmoid(model(xd)), yd)
+        history.append({"epoch": epoch, "loss": round(loss.item(), 4), "dev_word_precision_at_5": round(p5, 4)})
+        log.info("epoch %d loss %.4f dev word P@5 %.4f", epoch, loss.item(), p5)
+        if p5 > best:
+            best, best_state = p5, {k: v.clone() for k, v in model.state_dict().items()}
+    model.load_state_dict(best_state)
+    return model.eval(), best, history
+
+
 def train(args) -> dict:
     seed_everything(args.seed)
     torch.set_num_threads(args.threads)
@@ -106,29 +133,8 @@ def train(args) -> dict:
         x = torch.cat([x, descriptors(ff, frows, mirrored)])
         y = torch.cat([y, targets(mirrored, captions, vocab, share)])
     xd, yd = descriptors(feats, rows, dev_names), targets(dev_names, captions, vocab)  # scored as hits are
-    model = WordRelevance(x.shape[1], len(vocab), args.hidden, args.dropout)
-    model.mean.copy_(x.mean(0))
-    model.std.copy_(x.std(0) + 1e-5)
-    opt = torch.optim.AdamW(model.parameters(), lr=args.lr, weight_decay=args.weight_decay)
-    best, best_state, history, start = -1.0, None, [], time.time()
-    for epoch in range(1, args.epochs + 1):
-        model.train()
-        perm = torch.randperm(len(x))
-        for b in range(0, len(perm), args.batch):
-            i = perm[b:b + args.batch]
-            loss = F.binary_cross_entropy_with_logits(model(x[i]), y[i])
-            opt.zero_grad(set_to_none=True)
-            loss.backward()
-            opt.step()
-        model.eval()
-        with torch.no_grad():
-            p5 = precision_at_5(torch.sigmoid(model(xd)), yd)
-        history.append({"epoch": epoch, "loss": round(loss.item(), 4), "dev_word_precision_at_5": round(p5, 4)})
-        log.info("epoch %d loss %.4f dev word P@5 %.4f", epoch, loss.item(), p5)
-        if p5 > best:  # dev P@5 of single words picks the epoch
-            best, best_state = p5, {k: v.clone() for k, v in model.state_dict().items()}
-    model.load_state_dict(best_state)
-    model.eval()
+    start = time.time()
+    model, best, history = fit(x, y, xd, yd, args)
     out.mkdir(parents=True, exist_ok=True)
     export(model, vocab, out / (MEMORY_FILE if args.memory else FILE), x.shape[1])
     summary = {"view": "memory" if args.memory else "image", "reads": reads, "words": len(vocab), "train_examples": len(x), "parameters": sum(p.numel() for p in model.parameters()),
@@ -138,12 +144,14 @@ def train(args) -> dict:
     return {k: v for k, v in summary.items() if k != "history"}
 
 
-def export(model: WordRelevance, vocab: list[str], onnx_path: Path, in_dim: int) -> None:
+def export(model: WordRelevance, vocab: list[str] | None, onnx_path: Path, in_dim: int) -> None:
+    """vocab: written beside the graph as the hashtag word list; None when the graph reads a list of elsewhere."""
     graph = nn.Sequential(model, nn.Sigmoid())
     torch.onnx.export(graph, (torch.zeros(1, in_dim),), str(onnx_path), input_names=["descriptor"],
                       output_names=["probs"], dynamic_axes={"descriptor": {0: "batch"}, "probs": {0: "batch"}},
                       opset_version=17, dynamo=False)
-    write_text_atomic(onnx_path.parent / VOCAB_FILE, json.dumps(vocab))
+    if vocab is not None:
+        write_text_atomic(onnx_path.parent / VOCAB_FILE, json.dumps(vocab))
 
 
 COMMON = {"license": "Apache-2.0 (weights trained by captag)", "card": "hashtags-en.md",

@@ -38,14 +38,16 @@ class WordRelevance:
     caption decoder's cross-attention keys (its tuned view of the photo, hashtag-words-memory). The
     second only counts for the decoder it was trained on (the manifest records that file's sha256)."""
 
-    def __init__(self, store: ModelStore):
-        self.session = store.session("hashtag-words")
-        self.words = store.read_json("hashtag-words-vocab")
-        self.memory_session, self.memory_of = None, None
-        if store.has("hashtag-words-memory"):
-            reads = store.entry("hashtag-words-memory").raw["reads"]
+    def __init__(self, store: ModelStore, name: str = "hashtag-words", vocabulary: str = "hashtag-words-vocab"):
+        """name: the encoder-view model; its decoder view, if any, is `name`-memory (the Arabic caption word
+        model, caption-words-ar, has none)."""
+        self.session = store.session(name)
+        self.words = store.read_json(vocabulary)
+        self.memory_session, self.memory_of, self.memory_name = None, None, f"{name}-memory"
+        if store.has(self.memory_name):
+            reads = store.entry(self.memory_name).raw["reads"]
             if store.has(reads["model"]) and store.entry(reads["model"]).sha256 == reads["sha256"]:
-                session = store.session("hashtag-words-memory")
+                session = store.session(self.memory_name)
                 if session.get_outputs()[0].shape[-1] == len(self.words):  # else trained on another word list
                     self.memory_session, self.memory_of = session, reads["model"]
 

@@ -5,9 +5,9 @@ used it for the training photos most like this one than for the average photo (a
 "lift"). English votes on the hashtag vocabulary's lemmas, and each caption token whose lemma is such a
 word gets its lift. Arabic votes on the Arabic decoder's own tokens. The decoder adds weight x lift to
 those tokens' log-probabilities at every step, so it leans towards what describers of similar photos
-said. An English graph built with --word-model also reads the hashtag word model's probabilities for the
-photo (the same ones the hashtags use) and adds their lift over that model's train average: a second
-opinion, trained rather than retrieved. The weight is the caption model's own (its manifest "decode"); models/captioner-en.md and
+said. A graph built with --word-model also reads a word model's probabilities for the photo (English: the
+hashtag word model, the same ones the hashtags use; Arabic: caption-words-ar) and adds their lift over
+that model's train average: a second opinion, trained rather than retrieved. The weight is the caption model's own (its manifest "decode"); models/captioner-en.md and
 captioner-ar.md have the figures.
 """
 from __future__ import annotations
@@ -58,12 +58,12 @@ class WordEvidence:
         try:
             session, relevance = store.session(name), None
             if "word_probs" in {i.name for i in session.get_inputs()}:
-                models = raw.get("word_models") or {}
-                if "hashtag-words" not in models or any(
+                models = raw.get("word_models") or {}  # the encoder-view model first
+                if not models or any(
                         not store.installed(m) or store.entry(m).sha256 != sha for m, sha in models.items()):
                     return None  # its average over train photos, inside the graph, would not be this model's
-                relevance = WordRelevance(store)
-                if ("hashtag-words-memory" in models) != (relevance.memory_session is not None):
+                relevance = WordRelevance(store, next(iter(models)), vocabulary)
+                if (relevance.memory_name in models) != (relevance.memory_session is not None):
                     return None  # averaged over other views than the app now reads
             return cls(session, reads, store.read_json(vocabulary), vocab, relevance)
         except ModelError:
