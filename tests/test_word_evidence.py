@@ -217,3 +217,17 @@ def test_the_arabic_word_model_trains_on_the_graphs_words_and_the_arabic_graph_r
     assert decoder.evidence is not None and decoder.evidence.relevance.memory_session is None
     encoding = {FEATURES: np.random.default_rng(1).normal(size=(1, 49, 1280)).astype(np.float32)}
     assert decoder.caption(encoding, decoder.own_options())
+
+
+def test_each_decoder_blocks_its_own_repeated_ngrams_and_the_creators_length_penalty_keeps_it():
+    """Arabic blocks repeated bigrams ("في الهواء في الهواء"); English keeps trigrams ("in a" recurs)."""
+    pipe = Pipeline(model_length_penalty=False)
+    assert pipe.decode_for(pipe.decoder("ar")).block_repeat_ngram == 2
+    assert pipe.decode_for(pipe.decoder("en")).block_repeat_ngram == 3
+
+
+def test_a_caption_token_never_follows_itself():
+    """The Arabic decoder, leaning on a strong word's evidence, wrote "حصان حصان حصان" (horse horse horse)."""
+    from captag_desktop.core.beam_search import ruled_out
+
+    assert ruled_out({}, [5, 7], no_stutter=True) == {7} and ruled_out({}, [5, 7]) == set()

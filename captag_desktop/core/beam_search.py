@@ -60,14 +60,18 @@ def _reorder(state: tuple, index: np.ndarray, batch_axis: int) -> tuple:
     return tuple(np.take(s, index, axis=batch_axis) for s in state)
 
 
-def ruled_out(once: Once, seq: list[int]) -> set[int]:
-    return set().union(*(once[t] for t in seq if t in once))
+def ruled_out(once: Once, seq: list[int], no_stutter: bool = False) -> set[int]:
+    """What `once` rules out after seq; with no_stutter also its last token ("حصان حصان", "a a")."""
+    out = set().union(*(once[t] for t in seq if t in once))
+    return out | {seq[-1]} if no_stutter and seq else out
 
 
 def beam_search(step: StepFn, state: tuple, bos: int, eos: int, opts: DecodeOptions,
-                batch_axis: int = 1, banned: tuple[int, ...] = (), once: Once = MappingProxyType({})) -> list[int]:
+                batch_axis: int = 1, banned: tuple[int, ...] = (), once: Once = MappingProxyType({}),
+                no_stutter: bool = False) -> list[int]:
     """Decode one sequence. `state` is for a single hypothesis (batch size 1).
-    A token in `once` rules out the tokens it maps to (itself, its other forms) for the rest of the sequence."""
+    A token in `once` rules out the tokens it maps to (itself, its other forms) for the rest of the sequence;
+    no_stutter: no token follows itself (captions; a translation's subword pieces may)."""
     k = opts.beam_size
     seqs: list[list[int]] = [[]]
     scores = np.zeros(1, dtype=np.float64)
@@ -81,7 +85,7 @@ def beam_search(step: StepFn, state: tuple, bos: int, eos: int, opts: DecodeOpti
         if t < opts.min_len:
             logp[:, eos] = -np.inf
         for i, seq in enumerate(seqs):
-            blocked = ruled_out(once, seq) | ngram_repeaters(seq, opts.block_repeat_ngram)
+            blocked = ruled_out(once, seq, no_stutter) | ngram_repeaters(seq, opts.block_repeat_ngram)
             if blocked:
                 logp[i, list(blocked)] = -np.inf
         total = scores[:, None] + logp
@@ -122,12 +126,12 @@ def beam_search(step: StepFn, state: tuple, bos: int, eos: int, opts: DecodeOpti
 
 
 def greedy_search(step: StepFn, state: tuple, bos: int, eos: int, max_len: int, banned: tuple[int, ...] = (),
-                  once: Once = MappingProxyType({})) -> list[int]:
+                  once: Once = MappingProxyType({}), no_stutter: bool = False) -> list[int]:
     tokens = np.array([bos], dtype=np.int64)
     out: list[int] = []
     for t in range(max_len):
         logp, state = step(tokens, t, state)
-        blocked = list(banned) + list(ruled_out(once, out))
+        blocked = list(banned) + list(ruled_out(once, out, no_stutter))
         if blocked:
             logp = logp.copy()
             logp[:, blocked] = -np.inf

@@ -74,6 +74,9 @@ class CaptionDecoder:
         # the beam size and length penalty chosen on the dev split for this model (its card says which)
         own = store.entry(self.init_name).raw.get("decode", {})
         self.beam_size, self.length_penalty = own.get("beam_size"), own.get("length_penalty")
+        # the repeated n-gram it may not write: Arabic blocks bigrams ("في الهواء في الهواء"); English
+        # keeps trigrams, since "in a" recurs in good captions
+        self.block_repeat_ngram = own.get("block_repeat_ngram", DecodeOptions.block_repeat_ngram)
         self.evidence = None  # optional: without it, captions come from the decoder alone
         if own.get("evidence"):
             from captag_desktop.core.word_evidence import WordEvidence
@@ -96,9 +99,8 @@ class CaptionDecoder:
         """Beam search as this model was tuned: its own beam size (unless one is given) and length
         penalty, else the defaults. The best beam differs by model: 4 for English, 3 for Arabic."""
         beam = beam_size or self.beam_size or DecodeOptions.beam_size
-        if self.length_penalty is None:
-            return DecodeOptions(beam, evidence_weight=self.evidence_weight)
-        return DecodeOptions(beam, self.length_penalty, evidence_weight=self.evidence_weight)
+        own = DecodeOptions(beam, evidence_weight=self.evidence_weight, block_repeat_ngram=self.block_repeat_ngram)
+        return own if self.length_penalty is None else replace(own, length_penalty=self.length_penalty)
 
     def can_read(self, encoding: Encoding) -> bool:
         """Whether the encoding holds what this decoder starts from: its encoder output or its cached keys."""
@@ -149,9 +151,11 @@ class CaptionDecoder:
         step = self.step_with_evidence(encoding, opts.evidence_weight)
         max_len = min(opts.max_len, self.max_len - 1)
         if opts.beam_size == 1:
-            return greedy_search(step, state, self.vocab.bos_id, self.vocab.eos_id, max_len, self.banned, self.once)
+            return greedy_search(step, state, self.vocab.bos_id, self.vocab.eos_id, max_len, self.banned, self.once,
+                                 no_stutter=True)
         opts = replace(opts, max_len=max_len)
-        return beam_search(step, state, self.vocab.bos_id, self.vocab.eos_id, opts, banned=self.banned, once=self.once)
+        return beam_search(step, state, self.vocab.bos_id, self.vocab.eos_id, opts, banned=self.banned, once=self.once,
+                           no_stutter=True)
 
     def caption(self, encoding: Encoding, opts: DecodeOptions = DecodeOptions()) -> str:
         return self.vocab.text(self.vocab.decode(self.decode_ids(encoding, opts)))

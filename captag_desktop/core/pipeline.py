@@ -126,7 +126,8 @@ class Pipeline:
         own = decoder.own_options(self.beam_size)
         if self.model_length_penalty:
             return own
-        return replace(self.decode, beam_size=own.beam_size, evidence_weight=own.evidence_weight)
+        return replace(self.decode, beam_size=own.beam_size, evidence_weight=own.evidence_weight,
+                       block_repeat_ngram=own.block_repeat_ngram)
 
     def hashtag_model(self):
         """The generative hashtag model, or None when it is not bundled (extraction only)."""
