@@ -76,7 +76,7 @@ def test_the_arabic_decoder_maps_its_tokens_to_the_graphs_words_one_to_one():
 def test_the_bank_is_stored_small(tiny):
     root, _, _ = tiny
     kinds = {i.name: i.data_type for i in onnx.load(str(root / "run" / build_word_neighbours.FILE)).graph.initializer}
-    assert kinds["bank"] == onnx.TensorProto.FLOAT16 and kinds["counts"] == onnx.TensorProto.UINT8
+    assert kinds["bank"] == onnx.TensorProto.FLOAT16 and kinds["packed"] == onnx.TensorProto.UINT8
 
 
 def test_the_english_decoder_adds_weighted_lift_to_the_words_it_maps():

@@ -8,7 +8,7 @@ softmax of their similarity, with the share of their 5 captions that use each wo
 model's vocabulary (models/hashtag_words.json). The graph gives that evidence per word, and its lift
 over the average train photo (log ratio), which the English caption decoder adds to its word scores
 (core.word_evidence). Everything lives inside the ONNX graph: the bank as float16, the caption
-counts as uint8.
+counts packed two to a byte.
 
     python -m training.build_word_neighbours [--install]
 """
@@ -73,17 +73,31 @@ class WordNeighbours(nn.Module):
         self.register_buffer("std", torch.as_tensor(std, dtype=torch.float32))
         self.register_buffer("projection", torch.as_tensor(projection, dtype=torch.float16))
         self.register_buffer("bank", torch.as_tensor(bank, dtype=torch.float16))
-        self.register_buffer("counts", torch.as_tensor(counts, dtype=torch.uint8))
+        counts = torch.as_tensor(counts, dtype=torch.uint8)
+        if int(counts.max()) > 15:
+            raise ValueError("a photo with more than 15 captions does not fit a half byte")
+        self.words = counts.shape[1]
+        # two counts (at most 15, and a photo has 5 captions) per byte: the graph is 2 MB smaller
+        even = torch.nn.functional.pad(counts, (0, self.words % 2))
+        self.register_buffer("packed", even[:, 0::2] + even[:, 1::2] * 16)
         self.k, self.temperature, self.per_photo = k, temperature, float(per_photo)  # captions per photo
-        self.register_buffer("prior", self.counts.float().mean(0) / self.per_photo)
+        self.register_buffer("prior", counts.float().mean(0) / self.per_photo)
         self.register_buffer("word_prior", None)  # with a word model: its train-average probability per word
+
+    def counts(self, rows):
+        """The caption counts of the bank's rows (B, K) -> (B, K, words), unpacked in float arithmetic
+        (exact for small integers; ONNX bit operations need a newer opset)."""
+        packed = self.packed[rows].float()
+        high = torch.floor(packed / 16)
+        both = torch.stack([packed - 16 * high, high], dim=-1)
+        return both.reshape(*packed.shape[:-1], -1)[..., :self.words]
 
     def forward(self, descriptor, word_probs=None):
         z = ((descriptor - self.mean) / self.std) @ self.projection.float()
         z = z / z.norm(dim=1, keepdim=True).clamp_min(1e-6)
         sims, rows = (z @ self.bank.float().t()).topk(self.k, dim=1)
         weights = torch.softmax(sims / self.temperature, dim=1)
-        evidence = torch.einsum("bk,bkw->bw", weights, self.counts.float()[rows] / self.per_photo)
+        evidence = torch.einsum("bk,bkw->bw", weights, self.counts(rows) / self.per_photo)
         lift = torch.log(evidence + EPS) - torch.log(self.prior + EPS)
         if word_probs is not None:  # a second opinion: the word model's lift over its own train average
             lift = lift + torch.log(word_probs + WORD_EPS) - torch.log(self.word_prior + WORD_EPS)
@@ -168,7 +182,7 @@ def build(args, argv: list[str] = ()) -> dict:
     names = ["descriptor", "word_probs"][:len(inputs)]
     torch.onnx.export(model, inputs, str(out / where.file), input_names=names,
                       output_names=["evidence", "lift"], opset_version=17, dynamo=False,
-                      do_constant_folding=False,  # keeps the bank float16 and the counts uint8 on disk
+                      do_constant_folding=False,  # keeps the bank float16 and the packed counts uint8 on disk
                       dynamic_axes={n: {0: "batch"} for n in names + ["evidence", "lift"]})
     summary = {"lang": lang, "view": "memory" if args.memory else "image", "reads": reads, "word_models": word_models,
                "words": len(vocab), "train_photos": len(train), "dims": args.dims, "k": model.k,

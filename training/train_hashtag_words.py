@@ -30,7 +30,9 @@ from captag_desktop.core.hashtag_model import word_descriptor
 from captag_desktop.core.hashtags import lemma_of
 from training import decoder_memory
 from training.evaluate_hashtags import content_word_counts, shared_content_words
+from training.export_captioner import quantize_int8
 from training.extract_features import load_features
+from training.int8_weights import MATMUL_NOTE
 from training.flickr8k import read_captions, read_split
 from training.manifest_tool import MODELS_DIR, remove_entry, update_entry
 from training.run_utils import run_main, run_parser, seed_everything
@@ -154,7 +156,7 @@ def export(model: WordRelevance, vocab: list[str] | None, onnx_path: Path, in_di
         write_text_atomic(onnx_path.parent / VOCAB_FILE, json.dumps(vocab))
 
 
-COMMON = {"license": "Apache-2.0 (weights trained by captag)", "card": "hashtags-en.md",
+COMMON = {"license": "Apache-2.0 (weights trained by captag)", "card": "hashtags-en.md", "weights": MATMUL_NOTE,
           "source": "Flickr8k train split; targets: content words shared by >= 2 of 5 captions"}
 
 
@@ -165,6 +167,7 @@ def install(run: Path, models_dir: Path = MODELS_DIR, memory_run: Path | None = 
         raise ValueError(f"{memory_run} was trained on another word list than {run}; train both on the same data")
     for file in (FILE, VOCAB_FILE):
         copy_atomic(run / file, models_dir / file)
+    quantize_int8(models_dir / FILE)  # 4x smaller; the caption word evidence reads it too (captioner-en.md)
     entries = [update_entry({"name": "hashtag-words", "task": "hashtag-word-relevance", "file": FILE, **COMMON,
                              "preprocessing": {"descriptor": "mean and max over regions of the encoder features"}},
                             models_dir),
@@ -175,6 +178,7 @@ def install(run: Path, models_dir: Path = MODELS_DIR, memory_run: Path | None = 
         return entries
     summary = json.loads((memory_run / "words_summary.json").read_text())
     copy_atomic(memory_run / MEMORY_FILE, models_dir / MEMORY_FILE)
+    quantize_int8(models_dir / MEMORY_FILE)
     entries.append(update_entry({
         "name": "hashtag-words-memory", "task": "hashtag-word-relevance", "file": MEMORY_FILE, **COMMON,
         "reads": summary["reads"],
