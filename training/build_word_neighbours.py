@@ -27,17 +27,16 @@ import torch
 from torch import nn
 
 from captag_desktop.core.atomic import copy_atomic, write_text_atomic
-from captag_desktop.core.hashtags import lemma_of
+from captag_desktop.core.hashtag_model import WordRelevance
+from captag_desktop.core.models import ModelStore
 from captag_desktop.core.text import tokenize
-from training.evaluate_hashtags import content_word_counts
+from training import decoder_memory
+from training.extract_features import load_features
 from training.flickr8k import read_captions
 from training.manifest_tool import MODELS_DIR, sha256_of, update_entry
 from training.run_utils import command_line, log_to, run_parser
-from captag_desktop.core.hashtag_model import WordRelevance
-from captag_desktop.core.models import ModelStore
-from training import decoder_memory
-from training.extract_features import load_features
-from training.train_hashtag_words import MEMORY_DESCRIPTOR, VOCAB_FILE, descriptors, precision_at_5, view_features
+from training.train_hashtag_words import (MEMORY_DESCRIPTOR, VOCAB_FILE, caption_counts, descriptors, precision_at_5,
+                                          view_features)
 
 log = logging.getLogger("word_neighbours")
 FILE = "word_neighbours.onnx"
@@ -102,20 +101,6 @@ class WordNeighbours(nn.Module):
         if word_probs is not None:  # a second opinion: the word model's lift over its own train average
             lift = lift + torch.log(word_probs + WORD_EPS) - torch.log(self.word_prior + WORD_EPS)
         return evidence, lift
-
-
-def caption_counts(names: list[str], captions: dict, vocab: list[str], lang: str = "en") -> np.ndarray:
-    """(photos, words) uint8: how many of each photo's captions use the word (English lemmatised as the app
-    does; Arabic as the Arabic decoder's tokens)."""
-    index = {w: i for i, w in enumerate(vocab)}
-    out = np.zeros((len(names), len(vocab)), np.uint8)
-    for r, n in enumerate(names):
-        used = (content_word_counts(captions[n], lemma_of) if lang == "en" else
-                Counter(w for c in captions[n] for w in set(tokenize(c, lang))))
-        for w, k in used.items():
-            if w in index:
-                out[r, index[w]] = k
-    return out
 
 
 def word_list(args, lang: str, names: list[str], captions: dict) -> list[str]:

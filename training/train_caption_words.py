@@ -15,15 +15,14 @@ import logging
 import time
 from pathlib import Path
 
-import numpy as np
 import torch
 
 from captag_desktop.core.atomic import copy_atomic, write_text_atomic
-from training.build_word_neighbours import LANGUAGES, caption_counts
+from training.build_word_neighbours import LANGUAGES
 from training.flickr8k import read_captions
 from training.manifest_tool import MODELS_DIR, sha256_of, update_entry
 from training.run_utils import run_main, run_parser, seed_everything
-from training.train_hashtag_words import descriptors, export, fit, view_features
+from training.train_hashtag_words import descriptors, export, fit, targets, view_features
 
 log = logging.getLogger("caption_words")
 
@@ -40,10 +39,8 @@ def train(args) -> dict:
     feats, rows, train_names, dev_names, _ = view_features(args, data)
     train_names = [n for n in train_names if n in captions]
     dev_names = [n for n in dev_names if n in captions]
-    counts = caption_counts(train_names, captions, words, args.lang).astype(np.float32)
-    per_photo = np.array([len(captions[n]) for n in train_names], np.float32)[:, None]
-    y = torch.from_numpy(counts / per_photo if args.targets == "share" else (counts >= 2).astype(np.float32))
-    yd = torch.from_numpy((caption_counts(dev_names, captions, words, args.lang) >= 2).astype(np.float32))
+    y = targets(train_names, captions, words, args.targets == "share", args.lang)
+    yd = targets(dev_names, captions, words, lang=args.lang)  # scored as hits are
     x, xd = descriptors(feats, rows, train_names), descriptors(feats, rows, dev_names)
     start = time.time()
     model, best, history = fit(x, y, xd, yd, args)

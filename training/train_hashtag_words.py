@@ -28,6 +28,7 @@ from torch import nn
 from captag_desktop.core.atomic import copy_atomic, write_text_atomic
 from captag_desktop.core.hashtag_model import word_descriptor
 from captag_desktop.core.hashtags import lemma_of
+from captag_desktop.core.text import tokenize
 from training import decoder_memory
 from training.evaluate_hashtags import content_word_counts, shared_content_words
 from training.export_captioner import quantize_int8
@@ -73,16 +74,27 @@ def view_features(args, data: Path):
     return feats, rows, names[0], names[1], reads
 
 
-def targets(names, captions, vocab: list[str], share: bool = False) -> torch.Tensor:
+def caption_counts(names: list[str], captions: dict, vocab: list[str], lang: str = "en") -> np.ndarray:
+    """(photos, words) uint8: how many of each photo's captions use the word (English lemmatised as the app
+    does; other languages as their caption decoder's tokens)."""
+    index = {w: i for i, w in enumerate(vocab)}
+    out = np.zeros((len(names), len(vocab)), np.uint8)
+    for r, n in enumerate(names):
+        used = (content_word_counts(captions[n], lemma_of) if lang == "en" else
+                Counter(w for c in captions[n] for w in set(tokenize(c, lang))))
+        for w, k in used.items():
+            if w in index:
+                out[r, index[w]] = k
+    return out
+
+
+def targets(names, captions, vocab: list[str], share: bool = False, lang: str = "en") -> torch.Tensor:
     """Per photo and word: 1 when at least 2 of its captions use the word (what a hashtag hit means), or with
     `share` the share of its captions that do: a softer target (models/hashtags-en.md has both)."""
-    index = {w: i for i, w in enumerate(vocab)}
-    y = torch.zeros(len(names), len(vocab))
-    for i, n in enumerate(names):
-        for w, k in content_word_counts(captions[n], lemma_of).items():
-            if w in index:
-                y[i, index[w]] = k / len(captions[n]) if share else float(k >= 2)
-    return y
+    counts = caption_counts(names, captions, vocab, lang).astype(np.float32)
+    if not share:
+        return torch.from_numpy((counts >= 2).astype(np.float32))
+    return torch.from_numpy(counts / np.array([len(captions[n]) for n in names], np.float32)[:, None])
 
 
 def precision_at_5(probs: torch.Tensor, y: torch.Tensor) -> float:

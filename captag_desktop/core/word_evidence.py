@@ -7,8 +7,8 @@ word gets its lift. Arabic votes on the Arabic decoder's own tokens. The decoder
 those tokens' log-probabilities at every step, so it leans towards what describers of similar photos
 said. A graph built with --word-model also reads a word model's probabilities for the photo (English: the
 hashtag word model, the same ones the hashtags use; Arabic: caption-words-ar) and adds their lift over
-that model's train average: a second opinion, trained rather than retrieved. The weight is the caption model's own (its manifest "decode"); models/captioner-en.md and
-captioner-ar.md have the figures.
+that model's train average: a second opinion, trained rather than retrieved. The weight is the caption
+model's own (its manifest "decode"); models/captioner-en.md and captioner-ar.md have the figures.
 """
 from __future__ import annotations
 

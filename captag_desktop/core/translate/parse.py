@@ -88,9 +88,15 @@ def english() -> EnglishLexicon:
                           set(words["ADV"]) | {p for p in phrases if p not in preps}, [m.split() for m in multi])
 
 
+_SPELLINGS = ((r"\bt shirt", "t-shirt"), (r"\boff of\b", "off"))  # one unit however it is written
+
+
 def units(caption: str) -> list[str]:
     """Lowercase words, with known multi-word units ("in front of", "soccer ball") merged."""
-    words = re.findall(r"[a-z]+(?:-[a-z]+)?", re.sub(r"\boff of\b", "off", re.sub(r"\bt shirt", "t-shirt", caption.lower())))
+    text = caption.lower()
+    for spelling, unit in _SPELLINGS:
+        text = re.sub(spelling, unit, text)
+    words = re.findall(r"[a-z]+(?:-[a-z]+)?", text)
     lex, out, i = english(), [], 0
     while i < len(words):
         for m in lex.multi:
