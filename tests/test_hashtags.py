@@ -1,5 +1,5 @@
 
-from captag_desktop.core.hashtags import HashtagOptions, Tag, extract_keywords, rank, tag_for_words
+from captag_desktop.core.hashtags import Candidates, HashtagOptions, Tag, extract_keywords, rank, tag_for_words
 
 
 def texts(tags):
@@ -24,7 +24,7 @@ def test_compounds_become_camel_case():
 def test_rank_dedupes_case_and_plural_and_limits():
     gen = [Tag("dog", "#dog"), Tag("grass", "#grass"), Tag("ball", "#ball")]
     rel = {"dog": 0.9, "grass": 0.5, "ball": 0.4}
-    out = rank(extract_keywords("Dogs play with a ball on grass"), gen, rel, HashtagOptions(count=3))
+    out = rank(Candidates(extract_keywords("Dogs play with a ball on grass"), gen, rel), HashtagOptions(count=3))
     assert len(out) == 3
     assert len({t.lower() for t in out}) == 3
     assert out[0] == "#dog"
@@ -32,14 +32,14 @@ def test_rank_dedupes_case_and_plural_and_limits():
 
 def test_rank_drops_banned_and_platform_tags_unless_allowed():
     gen = [Tag("instagood", "#instagood"), Tag("nude", "#nude"), Tag("dog", "#dog")]
-    assert rank([], gen, {}, HashtagOptions(count=5)) == ["#dog"]
-    assert "#instagood" in rank([], gen, {}, HashtagOptions(count=5, allow_platform=True))
-    assert "#nude" not in rank([], gen, {}, HashtagOptions(count=5, allow_platform=True))
+    assert rank(Candidates([], gen), HashtagOptions(count=5)) == ["#dog"]
+    assert "#instagood" in rank(Candidates([], gen), HashtagOptions(count=5, allow_platform=True))
+    assert "#nude" not in rank(Candidates([], gen), HashtagOptions(count=5, allow_platform=True))
 
 
 def test_relevance_orders_tags():
     gen = [Tag("beach", "#beach"), Tag("dog", "#dog")]
-    assert rank([], gen, {"dog": 0.9, "beach": 0.2}, HashtagOptions(count=2)) == ["#dog", "#beach"]
+    assert rank(Candidates([], gen, {"dog": 0.9, "beach": 0.2}), HashtagOptions(count=2)) == ["#dog", "#beach"]
 
 
 def test_tags_have_no_spaces():
@@ -63,7 +63,7 @@ def test_compound_needs_every_word_and_tail_prefers_specific_tags():
     assert tag_chance("jungle gym", words, {"jungle gym": 0.4}) == 0.4  # words unknown to the word model
     tags = [Tag(k, "#" + k.replace(" ", "")) for k in ("man", "person", "frisbee", "dog")]
     words = {"dog": 0.9, "man": 0.5, "person": 0.45, "frisbee": 0.44}
-    out = rank([], tags, {}, HashtagOptions(count=4, head=1), words)
+    out = rank(Candidates([], tags, words=words), HashtagOptions(count=4, head=1))
     assert out[0] == "#dog"  # the likeliest leads
     assert out.index("#frisbee") < out.index("#man")  # then the specific tag before the generic ones
 

@@ -91,7 +91,7 @@ def test_card_command_drops_build_only_flags():
                         drop=("--skip-train",)) == "python -m training.build_repair --skip-train --images 50"
 
 
-@pytest.mark.parametrize("levels", [(0, 1), (1, 2)])
+@pytest.mark.parametrize("levels", [(0, 1), (1, 2), (2, 3)])
 def test_deeper_inpainter_grows_from_a_trained_one(tmp_path, levels):
     """--deep N --init: the extra residual blocks start as identities, so the grown net gives the
     trained net's output until it trains; weights that do not fit are refused."""
@@ -197,3 +197,38 @@ def test_build_records_dev_metrics_on_the_manifest(exported):
     assert inp["psnr_gain_over_telea_db"] == 1.0 and inp["repair_512_ms"] == 5.0 and "detect_512_ms" not in inp
     assert det["iou_mean"] == 0.7 and det["threshold"] == 0.5 and det["detect_512_ms"] == 7.0
     assert store.verify("inpaint") and store.verify("damage-detector")
+
+
+def test_recovered_inpainter_matches_the_bundled_graph(tmp_path):
+    """recover_repair rebuilds the torch net from the ONNX graph's named constants, exactly, and the
+    run summaries from the card, so a phase continued from it names every earlier phase."""
+    from training import recover_repair
+    from training.repair_models import InpaintNet
+
+    torch.manual_seed(1)
+    net = InpaintNet(c=8, deep=2).eval()
+    for p in net.parameters():
+        torch.nn.init.normal_(p, std=0.05)
+    export_repair.export_inpaint(net, tmp_path / "inpaint.onnx")
+    back = recover_repair.inpainter_from_onnx(tmp_path / "inpaint.onnx")
+    assert back.config == {"c": 8, "deep": 2}
+    for k, v in net.state_dict().items():
+        torch.testing.assert_close(back.state_dict()[k], v)
+    card = ("| Command | `python -m training.train_repair --task inpaint --out runs/a` then `cp -r runs/a runs/b` then "
+            "`python -m training.train_repair --task detect --out runs/detect` then `python -m training.build_repair --skip-train` |\n"
+            "| Inpainting net | a net; 120 steps of 8 crops at 224px in 30 min; loss |\n"
+            "| Detector | U-Net; 40 steps of 8 crops at 112px in 5 min; BCE |\n")
+    runs = recover_repair.card_runs(card)
+    assert runs["inpaint"]["command"] == "python -m training.train_repair --task inpaint --out runs/a then cp -r runs/a runs/b"
+    assert runs["detect"]["command"] == "python -m training.train_repair --task detect --out runs/detect"
+    assert (runs["inpaint"]["steps"], runs["inpaint"]["train_seconds"], runs["detect"]["crop"]) == (120, 1800, 112)
+
+
+def test_init_keeps_the_levels_it_has(tmp_path):
+    from training.repair_models import InpaintNet
+
+    net = InpaintNet(c=8, deep=2)
+    train_repair.save_checkpoint(tmp_path / "last.pt", net, torch.optim.Adam(net.parameters()), 5, 1.0)
+    args = train_repair.parser().parse_args(["--task", "inpaint", "--init", str(tmp_path / "last.pt")])
+    model, _, step, _, _ = train_repair.start_state(args, InpaintNet, tmp_path / "none.pt")
+    assert model.config == {"c": 8, "deep": 2} and step == 5

@@ -44,15 +44,20 @@ def precision_at(tags: list[str], caps: list[str], k: int, normalise) -> float:
     return sum(any(normalise(w) in gold for w in tag_words(t)) for t in top) / len(top)
 
 
+def captioned(pipe: Pipeline, data: Path, names: list[str]):
+    """(name, encoding, English caption) per photo, captioned as the app does (each model's own settings)."""
+    decoder = pipe.decoder("en")
+    for n in names:
+        feats = pipe.encoder()(load_image(image_path(data, n)).rgb)
+        yield n, feats, decoder.caption(feats, pipe.decode_for(decoder))
+
+
 def evaluate(data: Path, split: str = "dev", limit: int = 0, count: int = 10) -> dict:
     pipe = Pipeline()
     names = read_split(data, split)[: limit or None]
     captions = read_captions(data, "en")
     exact, lemma, dups, all_tags, times, examples = [], [], 0, Counter(), [], []
-    for n in names:
-        feats = pipe.encoder()(load_image(image_path(data, n)).rgb)
-        decoder = pipe.decoder("en")
-        caption = decoder.caption(feats, pipe.decode_for(decoder))  # as the app decodes: the model's own length penalty
+    for n, feats, caption in captioned(pipe, data, names):
         t = time.perf_counter()
         tags = pipe.hashtags(feats, caption, count)
         times.append((time.perf_counter() - t) * 1000)

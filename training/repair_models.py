@@ -69,6 +69,10 @@ class InpaintNet(nn.Module):
         self.refine_b2 = Residual(4 * c, 4) if deep >= 2 else nn.Identity()
         self.refine3b = Residual(2 * c, 2) if deep >= 2 else nn.Identity()
         self.refine2b = Residual(c) if deep >= 2 else nn.Identity()
+        # deep >= 3: one more at each, dilated wider, so a large hole's middle sees more of its border
+        self.refine_b3 = Residual(4 * c, 8) if deep >= 3 else nn.Identity()
+        self.refine3c = Residual(2 * c, 4) if deep >= 3 else nn.Identity()
+        self.refine2c = Residual(c, 2) if deep >= 3 else nn.Identity()
         self.out = nn.Conv2d(c, 12, 3, padding=1)
         nn.init.zeros_(self.out.weight)
         nn.init.zeros_(self.out.bias)
@@ -78,9 +82,9 @@ class InpaintNet(nn.Module):
         e1 = self.e1(x)
         e2 = self.e2(e1)
         e3 = self.e3(e2)
-        b = self.refine_b2(self.refine_b(self.bottleneck(self.e4(e3))))
-        d = self.refine3b(self.refine3(self.d3(torch.cat([up(b, e3), e3], 1))))
-        d = self.refine2b(self.refine2(self.d2(torch.cat([up(d, e2), e2], 1))))
+        b = self.refine_b3(self.refine_b2(self.refine_b(self.bottleneck(self.e4(e3)))))
+        d = self.refine3c(self.refine3b(self.refine3(self.d3(torch.cat([up(b, e3), e3], 1)))))
+        d = self.refine2c(self.refine2b(self.refine2(self.d2(torch.cat([up(d, e2), e2], 1)))))
         d = self.d1(torch.cat([up(d, e1), e1], 1))
         return torch.clamp(prefilled + F.pixel_shuffle(self.out(d), 2), 0, 1)
 

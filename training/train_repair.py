@@ -164,6 +164,9 @@ def start_state(args, net_cls, ckpt: Path):
     every phase."""
     state = torch.load(ckpt, map_location="cpu", weights_only=True) if ckpt.exists() and args.resume else None
     config = state.get("config", {}) if state else ({"deep": args.deep} if args.task == "inpaint" else {})
+    if args.init and not state and args.task == "inpaint":  # --init keeps the levels it has; --deep may add more
+        grown = torch.load(args.init, map_location="cpu", weights_only=True).get("config", {})
+        config = {**grown, "deep": max(args.deep, grown.get("deep", 0))}
     model = net_cls(**config)
     opt = torch.optim.Adam(model.parameters(), lr=args.lr)
     step, seconds, previous = 0, 0.0, None

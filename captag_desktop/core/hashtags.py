@@ -7,7 +7,7 @@ One rule for word forms: nouns are singular (#dog), verbs take their -ing form
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import lru_cache
 
 from nltk.tokenize import TreebankWordTokenizer
@@ -184,31 +184,47 @@ def tag_chance(key: str, words: dict[str, float], relevance: dict[str, float]) -
     return p if known else max(p, relevance.get(key, 0.0))
 
 
-def _popularity(key: str) -> float:
+def tag_popularity(key: str) -> float:
     parts = key.split()
     return sum(popularity(w) for w in parts) / len(parts)
 
 
-def rank(caption_tags: list[Tag], generated: list[Tag], relevance: dict[str, float], opts: HashtagOptions,
-         words: dict[str, float] | None = None) -> list[str]:
-    """Merge caption tags and generated tags, dedupe by lemma key, drop unsafe and filler tags.
-    The first `head` are the likeliest (word model, caption agreement, popularity prior); the rest
-    favour specific tags (#SoccerBall) over generic ones (#man) that every photo would get."""
-    words = words or {}
-    shown: dict[str, str] = {}
-    for tag in generated:
-        shown.setdefault(tag.key, tag.text)
-    in_caption = set()
-    for tag in caption_tags:
-        shown[tag.key] = tag.text if " " in tag.key or tag.key not in shown else shown[tag.key]
-        in_caption.add(tag.key)
-    allowed = [k for k in shown if is_allowed(Tag(k, shown[k]), opts.allow_platform, opts.banned)]
-    score = {k: tag_chance(k, words, relevance) + opts.caption_weight * (k in in_caption)
-             + opts.popularity_weight * _popularity(k) for k in allowed}
+@dataclass
+class Candidates:
+    """One photo's hashtag candidates and the evidence for them (Pipeline.tag_candidates)."""
+    keywords: list[Tag]  # the caption's, in caption order
+    generated: list[Tag] = field(default_factory=list)  # the tag model's most relevant ones and the GRU's
+    relevance: dict[str, float] = field(default_factory=dict)  # the tag model's, per tag key
+    words: dict[str, float] = field(default_factory=dict)  # the word model's, per content word
+    likeliest: list[Tag] = field(default_factory=list)  # with sampled ideas: what fills a short list
+
+    def merged(self, opts: HashtagOptions) -> tuple[dict[str, str], list[str]]:
+        """(shown text per key, allowed keys in first-seen order): both sources deduplicated by lemma
+        key, unsafe and filler tags dropped. A caption compound keeps the caption's spelling."""
+        shown: dict[str, str] = {}
+        for tag in self.generated:
+            shown.setdefault(tag.key, tag.text)
+        for tag in self.keywords:
+            shown[tag.key] = tag.text if " " in tag.key or tag.key not in shown else shown[tag.key]
+        return shown, [k for k in shown if is_allowed(Tag(k, shown[k]), opts.allow_platform, opts.banned)]
+
+    def hand_scores(self, keys: list[str], opts: HashtagOptions) -> dict[str, float]:
+        """The hand-set score: the chance the tag applies, a caption bonus and the popularity prior."""
+        in_caption = {t.key for t in self.keywords}
+        return {k: tag_chance(k, self.words, self.relevance) + opts.caption_weight * (k in in_caption)
+                + opts.popularity_weight * tag_popularity(k) for k in keys}
+
+
+def rank(found: Candidates, opts: HashtagOptions, ranker=None) -> list[str]:
+    """The candidates merged, deduplicated and ordered. The first `head` are the likeliest (by the
+    learned ranker when one is given, else by the hand-set score); the rest favour specific tags
+    (#SoccerBall) over generic ones (#man) that every photo would get."""
+    shown, allowed = found.merged(opts)
+    score = ranker.scores(found, allowed) if ranker is not None else found.hand_scores(allowed, opts)
     order = sorted(allowed, key=lambda k: (-score[k], k))
     # the tail: the plausible tags (a few times the count), specific ones first
     head, tail = order[: opts.head], order[opts.head: opts.head + opts.tail_pool]
-    tail.sort(key=lambda k: (-(score[k] - opts.specific_weight * _popularity(k)), k))
+    tail.sort(key=lambda k: (-(score[k] - opts.specific_weight * tag_popularity(k)), k))
     out: list[str] = []
     for key in head + tail:
         if shown[key].lower() not in (t.lower() for t in out):

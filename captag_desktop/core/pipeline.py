@@ -92,6 +92,7 @@ class Pipeline:
         self._encoder = None
         self._decoders: dict[str, object] = {}
         self._hashtag_model = None
+        self._tag_ranker = None
         self._translator = None
         self.banned_tags: frozenset[str] = frozenset()
         self.allow_platform_tags = False
@@ -148,29 +149,46 @@ class Pipeline:
 
     def hashtags(self, encoding: dict, caption: str, count: int, seed: int | None = None) -> list[str]:
         """Caption keywords + generated tags, merged and ranked. A seed samples new ideas."""
-        from captag_desktop.core.captioner import FEATURES
-        from captag_desktop.core.hashtags import HashtagOptions, caption_tags, rank
+        from captag_desktop.core.hashtags import HashtagOptions, rank
 
-        features = encoding[FEATURES]
-
-        model = self.hashtag_model()
-        generated, relevance, words = [], {}, {}
-        if model is not None:
-            relevance, state = model.relevance(features)
-            words = model.word_probs(features, self._english_memory(encoding, model.memory_of))
-            if seed is None:  # the default set: the most relevant tags plus what the GRU writes
-                generated = model.top(relevance, max(150, count)) + model.generate(state, count)
-            else:  # "More ideas": sampled sets, still ordered by relevance
-                generated = model.sample_ideas(state, count + 5, seed)
+        found = self.tag_candidates(encoding, caption, count, seed)
         opts = HashtagOptions(count=count, allow_platform=self.allow_platform_tags, banned=self.banned_tags,
                               tail_pool=max(HashtagOptions.tail_pool, count))  # a long list needs a deep pool
-        keywords = caption_tags(caption)
-        tags = rank(keywords, generated, relevance, opts, words)
-        if model is not None and seed is not None and len(tags) < count:  # samples ran dry: the likeliest others fill up
+        tags = rank(found, opts, self.tag_ranker())
+        if found.likeliest and len(tags) < count:  # "More ideas" samples ran dry: the likeliest others fill up
             have = {t.lower() for t in tags}
-            extra = rank(keywords, model.top(relevance, max(150, count)), relevance, opts, words)
+            extra = rank(replace(found, generated=found.likeliest), opts, self.tag_ranker())
             tags += [t for t in extra if t.lower() not in have][: count - len(tags)]
         return tags
+
+    def tag_candidates(self, encoding: dict, caption: str, count: int, seed: int | None = None):
+        """Everything the hashtag ranking reads for one photo (hashtags.Candidates): the caption's keywords,
+        the tag model's relevant and generated tags, and the word model's probabilities. With a seed, the
+        generated tags are sampled ideas and `likeliest` holds the most relevant ones to fill up with."""
+        from captag_desktop.core.captioner import FEATURES
+        from captag_desktop.core.hashtags import Candidates, caption_tags
+
+        features = encoding[FEATURES]
+        model = self.hashtag_model()
+        found = Candidates(caption_tags(caption))
+        if model is None:
+            return found
+        found.relevance, state = model.relevance(features)
+        found.words = model.word_probs(features, self._english_memory(encoding, model.memory_of))
+        likeliest = model.top(found.relevance, max(150, count))
+        if seed is None:  # the default set: the most relevant tags plus what the GRU writes
+            found.generated = likeliest + model.generate(state, count)
+        else:  # "More ideas": sampled sets, still ordered by relevance
+            found.generated, found.likeliest = model.sample_ideas(state, count + 5, seed), likeliest
+        return found
+
+    def tag_ranker(self):
+        """The learned hashtag ranker, or None when it is not bundled (the hand-set score ranks)."""
+        if self._tag_ranker is None and self.store.has("tag-ranker"):
+            from captag_desktop.core.tag_ranker import TagRanker
+
+            self._tag_ranker = TagRanker.load(self.store)
+        return self._tag_ranker
 
     def available_languages(self) -> list[str]:
         from captag_desktop.core.translate import CAPTION_LANGS

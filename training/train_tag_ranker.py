@@ -1,0 +1,138 @@
+"""Fit the hashtag ranker (core/tag_ranker.py) on dev photos the models never trained on.
+
+The word and tag models were fitted on the train split, so their probabilities are overconfident
+there; a ranker fitted on them would learn to trust them too much. So the ranker is fitted on one
+part of dev (by default the photos after the first 500) and measured on the other (the first 500,
+`evaluate_hashtags --limit 500`). Each photo's candidates come from the app's own pipeline
+(Pipeline.tag_candidates), cached once per split and photo range.
+
+    python -m training.train_tag_ranker --install
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import pickle
+import statistics
+import sys
+from pathlib import Path
+
+import numpy as np
+
+from captag_desktop.core.atomic import write_text_atomic
+from captag_desktop.core.hashtags import HashtagOptions, lemma_of, rank, tag_words
+from captag_desktop.core.pipeline import Pipeline
+from captag_desktop.core.tag_ranker import FEATURES, MODEL_NAME, TagRanker, features
+from training.evaluate_hashtags import captioned, precision_at, shared_content_words
+from training.flickr8k import DEFAULT_ROOT, read_captions, read_split
+from training.manifest_tool import MODELS_DIR, update_entry
+from training.run_utils import command_line
+
+COUNT = 10  # as evaluate_hashtags asks
+
+
+def collect(data: Path, names: list[str], cache: Path | None = None) -> list:
+    """(photo, Candidates) for each photo, as the app finds them for its default set."""
+    if cache and cache.exists():
+        return pickle.loads(cache.read_bytes())
+    pipe = Pipeline()
+    found = [(n, pipe.tag_candidates(encoding, caption, COUNT)) for n, encoding, caption in captioned(pipe, data, names)]
+    if cache:
+        cache.parent.mkdir(parents=True, exist_ok=True)
+        cache.write_bytes(pickle.dumps(found))
+    return found
+
+
+def right(tag: str, gold: set[str], label: str = "all") -> bool:
+    """Whether a tag is right for a photo whose captions share the content words `gold` (lemmas):
+    "all" of its words are (what a creator asks of a tag), or "any" one is (what the hashtag metric
+    counts as a hit; learning that rule puts #BrownDog above #dog for any dog, brown or not)."""
+    hits = [lemma_of(w) in gold for w in tag_words(tag)]
+    return all(hits) if label == "all" else any(hits)
+
+
+def rows(found: list, captions: dict[str, list[str]], opts: HashtagOptions, label: str = "all"):
+    """Every allowed candidate of every photo: its features (X) and whether it is right (y)."""
+    xs, ys = [], []
+    for name, cand in found:
+        shown, keys = cand.merged(opts)
+        if not keys:
+            continue
+        gold = shared_content_words(captions[name], lemma_of)
+        xs.append(features(cand, keys))
+        ys.append([right(shown[k], gold, label) for k in keys])
+    return np.concatenate(xs), np.concatenate(ys).astype(np.float64)
+
+
+def fit(x: np.ndarray, y: np.ndarray, l2: float = 1e-3, iters: int = 50) -> TagRanker:
+    """Logistic regression by Newton's method on standardised features (convex: no seed, no schedule)."""
+    mean, scale = x.mean(0), x.std(0) + 1e-9
+    z = np.hstack([(x - mean) / scale, np.ones((len(x), 1))])
+    w = np.zeros(z.shape[1])
+    for _ in range(iters):
+        p = 1 / (1 + np.exp(-z @ w))
+        grad = z.T @ (p - y) / len(y) + l2 * np.r_[w[:-1], 0]
+        hess = (z * (p * (1 - p))[:, None]).T @ z / len(y) + l2 * np.eye(len(w))
+        step = np.linalg.solve(hess, grad)
+        w -= step
+        if np.abs(step).max() < 1e-8:
+            break
+    return TagRanker(dict(zip(FEATURES, w[:-1].tolist())), float(w[-1]), mean.tolist(), scale.tolist())
+
+
+def precision(found: list, captions: dict[str, list[str]], ranker: TagRanker | None) -> dict:
+    """P@5 as evaluate_hashtags scores it, and "strict": the share of the top 5 with every word right."""
+    opts = HashtagOptions(count=COUNT)
+    tags = {name: rank(cand, opts, ranker) for name, cand in found}
+
+    def mean(score):
+        return round(statistics.mean(score(t, captions[n]) for n, t in tags.items()), 4)
+
+    def strict(t, caps):
+        gold = shared_content_words(caps, lemma_of)
+        return sum(right(x, gold) for x in t[:5]) / max(len(t[:5]), 1)
+
+    return {"precision_at_5_lemma": mean(lambda t, c: precision_at(t, c, 5, lemma_of)),
+            "precision_at_5_exact": mean(lambda t, c: precision_at(t, c, 5, lambda w: w)),
+            "strict_precision_at_5": mean(strict)}
+
+
+def install(ranker: TagRanker, report: dict, command: str, models_dir: Path = MODELS_DIR) -> None:
+    body = {"features": list(FEATURES), "weights": dict(zip(FEATURES, ranker.w.tolist())), "bias": ranker.bias,
+            "mean": ranker.mean.tolist(), "scale": ranker.scale.tolist()}
+    write_text_atomic(models_dir / "tag_ranker.json", json.dumps(body, indent=1) + "\n")
+    update_entry({"name": MODEL_NAME, "task": "hashtag-ranking", "file": "tag_ranker.json", "card": "hashtags-en.md",
+                  "license": "Apache-2.0 (weights fitted by captag)",
+                  "source": "Flickr8k dev split photos (Hodosh, Young & Hockenmaier 2013, research use): the app's own "
+                            "candidates for each, labelled by the photo's 5 English captions",
+                  "command": command, "metrics_dev": report}, models_dir)
+
+
+def main(argv=None):
+    argv = list(sys.argv[1:] if argv is None else argv)
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--data", type=Path, default=DEFAULT_ROOT)
+    ap.add_argument("--held-out", type=int, default=500, help="the first N dev photos measure; the rest fit")
+    ap.add_argument("--l2", type=float, default=1e-3)
+    ap.add_argument("--cache", type=Path, default=Path(".cache/tag_candidates"))
+    ap.add_argument("--label", choices=("all", "any"), default="all",
+                    help="what makes a candidate right when fitting (see right()); only 'all' may be installed")
+    ap.add_argument("--install", action="store_true")
+    args = ap.parse_args(argv)
+    names = read_split(args.data, "dev")
+    captions = read_captions(args.data, "en")
+    measure = collect(args.data, names[: args.held_out], args.cache / f"dev_0_{args.held_out}.pkl")
+    train = collect(args.data, names[args.held_out:], args.cache / f"dev_{args.held_out}_end.pkl")
+    if args.install and args.label != "all":
+        ap.error("a ranker fitted to the metric's any-word rule games it; it is for measuring only")
+    ranker = fit(*rows(train, captions, HashtagOptions(count=COUNT), args.label), l2=args.l2)
+    report = {"split": "dev", "fitted_on": len(train), "measured_on": len(measure),
+              "hand_set": precision(measure, captions, None), "ranker": precision(measure, captions, ranker),
+              "weights": dict(zip(FEATURES, np.round(ranker.w, 3).tolist()))}
+    print(json.dumps(report, indent=1))
+    if args.install:
+        install(ranker, report, command_line("training.train_tag_ranker", argv))
+
+
+if __name__ == "__main__":
+    main()
