@@ -262,3 +262,18 @@ def test_new_caption_words_of_the_word_evidence_captions():
                     "A cowboy is riding a horse"):
         for lang in ("hi", "ta", "te", "bn"):
             assert not translate_caption(caption, lang).missing, (caption, lang)
+
+
+def test_where_a_thing_is_carried_stays_with_it_and_a_late_verb_is_kept():
+    """"with a stick in its mouth" is one phrase of the dog's; "runs" after it is the verb (it was left out)."""
+    (clause,) = parse("A brown dog with a stick in its mouth runs through the grass")
+    (_, stick), = clause.subject.attached
+    assert stick.head == "stick" and [(p, n.head) for p, n in stick.attached] == [("in", "mouth")]
+    assert clause.verbs == ["run"] and [p for p, _ in clause.phrases] == ["through"]
+    hi = translate_caption("A brown dog with a stick in its mouth runs through the grass", "hi")
+    assert not hi.missing and hi.text.startswith("अपने मुँह में छड़ी") and "दौड़" in hi.text
+    for lang in ("hi", "ta", "te", "bn"):
+        assert not translate_caption("A man is rock climbing", lang).missing
+    # a place phrase of the clause is not pulled into what is carried
+    (clause,) = parse("A dog with a ball in the grass is running")
+    assert [(p, n.head) for p, n in clause.phrases] == [("in", "grass")]

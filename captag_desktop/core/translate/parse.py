@@ -88,7 +88,8 @@ def english() -> EnglishLexicon:
                           set(words["ADV"]) | {p for p in phrases if p not in preps}, [m.split() for m in multi])
 
 
-_SPELLINGS = ((r"\bt shirt", "t-shirt"), (r"\boff of\b", "off"))  # one unit however it is written
+# one unit however it is written; "rock climbing" is a compound verb, said the way the parser reads it
+_SPELLINGS = ((r"\bt shirt", "t-shirt"), (r"\boff of\b", "off"), (r"\brock climbing\b", "climbing a rock"))
 
 
 def units(caption: str) -> list[str]:
@@ -188,7 +189,7 @@ class _Parser:
         while allow_attach and self.peek() in {"in", "with", "of", "on", "at", "from", "near", "wearing"}:
             save = self.i
             prep = self.take()
-            inner = self.noun_phrase(allow_attach=prep == "of", worn=prep in ("in", "wearing"))
+            inner = self.noun_phrase(allow_attach=prep in ("of", "with"), worn=prep in ("in", "wearing"))
             if inner is None and prep == "in" and self.is_adjective(self.peek()):  # "a player in white"
                 colours = []
                 while self.is_adjective(self.peek()) or (colours and self.peek() == "and"):
@@ -217,7 +218,9 @@ class _Parser:
         return other is not None and other.head in _CLOTHING
 
     def _attaches(self, prep: str, inner: NounPhrase) -> bool:
-        return inner.head in _CLOTHING or (prep == "with" and inner.head in _CARRIED)
+        """Clothing, something carried, or where it is carried ("with a ball in its mouth")."""
+        return (inner.head in _CLOTHING or (prep == "with" and inner.head in _CARRIED)
+                or (prep == "in" and inner.head in _HOLDING and inner.det in POSSESSIVES))
 
     def _purpose_follows(self) -> bool:
         """'to' + a bare verb ("to catch a ball"), not 'to' + a place ("to the beach")."""
@@ -297,6 +300,9 @@ class _Parser:
                 clause.plural = AUX[word] or clause.plural
                 if self.verb_lemma(self.peek()) is not None and self.peek() not in self.lex.preps:
                     clause.verbs.append(self.verb_lemma(self.take()))
+            elif not clause.verbs and clause.adjective is None and self.verb_lemma(word) is not None:
+                # "a dog with a stick in its mouth runs": the verb comes after the subject's phrases
+                clause.verbs.append(self.verb_lemma(self.take()))
             elif word in self.lex.adverbs:
                 clause.adverbs.append(self.take())
             elif clause.obj is None and clause.verbs and self.is_noun_phrase_start(0):
@@ -313,6 +319,7 @@ _CLOTHING = {"shirt", "t-shirt", "jacket", "dress", "hat", "helmet", "uniform", 
              "costume", "outfit", "pants", "jeans", "shorts", "skirt", "sweater", "vest", "cap", "sunglasses", "goggles",
              "wetsuit", "mask", "clothes", "clothing", "gear", "life jacket", "shoe", "top", "tank", "trunk", "jersey",
              "cowboy hat"}
+_HOLDING = {"mouth", "hand", "hands", "arms", "teeth", "paws", "lap"}
 _CARRIED = {"backpack", "hair", "collar", "harness", "leash", "ball", "stick", "toy", "frisbee", "bag", "camera",
             "umbrella", "flag", "guitar", "board", "skateboard", "surfboard", "snowboard", "bat", "rope", "tongue"}
 
