@@ -268,7 +268,7 @@ def test_where_a_thing_is_carried_stays_with_it_and_a_late_verb_is_kept():
     """"with a stick in its mouth" is one phrase of the dog's; "runs" after it is the verb (it was left out)."""
     (clause,) = parse("A brown dog with a stick in its mouth runs through the grass")
     (_, stick), = clause.subject.attached
-    assert stick.head == "stick" and [(p, n.head) for p, n in stick.attached] == [("in", "mouth")]
+    assert stick.head == "stick" and [(p, n.head) for p, n in stick.attached] == [("held in", "mouth")]
     assert clause.verbs == ["run"] and [p for p, _ in clause.phrases] == ["through"]
     hi = translate_caption("A brown dog with a stick in its mouth runs through the grass", "hi")
     assert not hi.missing and hi.text.startswith("अपने मुँह में छड़ी") and "दौड़" in hi.text
@@ -277,3 +277,20 @@ def test_where_a_thing_is_carried_stays_with_it_and_a_late_verb_is_kept():
     # a place phrase of the clause is not pulled into what is carried
     (clause,) = parse("A dog with a ball in the grass is running")
     assert [(p, n.head) for p, n in clause.phrases] == [("in", "grass")]
+
+
+@pytest.mark.parametrize("caption, said, not_said", [
+    ("A dog holds a bird in its mouth", "अपने मुँह में", "पहने"),  # a mouth is no clothing
+    ("A dog with a puppy in its mouth", "मुँह में", "पहने"),
+    ("A girl with a backpack in a red shirt is walking", "लाल कमीज़ पहने एक लड़की", "कमीज़ में"),  # the girl wears it
+    ("A man with rock climbing equipment is hanging from a rock", "लटक", "चढ़"),  # a noun's modifier stays one
+    ("A little girl wearing orange arm floats is smiling", "पहने", "बाँह में"),  # worn, not held
+])
+def test_held_worn_and_compound_verbs_keep_to_their_own_words(caption, said, not_said):
+    text = translate_caption(caption, "hi").text
+    assert said in text and not_said not in text, text
+
+
+def test_a_late_verb_is_not_a_participle_or_a_noun():
+    assert parse("Two dogs , both wearing collars , are playing in the grass")[0].verbs == ["play"]
+    assert parse("A girl in a colourful bathing suit comes down a water slide")[0].verbs == ["come"]

@@ -88,8 +88,10 @@ def english() -> EnglishLexicon:
                           set(words["ADV"]) | {p for p in phrases if p not in preps}, [m.split() for m in multi])
 
 
-# one unit however it is written; "rock climbing" is a compound verb, said the way the parser reads it
-_SPELLINGS = ((r"\bt shirt", "t-shirt"), (r"\boff of\b", "off"), (r"\brock climbing\b", "climbing a rock"))
+# one unit however it is written; "is rock climbing" is a compound verb, said the way the parser reads it
+# ("rock climbing gear" is a noun's modifier and stays)
+_SPELLINGS = ((r"\bt shirt", "t-shirt"), (r"\boff of\b", "off"),
+              (r"\b(is|are) rock climbing\b", r"\1 climbing a rock"))
 
 
 def units(caption: str) -> list[str]:
@@ -161,9 +163,11 @@ class _Parser:
             candidates.append(word)
         return next((c for c in candidates if c in verbs), None)
 
-    def noun_phrase(self, allow_attach: bool = True, subject: bool = False, worn: bool = False) -> NounPhrase | None:
+    def noun_phrase(self, allow_attach: bool = True, subject: bool = False, worn: bool = False,
+                    carried: bool = False) -> NounPhrase | None:
         """worn: what someone is in or wearing; "and" then only adds more clothing ("in a red shirt and a woman
-        in a blue dress are dancing" is two people, "in a hat and sunglasses is smiling" one)."""
+        in a blue dress are dancing" is two people, "in a hat and sunglasses is smiling" one).
+        carried: what someone is with; it takes where it is held ("a stick in its mouth") and nothing else."""
         start = self.i
         det = None
         if self.peek() in ARTICLES | NUMBERS | POSSESSIVES:
@@ -186,10 +190,12 @@ class _Parser:
         if det == "a group of":  # "a group of people": the group is the head, as in the translations
             np_.det = None
             np_ = NounPhrase("group", False, "a", attached=[("of", np_)])
+        if carried and (held := self._held_in()) is not None:
+            np_.attached.append((HELD_IN, held))
         while allow_attach and self.peek() in {"in", "with", "of", "on", "at", "from", "near", "wearing"}:
             save = self.i
             prep = self.take()
-            inner = self.noun_phrase(allow_attach=prep in ("of", "with"), worn=prep in ("in", "wearing"))
+            inner = self.noun_phrase(allow_attach=prep == "of", worn=prep in ("in", "wearing"), carried=prep == "with")
             if inner is None and prep == "in" and self.is_adjective(self.peek()):  # "a player in white"
                 colours = []
                 while self.is_adjective(self.peek()) or (colours and self.peek() == "and"):
@@ -218,9 +224,19 @@ class _Parser:
         return other is not None and other.head in _CLOTHING
 
     def _attaches(self, prep: str, inner: NounPhrase) -> bool:
-        """Clothing, something carried, or where it is carried ("with a ball in its mouth")."""
-        return (inner.head in _CLOTHING or (prep == "with" and inner.head in _CARRIED)
-                or (prep == "in" and inner.head in _HOLDING and inner.det in POSSESSIVES))
+        return inner.head in _CLOTHING or (prep == "with" and inner.head in _CARRIED)
+
+    def _held_in(self) -> NounPhrase | None:
+        """'in its mouth' / 'in his hands' after something carried."""
+        if self.peek() != "in" or self.peek(1) not in POSSESSIVES:
+            return None
+        save = self.i
+        self.take()
+        where = self.noun_phrase(allow_attach=False)
+        if where is None or where.head not in HOLDING:
+            self.i = save
+            return None
+        return where
 
     def _purpose_follows(self) -> bool:
         """'to' + a bare verb ("to catch a ball"), not 'to' + a place ("to the beach")."""
@@ -271,6 +287,20 @@ class _Parser:
         self.rest(shared)
         return shared
 
+    def _late_verb(self, clause: Clause) -> bool:
+        """A present-tense verb after the subject's phrases ("... in its mouth runs"), for a clause with no verb
+        yet: not a participle of another word ("both wearing collars , are playing", "made out of"), nor a noun
+        that could be a verb ("a water slide"), nor a word in a noun phrase, nor when "is"/"are" is still to
+        come before the next clause."""
+        word, before = self.peek(), self.t[self.i - 1] if self.i else None
+        if clause.verbs or clause.adjective is not None or not word.endswith("s") or self.verb_lemma(word) in (None, word):
+            return False
+        if before is None or before in ARTICLES | NUMBERS | POSSESSIVES or self.is_adjective(before):
+            return False
+        later = self.t[self.i + 1:]
+        ahead = later[: next((j for j, w in enumerate(later) if w in CLAUSE_JOINERS), len(later))]
+        return not any(w in AUX for w in ahead)
+
     def rest(self, clause: Clause) -> None:
         while self.peek() is not None:
             word = self.peek()
@@ -300,7 +330,7 @@ class _Parser:
                 clause.plural = AUX[word] or clause.plural
                 if self.verb_lemma(self.peek()) is not None and self.peek() not in self.lex.preps:
                     clause.verbs.append(self.verb_lemma(self.take()))
-            elif not clause.verbs and clause.adjective is None and self.verb_lemma(word) is not None:
+            elif self._late_verb(clause):
                 # "a dog with a stick in its mouth runs": the verb comes after the subject's phrases
                 clause.verbs.append(self.verb_lemma(self.take()))
             elif word in self.lex.adverbs:
@@ -319,7 +349,8 @@ _CLOTHING = {"shirt", "t-shirt", "jacket", "dress", "hat", "helmet", "uniform", 
              "costume", "outfit", "pants", "jeans", "shorts", "skirt", "sweater", "vest", "cap", "sunglasses", "goggles",
              "wetsuit", "mask", "clothes", "clothing", "gear", "life jacket", "shoe", "top", "tank", "trunk", "jersey",
              "cowboy hat"}
-_HOLDING = {"mouth", "hand", "hands", "arms", "teeth", "paws", "lap"}
+HOLDING = {"mouth", "hand", "arm", "tooth", "paw", "lap"}  # where a thing is held (lemmas)
+HELD_IN = "held in"  # an attached phrase's label for it: a place, said as "in" is (never as clothing)
 _CARRIED = {"backpack", "hair", "collar", "harness", "leash", "ball", "stick", "toy", "frisbee", "bag", "camera",
             "umbrella", "flag", "guitar", "board", "skateboard", "surfboard", "snowboard", "bat", "rope", "tongue"}
 

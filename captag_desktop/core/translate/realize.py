@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from functools import lru_cache
 
 from captag_desktop.core.resources import resources_dir
-from captag_desktop.core.translate.parse import NUMBERS, Clause, NounPhrase
+from captag_desktop.core.translate.parse import HELD_IN, NUMBERS, Clause, NounPhrase
 
 _SLOT = re.compile(r"\{(\w+)\}")
 _HUMAN = {"m", "f", "h"}
@@ -107,6 +107,9 @@ class Realiser:
     def attached(self, prep: str, inner: NounPhrase, head_entry: dict, head_oblique: bool) -> str:
         # "hitting a baseball with a bat": a thing holds no bat, so the bat goes with the verb ("with" as a clause
         # says it), not "a baseball holding a bat"; it still stands before the noun, as a verb's phrase would
+        # where a thing is held ("a puppy in its mouth") is a place, not clothing the puppy wears
+        if prep == HELD_IN:
+            prep, head_entry = "in", {**head_entry, "anim": False}
         verbs = not head_entry.get("anim", True) and prep in self.lex["preps"]
         template = (self.lex["preps"] if verbs else self.lex["attr_preps"]).get(prep)
         if template is None:
