@@ -8,6 +8,7 @@ from captag_desktop.core.hashtags import Candidates, HashtagOptions, Tag, rank
 from captag_desktop.core.models import ModelStore
 from captag_desktop.core.tag_ranker import FEATURES, TagRanker, features
 from training import train_tag_ranker
+from training.manifest_tool import amend_entry
 
 
 def tag(key):
@@ -55,3 +56,9 @@ def test_installed_ranker_loads_and_a_mismatched_one_is_refused(tmp_path):
     np.testing.assert_allclose(loaded.probabilities(x), ranker.probabilities(x))
     with pytest.raises(ValueError, match="other features"):
         TagRanker({"chance": 1.0}, 0.0, [0.0], [1.0])
+    stored = json.loads((tmp_path / "tag_ranker.json").read_text())
+    stored["features"] = stored["features"][::-1]  # mean and scale would no longer line up
+    (tmp_path / "tag_ranker.json").write_text(json.dumps(stored))
+    amend_entry("tag-ranker", tmp_path)  # registered as it is, so the store's own checksum passes
+    with pytest.raises(ValueError, match="other features"):
+        TagRanker.load(ModelStore(tmp_path))

@@ -42,7 +42,9 @@ def main(argv=None):
         train_repair.main(["--task", "inpaint", "--minutes", str(args.inpaint_minutes), "--crop", "224", "--threads", "2",
                            "--out", str(runs["inpaint"])])
         train_repair.main(["--task", "detect", "--minutes", str(args.detect_minutes), "--out", str(runs["detect"])])
-    detector = runs["detect"] / "last.pt"  # a run recover_repair rebuilt has a summary only: keep the bundled one
+    detector = runs["detect"] / "last.pt"
+    if not detector.exists():  # a run recover_repair rebuilt has a summary only
+        print(f"no {detector}: the bundled damage detector stays as it is")
     export_repair.export_all(runs["inpaint"] / "last.pt", detector if detector.exists() else None, MODELS_DIR)
     out = Path("runs/repair_eval.json")
     evaluate_repair.main(["--images", str(args.images), "--out", str(out)])

@@ -26,6 +26,7 @@ from training.run_utils import command_line
 from training.train_repair import save_checkpoint
 
 CARD = "repair.md"
+DETECT_RUN = Path("runs/detect")  # where build_repair reads the detector's run
 _PHASES = re.compile(r"`([^`]*)`")
 _SCHEDULE = re.compile(r"(\d+) steps of (\d+) crops at (\d+)px in (\d+) min")
 
@@ -39,8 +40,8 @@ def inpainter_from_onnx(path: Path) -> InpaintNet:
     model = InpaintNet(c=consts["e1.conv.weight"].shape[0] // 2, deep=deep)
     state = model.state_dict()
     missing = sorted(set(state) - set(consts))
-    if missing:
-        raise ValueError(f"{path}: no graph constant for {missing[:5]}")
+    if missing:  # the exporter folds constants of equal value into one: an untrained net's zero blocks share it
+        raise ValueError(f"{path}: no graph constant for {missing[:5]} (only a trained net's graph can be recovered)")
     model.load_state_dict({k: torch.tensor(consts[k].copy()) for k in state})
     return model
 
@@ -64,13 +65,15 @@ def main(argv=None):
     argv = list(sys.argv[1:] if argv is None else argv)
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--out", type=Path, default=Path("runs/inpaint_recovered"))
-    ap.add_argument("--detect-out", type=Path, default=Path("runs/detect"))
     ap.add_argument("--models-dir", type=Path, default=MODELS_DIR)
     args = ap.parse_args(argv)
     runs = card_runs((args.models_dir / CARD).read_text(encoding="utf-8"))
     runs["inpaint"]["command"] += " then " + command_line("training.recover_repair", argv)
     model = inpainter_from_onnx(args.models_dir / "inpaint.onnx")
-    for run, out, net in ((runs["inpaint"], args.out, model), (runs["detect"], args.detect_out, DamageNet())):
+    for run, out, net in ((runs["inpaint"], args.out, model), (runs["detect"], DETECT_RUN, DamageNet())):
+        if (out / "last.pt").exists() and net is not model:
+            print(f"{out} holds a detector run of its own; its summary stays")
+            continue
         run["parameters"] = sum(p.numel() for p in net.parameters())
         out.mkdir(parents=True, exist_ok=True)
         (out / "train_summary.json").write_text(json.dumps(run, indent=1) + "\n")

@@ -25,14 +25,17 @@ from captag_desktop.core.pipeline import Pipeline
 from captag_desktop.core.tag_ranker import FEATURES, MODEL_NAME, TagRanker, features
 from training.evaluate_hashtags import captioned, precision_at, shared_content_words
 from training.flickr8k import DEFAULT_ROOT, read_captions, read_split
-from training.manifest_tool import MODELS_DIR, update_entry
+from training.manifest_tool import MODELS_DIR, sha256_of, update_entry
 from training.run_utils import command_line
 
 COUNT = 10  # as evaluate_hashtags asks
 
 
 def collect(data: Path, names: list[str], cache: Path | None = None) -> list:
-    """(photo, Candidates) for each photo, as the app finds them for its default set."""
+    """(photo, Candidates) for each photo, as the app finds them for its default set. The cache is named
+    by the bundled manifest's hash, so retrained models make a new one."""
+    if cache:
+        cache = cache.with_name(f"{cache.stem}_{sha256_of(MODELS_DIR / 'manifest.json')[:12]}{cache.suffix}")
     if cache and cache.exists():
         return pickle.loads(cache.read_bytes())
     pipe = Pipeline()
@@ -72,7 +75,7 @@ def fit(x: np.ndarray, y: np.ndarray, l2: float = 1e-3, iters: int = 50) -> TagR
     for _ in range(iters):
         p = 1 / (1 + np.exp(-z @ w))
         grad = z.T @ (p - y) / len(y) + l2 * np.r_[w[:-1], 0]
-        hess = (z * (p * (1 - p))[:, None]).T @ z / len(y) + l2 * np.eye(len(w))
+        hess = (z * (p * (1 - p))[:, None]).T @ z / len(y) + l2 * np.diag(np.r_[np.ones(len(w) - 1), 0])
         step = np.linalg.solve(hess, grad)
         w -= step
         if np.abs(step).max() < 1e-8:

@@ -6,6 +6,7 @@ One rule for word forms: nouns are singular (#dog), verbs take their -ing form
 """
 from __future__ import annotations
 
+import math
 import re
 from dataclasses import dataclass, field
 from functools import lru_cache
@@ -172,16 +173,18 @@ class HashtagOptions:
     banned: frozenset[str] = frozenset()  # the user's own, lowercase, without '#'
 
 
+def word_chance(word: str, words: dict[str, float], relevance: dict[str, float]) -> float:
+    """P(people use this word for the photo): the word model's, or for a word it lacks half the tag model's."""
+    return words.get(word, 0.5 * relevance.get(word, 0.0))
+
+
 def tag_chance(key: str, words: dict[str, float], relevance: dict[str, float]) -> float:
     """P(every word of the tag is one people use for this photo), words taken as independent:
-    #BrownDog needs "brown" as much as "dog". Words the word model lacks fall back to half the
-    tag model's relevance; a compound with such a word (#JungleGym) also has the tag model's own
-    relevance for the whole tag."""
-    p, known = 1.0, True
-    for w in key.split():
-        known &= w in words
-        p *= words.get(w, 0.5 * relevance.get(w, 0.0))
-    return p if known else max(p, relevance.get(key, 0.0))
+    #BrownDog needs "brown" as much as "dog". A compound with a word the word model lacks (#JungleGym)
+    also has the tag model's own relevance for the whole tag."""
+    parts = key.split()
+    p = math.prod(word_chance(w, words, relevance) for w in parts)
+    return p if all(w in words for w in parts) else max(p, relevance.get(key, 0.0))
 
 
 def tag_popularity(key: str) -> float:
@@ -220,6 +223,8 @@ def rank(found: Candidates, opts: HashtagOptions, ranker=None) -> list[str]:
     learned ranker when one is given, else by the hand-set score); the rest favour specific tags
     (#SoccerBall) over generic ones (#man) that every photo would get."""
     shown, allowed = found.merged(opts)
+    # a ranker's probabilities are on the hand-set score's scale (the chance the tag applies), so the
+    # tail's specific-over-generic rule below reads either
     score = ranker.scores(found, allowed) if ranker is not None else found.hand_scores(allowed, opts)
     order = sorted(allowed, key=lambda k: (-score[k], k))
     # the tail: the plausible tags (a few times the count), specific ones first

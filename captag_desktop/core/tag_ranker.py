@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from captag_desktop.core.hashtags import Candidates, tag_popularity, tag_chance
+from captag_desktop.core.hashtags import Candidates, tag_chance, tag_popularity, word_chance
 
 FEATURES = ("chance", "weakest_word", "strongest_word", "tag_model", "in_caption", "caption_rank",
             "caption_chance", "popularity", "compound", "unknown_words")
@@ -30,7 +30,7 @@ def features(found: Candidates, keys: list[str]) -> np.ndarray:
     rows = []
     for k in keys:
         parts = k.split()
-        word_p = [found.words.get(w, 0.5 * found.relevance.get(w, 0.0)) for w in parts]
+        word_p = [word_chance(w, found.words, found.relevance) for w in parts]
         chance = tag_chance(k, found.words, found.relevance)
         in_caption = k in caption_order
         rows.append([chance, min(word_p), max(word_p), found.relevance.get(k, 0.0), float(in_caption),
@@ -55,6 +55,8 @@ class TagRanker:
     @classmethod
     def load(cls, store) -> "TagRanker":
         d = store.read_json(MODEL_NAME)
+        if d.get("features") != list(FEATURES):  # mean and scale are lists in that order
+            raise ValueError(f"the tag ranker was fitted on other features: {d.get('features')}")
         return cls(d["weights"], d["bias"], d["mean"], d["scale"])
 
     def probabilities(self, x: np.ndarray) -> np.ndarray:
