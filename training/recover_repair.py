@@ -61,6 +61,12 @@ def card_runs(card: str) -> dict[str, dict]:
     return runs
 
 
+def write_summary(out: Path, run: dict, net: torch.nn.Module) -> None:
+    run["parameters"] = sum(p.numel() for p in net.parameters())
+    out.mkdir(parents=True, exist_ok=True)
+    (out / "train_summary.json").write_text(json.dumps(run, indent=1) + "\n")
+
+
 def main(argv=None):
     argv = list(sys.argv[1:] if argv is None else argv)
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
@@ -70,13 +76,11 @@ def main(argv=None):
     runs = card_runs((args.models_dir / CARD).read_text(encoding="utf-8"))
     runs["inpaint"]["command"] += " then " + command_line("training.recover_repair", argv)
     model = inpainter_from_onnx(args.models_dir / "inpaint.onnx")
-    for run, out, net in ((runs["inpaint"], args.out, model), (runs["detect"], DETECT_RUN, DamageNet())):
-        if (out / "last.pt").exists() and net is not model:
-            print(f"{out} holds a detector run of its own; its summary stays")
-            continue
-        run["parameters"] = sum(p.numel() for p in net.parameters())
-        out.mkdir(parents=True, exist_ok=True)
-        (out / "train_summary.json").write_text(json.dumps(run, indent=1) + "\n")
+    write_summary(args.out, runs["inpaint"], model)
+    if (DETECT_RUN / "last.pt").exists():
+        print(f"{DETECT_RUN} holds a detector run of its own; its summary stays")
+    else:
+        write_summary(DETECT_RUN, runs["detect"], DamageNet())
     # The optimiser state is gone; a phase started from here with --init begins with a fresh one.
     opt = torch.optim.Adam(model.parameters())
     save_checkpoint(args.out / "last.pt", model, opt, runs["inpaint"]["steps"], runs["inpaint"]["train_seconds"])

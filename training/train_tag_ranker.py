@@ -4,7 +4,7 @@ The word and tag models were fitted on the train split, so their probabilities a
 there; a ranker fitted on them would learn to trust them too much. So the ranker is fitted on one
 part of dev (by default the photos after the first 500) and measured on the other (the first 500,
 `evaluate_hashtags --limit 500`). Each photo's candidates come from the app's own pipeline
-(Pipeline.tag_candidates), cached once per split and photo range.
+(Pipeline.tag_candidates), cached per photo range and bundled manifest.
 
     python -m training.train_tag_ranker --install
 """
@@ -122,12 +122,12 @@ def main(argv=None):
                     help="what makes a candidate right when fitting (see right()); only 'all' may be installed")
     ap.add_argument("--install", action="store_true")
     args = ap.parse_args(argv)
+    if args.install and args.label != "all":
+        ap.error("a ranker fitted to the metric's any-word rule games it; it is for measuring only")
     names = read_split(args.data, "dev")
     captions = read_captions(args.data, "en")
     measure = collect(args.data, names[: args.held_out], args.cache / f"dev_0_{args.held_out}.pkl")
     train = collect(args.data, names[args.held_out:], args.cache / f"dev_{args.held_out}_end.pkl")
-    if args.install and args.label != "all":
-        ap.error("a ranker fitted to the metric's any-word rule games it; it is for measuring only")
     ranker = fit(*rows(train, captions, HashtagOptions(count=COUNT), args.label), l2=args.l2)
     report = {"split": "dev", "fitted_on": len(train), "measured_on": len(measure),
               "hand_set": precision(measure, captions, None), "ranker": precision(measure, captions, ranker),

@@ -154,10 +154,11 @@ class Pipeline:
         found = self.tag_candidates(encoding, caption, count, seed)
         opts = HashtagOptions(count=count, allow_platform=self.allow_platform_tags, banned=self.banned_tags,
                               tail_pool=max(HashtagOptions.tail_pool, count))  # a long list needs a deep pool
-        tags = rank(found, opts, self.tag_ranker())
+        ranker = self.tag_ranker()
+        tags = rank(found, opts, ranker)
         if found.likeliest and len(tags) < count:  # "More ideas" samples ran dry: the likeliest others fill up
             have = {t.lower() for t in tags}
-            extra = rank(replace(found, generated=found.likeliest), opts, self.tag_ranker())
+            extra = rank(replace(found, generated=found.likeliest), opts, ranker)
             tags += [t for t in extra if t.lower() not in have][: count - len(tags)]
         return tags
 

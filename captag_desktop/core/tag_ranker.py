@@ -1,10 +1,10 @@
 """A learned hashtag ranker: logistic regression over a few facts about each candidate tag.
 
 The hand-set score (hashtags.Candidates.hand_scores) adds up the word model's chance, a caption
-bonus and a popularity prior with weights picked by hand. Measured on dev photos, its top 5 hold
-fewer hits than the best 5 of the same candidates by far, so the ranker learns how much each fact
-is worth from photos the models never trained on. `features` is the one place these facts are
-computed, for training (training/train_tag_ranker.py) and for the app.
+bonus and a popularity prior with weights picked by hand. The ranker learns what each fact is worth
+from photos the models never trained on. Measured on dev it learns the hand-set score back, so none
+is bundled (models/hashtags-en.md); the app uses one when `tag-ranker` is installed. `features` is
+the one place these facts are computed, for training (training/train_tag_ranker.py) and for the app.
 """
 from __future__ import annotations
 
