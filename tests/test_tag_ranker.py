@@ -62,3 +62,14 @@ def test_installed_ranker_loads_and_a_mismatched_one_is_refused(tmp_path):
     amend_entry("tag-ranker", tmp_path)  # registered as it is, so the store's own checksum passes
     with pytest.raises(ValueError, match="other features"):
         TagRanker.load(ModelStore(tmp_path))
+
+
+def test_a_tag_hits_by_any_word_and_is_right_only_by_every_word():
+    from training.evaluate_hashtags import precision_at, tag_hits
+
+    gold = {"dog", "grass"}
+    assert tag_hits("#BrownDog", gold, str.lower) and not tag_hits("#BrownDog", gold, str.lower, every=True)
+    assert tag_hits("#dog", gold, str.lower, every=True)
+    caps = ["A dog on grass", "A dog in the grass", "A brown animal", "Dogs play", "A cat"]
+    assert precision_at(["#BrownDog", "#cat"], caps, 5, str.lower) == 0.5  # dog and grass are in 2+ captions
+    assert precision_at(["#BrownDog", "#cat"], caps, 5, str.lower, every=True) == 0.0

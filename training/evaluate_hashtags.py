@@ -36,12 +36,19 @@ def shared_content_words(caps: list[str], normalise) -> set[str]:
     return {w for w, n in content_word_counts(caps, normalise).items() if n >= 2}
 
 
-def precision_at(tags: list[str], caps: list[str], k: int, normalise) -> float:
+def tag_hits(tag: str, gold: set[str], normalise, every: bool = False) -> bool:
+    """The metric's rule: a tag hits when one of its words is in `gold` (normalised as gold was). With
+    `every`, all of them must be: what a creator asks of a tag, so #BrownDog is wrong for a black dog."""
+    found = [normalise(w) in gold for w in tag_words(tag)]
+    return all(found) if every else any(found)
+
+
+def precision_at(tags: list[str], caps: list[str], k: int, normalise, every: bool = False) -> float:
     gold = shared_content_words(caps, normalise)
     top = tags[:k]
     if not top:
         return 0.0
-    return sum(any(normalise(w) in gold for w in tag_words(t)) for t in top) / len(top)
+    return sum(tag_hits(t, gold, normalise, every) for t in top) / len(top)
 
 
 def captioned(pipe: Pipeline, data: Path, names: list[str]):

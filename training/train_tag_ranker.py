@@ -20,10 +20,10 @@ from pathlib import Path
 import numpy as np
 
 from captag_desktop.core.atomic import write_text_atomic
-from captag_desktop.core.hashtags import HashtagOptions, lemma_of, rank, tag_words
+from captag_desktop.core.hashtags import HashtagOptions, lemma_of, rank
 from captag_desktop.core.pipeline import Pipeline
 from captag_desktop.core.tag_ranker import FEATURES, MODEL_NAME, TagRanker, features
-from training.evaluate_hashtags import captioned, precision_at, shared_content_words
+from training.evaluate_hashtags import captioned, precision_at, shared_content_words, tag_hits
 from training.flickr8k import DEFAULT_ROOT, read_captions, read_split
 from training.manifest_tool import MODELS_DIR, sha256_of, update_entry
 from training.run_utils import command_line
@@ -46,14 +46,6 @@ def collect(data: Path, names: list[str], cache: Path | None = None) -> list:
     return found
 
 
-def right(tag: str, gold: set[str], label: str = "all") -> bool:
-    """Whether a tag is right for a photo whose captions share the content words `gold` (lemmas):
-    "all" of its words are (what a creator asks of a tag), or "any" one is (what the hashtag metric
-    counts as a hit; learning that rule puts #BrownDog above #dog for any dog, brown or not)."""
-    hits = [lemma_of(w) in gold for w in tag_words(tag)]
-    return all(hits) if label == "all" else any(hits)
-
-
 def rows(found: list, captions: dict[str, list[str]], opts: HashtagOptions, label: str = "all"):
     """Every allowed candidate of every photo: its features (X) and whether it is right (y)."""
     xs, ys = [], []
@@ -63,7 +55,8 @@ def rows(found: list, captions: dict[str, list[str]], opts: HashtagOptions, labe
             continue
         gold = shared_content_words(captions[name], lemma_of)
         xs.append(features(cand, keys))
-        ys.append([right(shown[k], gold, label) for k in keys])
+        # "any" is the metric's rule; learning it puts #BrownDog above #dog for any dog, brown or not
+        ys.append([tag_hits(shown[k], gold, lemma_of, every=label == "all") for k in keys])
     return np.concatenate(xs), np.concatenate(ys).astype(np.float64)
 
 
@@ -91,13 +84,9 @@ def precision(found: list, captions: dict[str, list[str]], ranker: TagRanker | N
     def mean(score):
         return round(statistics.mean(score(t, captions[n]) for n, t in tags.items()), 4)
 
-    def strict(t, caps):
-        gold = shared_content_words(caps, lemma_of)
-        return sum(right(x, gold) for x in t[:5]) / max(len(t[:5]), 1)
-
     return {"precision_at_5_lemma": mean(lambda t, c: precision_at(t, c, 5, lemma_of)),
             "precision_at_5_exact": mean(lambda t, c: precision_at(t, c, 5, lambda w: w)),
-            "strict_precision_at_5": mean(strict)}
+            "strict_precision_at_5": mean(lambda t, c: precision_at(t, c, 5, lemma_of, every=True))}
 
 
 def install(ranker: TagRanker, report: dict, command: str, models_dir: Path = MODELS_DIR) -> None:
@@ -119,7 +108,8 @@ def main(argv=None):
     ap.add_argument("--l2", type=float, default=1e-3)
     ap.add_argument("--cache", type=Path, default=Path(".cache/tag_candidates"))
     ap.add_argument("--label", choices=("all", "any"), default="all",
-                    help="what makes a candidate right when fitting (see right()); only 'all' may be installed")
+                    help="what makes a candidate right when fitting (evaluate_hashtags.tag_hits: every word, or any "
+                         "one); only 'all' may be installed")
     ap.add_argument("--install", action="store_true")
     args = ap.parse_args(argv)
     if args.install and args.label != "all":
