@@ -73,3 +73,12 @@ def test_a_tag_hits_by_any_word_and_is_right_only_by_every_word():
     caps = ["A dog on grass", "A dog in the grass", "A brown animal", "Dogs play", "A cat"]
     assert precision_at(["#BrownDog", "#cat"], caps, 5, str.lower) == 0.5  # dog and grass are in 2+ captions
     assert precision_at(["#BrownDog", "#cat"], caps, 5, str.lower, every=True) == 0.0
+
+
+def test_believed_hits_are_the_word_models_own_expectation():
+    found = photo(["dog"], ["brown dog", "cat"], {"dog": 0.8, "brown": 0.5, "cat": 0.1})
+    opts = HashtagOptions(count=10)
+    # #dog: 0.8; #BrownDog: 1 - 0.2 x 0.5 = 0.9 (one word is enough for a hit)
+    assert train_tag_ranker.believed_hits(found, ["#dog", "#BrownDog"], opts) == pytest.approx(0.85)
+    # every word: #dog 0.8, #BrownDog 0.4, #cat 0.1
+    assert train_tag_ranker.best_believed_strict(found, opts) == pytest.approx((0.8 + 0.4 + 0.1) / 3)
