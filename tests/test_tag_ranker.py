@@ -77,8 +77,31 @@ def test_a_tag_hits_by_any_word_and_is_right_only_by_every_word():
 
 def test_believed_hits_are_the_word_models_own_expectation():
     found = photo(["dog"], ["brown dog", "cat"], {"dog": 0.8, "brown": 0.5, "cat": 0.1})
+    # #dog: 0.8; #BrownDog: 1 - 0.2 x 0.5 = 0.9 (one word is enough for a hit); "#dogs" reads as dog
+    assert train_tag_ranker.believed_hits(found, ["#dog", "#BrownDog"]) == pytest.approx(0.85)
+    assert train_tag_ranker.believed_hits(found, ["#dogs"]) == pytest.approx(0.8)
+
+
+def test_best_believed_takes_the_five_likeliest_each_shown_text_once():
+    words = {"dog": 0.9, "grass": 0.7, "ball": 0.6, "park": 0.5, "cat": 0.2, "car": 0.1, "brown": 0.5}
+    found = photo(["dog", "grass"], ["ball", "park", "cat", "car", "brown dog", "dog"], words)
     opts = HashtagOptions(count=10)
-    # #dog: 0.8; #BrownDog: 1 - 0.2 x 0.5 = 0.9 (one word is enough for a hit)
-    assert train_tag_ranker.believed_hits(found, ["#dog", "#BrownDog"], opts) == pytest.approx(0.85)
-    # every word: #dog 0.8, #BrownDog 0.4, #cat 0.1
-    assert train_tag_ranker.best_believed_strict(found, opts) == pytest.approx((0.8 + 0.4 + 0.1) / 3)
+    # every word: dog .9, grass .7, ball .6, park .5, BrownDog .45 (cat .2, car .1 left out)
+    assert train_tag_ranker.best_believed(found, opts, every=True) == pytest.approx((0.9 + 0.7 + 0.6 + 0.5 + 0.45) / 5)
+    # any word: BrownDog .95, dog .9, grass .7, ball .6, park .5
+    assert train_tag_ranker.best_believed(found, opts, every=False) == pytest.approx((0.95 + 0.9 + 0.7 + 0.6 + 0.5) / 5)
+    two_keys_one_text = Candidates([Tag("swimming", "#swimming")], [Tag("swim", "#swimming")],
+                                   words={"swim": 0.9, "swimming": 0.3})
+    assert train_tag_ranker.best_believed(two_keys_one_text, opts, every=True) == pytest.approx(0.9)
+
+
+def test_rows_label_a_tag_by_every_word_or_by_any_one():
+    found = photo(["dog"], ["brown dog"], {"dog": 0.9, "brown": 0.3})
+    caps = {"p": ["A black dog runs", "A black dog on grass", "The dog is black", "A dog", "A black animal"]}
+    opts = HashtagOptions(count=10)
+    x, y = train_tag_ranker.rows([("p", found)], caps, opts, "all")
+    x_any, y_any = train_tag_ranker.rows([("p", found)], caps, opts, "any")
+    keys = found.merged(opts)[1]
+    assert x.shape == (len(keys), len(FEATURES)) and np.array_equal(x, x_any)
+    assert dict(zip(keys, y)) == {"dog": 1.0, "brown dog": 0.0}  # brown is wrong for a black dog
+    assert dict(zip(keys, y_any)) == {"dog": 1.0, "brown dog": 1.0}
