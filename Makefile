@@ -36,7 +36,7 @@ run: install
 test: install-dev
 	QT_QPA_PLATFORM=offscreen $(PY) -m pytest -q
 
-# Reproduce the bundled English captioner from ../shared/datasets: three phases, each continuing the last (about 2.5 hours on 2 cores).
+# Reproduce the bundled English captioner from ../shared/datasets: four phases, each continuing the last (about 2.5 hours on 2 cores).
 train-captioner: install-dev
 	$(PY) -m training.build_captioner --quantize --scst-minutes 11 --out runs/cap1 --epochs 12 --time-limit 46 --length-penalty 1.5
 	$(PY) -m training.build_captioner --quantize --scst-minutes 12 --scst-lr 2e-5 --scst-flip --out runs/cap3 --init runs/cap1/best.pt --flip-features .cache/features/efficientnet-lite2_flip.npy --epochs 3 --lr 2e-4 --time-limit 30 --length-penalty 1.5

@@ -57,6 +57,8 @@ def run_selftest(store: ModelStore | None = None) -> dict:
     report["stages_ms"]["caption_hashtags_all_languages"] = round((time.perf_counter() - t) * 1000, 1)
     report["captions"], report["hashtags"], report["warnings"] = result.captions, result.hashtags, result.warnings
     missing = [lang for lang in LANGUAGES if lang not in result.captions or not result.captions[lang]]
-    report["ok"] = not missing and all(result.hashtags.get(lang) for lang in ("en",))
+    from captag_desktop.core.translate import TAG_LANGS
+
+    report["ok"] = not missing and all(result.hashtags.get(lang) for lang in ("en",) + TAG_LANGS)
     report["missing_languages"] = missing
     return report
