@@ -232,3 +232,17 @@ def test_init_keeps_the_levels_it_has(tmp_path):
     args = train_repair.parser().parse_args(["--task", "inpaint", "--init", str(tmp_path / "last.pt")])
     model, _, step, _, _ = train_repair.start_state(args, InpaintNet, tmp_path / "none.pt")
     assert model.config == {"c": 8, "deep": 2} and step == 5
+
+
+def test_a_rebuilt_card_keeps_the_sections_written_by_hand(tmp_path):
+    from training.model_card import write_card
+
+    card = tmp_path / "repair.md"
+    write_card(card, "# Repair\n\n## Facts\nold facts\n\n## Dev split\nold numbers\n")
+    card.write_text(card.read_text() + "\n## A phase (by hand)\nwhat it did\n\n## Tried, not shipped\nscratch\n")
+    write_card(card, "# Repair\n\n## Facts\nnew facts\n\n## Dev split\nnew numbers\n")
+    text = card.read_text()
+    assert "new facts" in text and "new numbers" in text and "old" not in text
+    assert text.index("## Dev split") < text.index("## A phase (by hand)") < text.index("## Tried, not shipped")
+    write_card(card, "# Repair\n\n## Facts\nnew facts\n\n## Dev split\nnew numbers\n")
+    assert card.read_text() == text  # rebuilding again changes nothing

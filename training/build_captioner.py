@@ -13,7 +13,7 @@ from pathlib import Path
 
 from training import evaluate_captioner, export_captioner, extract_features, train_captioner, train_scst
 from training.manifest_tool import MODELS_DIR, amend_entry
-from training.model_card import caption_card
+from training.model_card import caption_card, write_card
 from training.run_utils import command_line
 
 ENCODER = "efficientnet-lite2"
@@ -74,7 +74,7 @@ def main(argv=None):
     metrics = {k: v for k, v in report.items() if k != "examples"}
     amend_entry(f"caption-{own.lang}-init", metrics_dev=metrics,
                 decode={"beam_size": own.beam_size, "length_penalty": own.length_penalty})
-    (MODELS_DIR / card).write_text(caption_card(run, command, TITLES[own.lang], own.lang), encoding="utf-8")
+    write_card(MODELS_DIR / card, caption_card(run, command, TITLES[own.lang], own.lang))
     print(json.dumps(metrics))
 
 

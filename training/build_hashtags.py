@@ -14,7 +14,7 @@ from pathlib import Path
 
 from training import evaluate_hashtags, export_hashtags, train_hashtag_words, train_hashtags
 from training.manifest_tool import MODELS_DIR
-from training.model_card import hashtag_card
+from training.model_card import hashtag_card, write_card
 from training.run_utils import command_line
 
 
@@ -35,7 +35,7 @@ def main(argv=None):
     (run / "eval_dev.json").write_text(json.dumps(report, indent=1, ensure_ascii=False))
     export_hashtags.export_all(run, MODELS_DIR, {k: v for k, v in report.items() if k != "examples"})
     command = command_line("training.build_hashtags", argv, drop=("--skip-train",))
-    (MODELS_DIR / "hashtags-en.md").write_text(hashtag_card(run, run / "eval_dev.json", command, words_run, memory_run), encoding="utf-8")
+    write_card(MODELS_DIR / "hashtags-en.md", hashtag_card(run, run / "eval_dev.json", command, words_run, memory_run))
     print(json.dumps({k: v for k, v in report.items() if k != "examples"}))
 
 

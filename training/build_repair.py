@@ -11,7 +11,7 @@ from pathlib import Path
 
 from training import evaluate_repair, export_repair, train_repair
 from training.manifest_tool import MODELS_DIR, amend_entry, remove_entry
-from training.model_card import repair_card
+from training.model_card import repair_card, write_card
 from training.run_utils import command_line
 
 
@@ -63,7 +63,7 @@ def main(argv=None):
     record_metrics(report, MODELS_DIR)
     # The card lists each training run's own command first, so its build step never retrains.
     command = command_line("training.build_repair --skip-train", argv, drop=("--skip-train",))
-    (MODELS_DIR / "repair.md").write_text(repair_card(runs["inpaint"], runs["detect"], out, command), encoding="utf-8")
+    write_card(MODELS_DIR / "repair.md", repair_card(runs["inpaint"], runs["detect"], out, command))
     print(report)
 
 

@@ -23,6 +23,7 @@ from captag_desktop.core.atomic import write_text_atomic
 from captag_desktop.core.models import ModelStore
 from captag_desktop.core.social_llm import load_rewriter, social_text
 from captag_desktop.core.styles import alt_text, new_nouns, social
+from training.model_card import write_card
 
 
 def dev_posts(limit: int) -> dict[str, tuple[str, list[str]]]:
@@ -90,7 +91,7 @@ def main(argv=None):
         lines.append(f"| {r['image']} | {r['plain']} | {r['social']} | {r['alt']} |{extra}")
     write_text_atomic(Path(args.out), "\n".join(lines) + "\n")
     if rewrite is not None and args.card:
-        write_text_atomic(args.card, llm_card(report, rewrite))
+        write_card(args.card, llm_card(report, rewrite))
     print(json.dumps(report))
 
 

@@ -2,12 +2,30 @@
 from __future__ import annotations
 
 import json
+import re
 from pathlib import Path
 
+from captag_desktop.core.atomic import write_text_atomic
 from training.manifest_tool import MODELS_DIR
 
 CAPTION_DATA = {"en": "5 English captions each", "ar": "3 Arabic captions each from Flickr8k.arabic.txt"}
 METRIC_KEYS = ["BLEU-1", "BLEU-2", "BLEU-3", "BLEU-4", "CIDEr-D", "most_common_caption_share", "median_caption_ms"]
+
+
+def _sections(text: str) -> list[tuple[str, str]]:
+    """(heading line, whole section) for each "## " section, in order."""
+    parts = re.split(r"(?m)^(?=## )", text)
+    return [(part.splitlines()[0], part) for part in parts if part.startswith("## ")]
+
+
+def write_card(path: Path, generated: str) -> None:
+    """Write a build's card, keeping the sections of the old card that the build does not write (by their
+    heading): the notes on each phase and on what was tried are written by hand, after the fact."""
+    path = Path(path)
+    written = {heading for heading, _ in _sections(generated)}
+    kept = [part.rstrip("\n") for heading, part in _sections(path.read_text(encoding="utf-8") if path.exists() else "")
+            if heading not in written]
+    write_text_atomic(path, "\n\n".join([generated.rstrip("\n"), *kept]) + "\n")
 
 
 def _table(rows: list[tuple[str, str]]) -> str:
