@@ -246,3 +246,15 @@ def test_a_rebuilt_card_keeps_the_sections_written_by_hand(tmp_path):
     assert text.index("## Dev split") < text.index("## A phase (by hand)") < text.index("## Tried, not shipped")
     write_card(card, "# Repair\n\n## Facts\nnew facts\n\n## Dev split\nnew numbers\n")
     assert card.read_text() == text  # rebuilding again changes nothing
+
+
+def test_a_rebuilt_card_replaces_its_sections_whatever_their_numbers(tmp_path):
+    from training.model_card import write_card
+
+    card = tmp_path / "card.md"
+    card.write_text("# C\n\n## Dev split (1000 images), beam 4, word evidence 0.2\nold\n\n"
+                    "## Notes\n```\n## Facts inside a code block\n```\nkept\n")
+    write_card(card, "# C\n\n## Dev split (200 images), beam 3\nnew\n\n## Facts\nfacts\n")
+    text = card.read_text()
+    assert text.count("## Dev split") == 1 and "old" not in text and "new" in text
+    assert "## Facts inside a code block\n```\nkept" in text  # a heading in fenced code does not split

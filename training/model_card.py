@@ -13,18 +13,30 @@ METRIC_KEYS = ["BLEU-1", "BLEU-2", "BLEU-3", "BLEU-4", "CIDEr-D", "most_common_c
 
 
 def _sections(text: str) -> list[tuple[str, str]]:
-    """(heading line, whole section) for each "## " section, in order."""
-    parts = re.split(r"(?m)^(?=## )", text)
-    return [(part.splitlines()[0], part) for part in parts if part.startswith("## ")]
+    """(heading key, whole section) for each "## " section outside fenced code, in order. The key drops
+    the heading's numbers and anything from its first "(", so "## Dev split (1000 images), beam 4" and a
+    rebuild's "## Dev split (200 images), beam 3" are the same section."""
+    sections: list[tuple[str, list[str]]] = []
+    fenced = False
+    for line in text.splitlines(keepends=True):
+        if line.lstrip().startswith(("```", "~~~")):
+            fenced = not fenced
+        if line.startswith("## ") and not fenced:
+            key = re.sub(r"\s+", " ", re.sub(r"\(.*|\d[\d.,]*", "", line)).strip()
+            sections.append((key, [line]))
+        elif sections:
+            sections[-1][1].append(line)
+    return [(key, "".join(lines)) for key, lines in sections]
 
 
 def write_card(path: Path, generated: str) -> None:
     """Write a build's card, keeping the sections of the old card that the build does not write (by their
-    heading): the notes on each phase and on what was tried are written by hand, after the fact."""
+    heading, numbers aside): the notes on each phase and on what was tried are written by hand, after the
+    fact. Hand edits inside a generated section, or to the title and intro, do not survive."""
     path = Path(path)
-    written = {heading for heading, _ in _sections(generated)}
-    kept = [part.rstrip("\n") for heading, part in _sections(path.read_text(encoding="utf-8") if path.exists() else "")
-            if heading not in written]
+    written = {key for key, _ in _sections(generated)}
+    kept = [part.rstrip("\n") for key, part in _sections(path.read_text(encoding="utf-8") if path.exists() else "")
+            if key not in written]
     write_text_atomic(path, "\n\n".join([generated.rstrip("\n"), *kept]) + "\n")
 
 
