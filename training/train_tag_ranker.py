@@ -113,15 +113,15 @@ def precision(found: list, captions: dict[str, list[str]], ranker: TagRanker | N
     opts = HashtagOptions(count=COUNT)
     tags = {name: rank(cand, opts, ranker) for name, cand in found}
 
-    def mean(score):
-        return round(statistics.mean(score(t, captions[n]) for n, t in tags.items()), 4)
+    def mean(score):  # over photos; score(name, candidates, its top tags)
+        return round(statistics.mean(score(n, c, tags[n]) for n, c in found), 4)
 
-    return {"precision_at_5_lemma": mean(lambda t, c: precision_at(t, c, 5, lemma_of)),
-            "precision_at_5_exact": mean(lambda t, c: precision_at(t, c, 5, lambda w: w)),
-            "strict_precision_at_5": mean(lambda t, c: precision_at(t, c, 5, lemma_of, every=True)),
-            "believed_precision_at_5": round(statistics.mean(believed_hits(c, tags[n]) for n, c in found), 4),
-            "best_believed_strict_at_5": round(statistics.mean(best_believed(c, opts, True) for _, c in found), 4),
-            "best_believed_at_5": round(statistics.mean(best_believed(c, opts, False) for _, c in found), 4)}
+    return {"precision_at_5_lemma": mean(lambda n, c, t: precision_at(t, captions[n], 5, lemma_of)),
+            "precision_at_5_exact": mean(lambda n, c, t: precision_at(t, captions[n], 5, lambda w: w)),
+            "strict_precision_at_5": mean(lambda n, c, t: precision_at(t, captions[n], 5, lemma_of, every=True)),
+            "believed_precision_at_5": mean(lambda n, c, t: believed_hits(c, t)),
+            "best_believed_strict_at_5": mean(lambda n, c, t: best_believed(c, opts, True)),
+            "best_believed_at_5": mean(lambda n, c, t: best_believed(c, opts, False))}
 
 
 def install(ranker: TagRanker, report: dict, command: str, models_dir: Path = MODELS_DIR) -> None:

@@ -30,6 +30,7 @@ def test_photo(size: int = 320) -> tuple[np.ndarray, np.ndarray]:
 def run_selftest(store: ModelStore | None = None) -> dict:
     from captag_desktop.core.pipeline import LANGUAGES, Pipeline, drive
     from captag_desktop.core.repair import Repairer
+    from captag_desktop.core.translate import TAG_LANGS
 
     store = store or ModelStore()
     report: dict = {"models": {}, "stages_ms": {}}
@@ -57,8 +58,6 @@ def run_selftest(store: ModelStore | None = None) -> dict:
     report["stages_ms"]["caption_hashtags_all_languages"] = round((time.perf_counter() - t) * 1000, 1)
     report["captions"], report["hashtags"], report["warnings"] = result.captions, result.hashtags, result.warnings
     missing = [lang for lang in LANGUAGES if lang not in result.captions or not result.captions[lang]]
-    from captag_desktop.core.translate import TAG_LANGS
-
     report["ok"] = not missing and all(result.hashtags.get(lang) for lang in ("en",) + TAG_LANGS)
     report["missing_languages"] = missing
     return report
