@@ -91,7 +91,7 @@ def test_card_command_drops_build_only_flags():
                         drop=("--skip-train",)) == "python -m training.build_repair --skip-train --images 50"
 
 
-@pytest.mark.parametrize("levels", [(0, 1), (1, 2), (2, 3)])
+@pytest.mark.parametrize("levels", [(0, 1), (1, 2), (2, 3), (3, 4)])
 def test_deeper_inpainter_grows_from_a_trained_one(tmp_path, levels):
     """--deep N --init: the extra residual blocks start as identities, so the grown net gives the
     trained net's output until it trains; weights that do not fit are refused."""

@@ -34,11 +34,10 @@ from captag_desktop.core.preprocess import PIXEL_MEAN, PIXEL_STD
 from captag_desktop.core.text import Vocab
 from training.encoder_model import load_encoder
 from training.extract_features import load_features
-from training.flickr8k import image_path, read_captions, read_split
+from training.flickr8k import image_path, load_photos, read_captions, read_split
 from training.run_utils import add_chain_totals, run_main, run_parser, seed_everything
 from training.student_encoder import BLOCKS, StudentEncoder, conv_flops
 from training.train_captioner import caption_loss, make_groups
-from training.train_repair import load_photos
 
 log = logging.getLogger("distill")
 

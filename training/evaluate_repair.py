@@ -15,23 +15,53 @@ import numpy as np
 
 from captag_desktop.core.bench import median_ms as _median_ms
 from captag_desktop.core.damage import DamageDetector
+from captag_desktop.core.masks import FILL
 from captag_desktop.core.models import ModelStore, share_threads
 from captag_desktop.core.pipeline import drive
 from captag_desktop.core.repair import Repairer
-from training.flickr8k import DEFAULT_ROOT
+from training.flickr8k import DEFAULT_ROOT, load_photos
 from training.image_metrics import iou, psnr_in_mask, ssim
-from training.synthetic_damage import random_mask, render_damage
-from training.train_repair import load_photos
+from training.synthetic_damage import SHAPES, random_mask, render_damage
 
 
-def eval_inpaint(photos, store, seed=1234) -> dict:
+def fsr_fast(photo: np.ndarray, mask: np.ndarray) -> np.ndarray:
+    """OpenCV-contrib's frequency-selective reconstruction, the reference the issue names (+2.4 dB over
+    Telea where it was measured, 4 s a photo). For comparison only: too slow for the app, and it needs
+    opencv-contrib-python-headless, which replaces the app's opencv-python-headless."""
+    import cv2
+
+    if not hasattr(cv2, "xphoto"):
+        raise SystemExit("--fsr needs cv2.xphoto: run it in a venv with opencv-contrib-python-headless "
+                         "in place of opencv-python-headless")
+    bgr = cv2.cvtColor(photo, cv2.COLOR_RGB2BGR)
+    out = np.zeros_like(bgr)
+    cv2.xphoto.inpaint(bgr, (mask != FILL).astype(np.uint8), out, cv2.xphoto.INPAINT_FSR_FAST)  # 1 = keep
+    # it also retouches a few kept pixels; pasted back as the app pastes its fills
+    return np.where((mask == FILL)[..., None], cv2.cvtColor(out, cv2.COLOR_BGR2RGB), photo)
+
+
+def one_shape(shape, cover: float = 0.03):
+    """A mask maker drawing only this shape (synthetic_damage.SHAPES) until it covers `cover`."""
+    def make(rng, h, w):
+        m = np.zeros((h, w), np.uint8)
+        while (m > 0).mean() < cover:
+            m |= shape(rng, h, w)
+        return m
+    return make
+
+
+def eval_inpaint(photos, store, seed=1234, fsr=False, masks=random_mask) -> dict:
+    """Each method's PSNR in the mask and SSIM, every method on the same seeded mask per photo."""
     rng = np.random.default_rng(seed)
-    methods = {"model": Repairer(store, "model"), "telea": Repairer(store, "telea"), "ns": Repairer(store, "ns")}
+    methods = {name: lambda p, m, rep=Repairer(store, name): drive(rep.repair(p, m))
+               for name in ("model", "telea", "ns")}
+    if fsr:
+        methods["fsr_fast"] = fsr_fast
     scores = {m: {"psnr": [], "ssim": []} for m in methods}
     for photo in photos:
-        mask = random_mask(rng, *photo.shape[:2])
-        for name, rep in methods.items():
-            out = drive(rep.repair(photo, mask))
+        mask = masks(rng, *photo.shape[:2])
+        for name, fill in methods.items():
+            out = fill(photo, mask)
             scores[name]["psnr"].append(psnr_in_mask(out, photo, mask))
             scores[name]["ssim"].append(ssim(out, photo))
     report = {m: {"psnr_in_mask": round(float(np.mean(s["psnr"])), 3), "ssim": round(float(np.mean(s["ssim"])), 4)}
@@ -83,12 +113,18 @@ def main(argv=None):
     ap.add_argument("--images", type=int, default=200, help="first N dev photos")
     ap.add_argument("--models-dir", type=Path, default=None)
     ap.add_argument("--out", type=Path, default=None)
+    ap.add_argument("--fsr", action="store_true", help="also score OpenCV-contrib's FSR_FAST (needs cv2.xphoto)")
+    ap.add_argument("--by-shape", action="store_true",
+                    help="also score masks of one shape at a time (stroke, scratch, blob, tear), 3%% cover or more")
     args = ap.parse_args(argv)
     store = ModelStore(args.models_dir)
     photos = load_photos(args.data, "dev", args.images)
     report = {"split": "dev", "images": len(photos)}
     if store.has("inpaint"):
-        report["inpaint"] = eval_inpaint(photos, store)
+        report["inpaint"] = eval_inpaint(photos, store, fsr=args.fsr)
+        if args.by_shape:
+            report["inpaint_by_shape"] = {shape.__name__: eval_inpaint(photos, store, 99, args.fsr, one_shape(shape))
+                                          for shape in SHAPES}
         report["speed"] = eval_speed(store) if store.has("damage-detector") else {}
     if store.has("damage-detector"):
         report["detect"] = eval_detect(photos, store)

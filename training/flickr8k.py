@@ -4,6 +4,10 @@ from __future__ import annotations
 from collections import defaultdict
 from pathlib import Path
 
+import numpy as np
+
+from captag_desktop.core.images import load_image
+
 DEFAULT_ROOT = Path(__file__).resolve().parents[1].parent / "shared" / "datasets" / "flickr8k"
 
 
@@ -26,3 +30,16 @@ def read_captions(root: Path, lang: str = "en") -> dict[str, list[str]]:
 
 def image_path(root: Path, name: str) -> Path:
     return Path(root) / "images" / name
+
+
+def load_photos(root: Path, split: str, limit: int = 0, cache: Path | None = None) -> np.ndarray:
+    """All photos of a split as one uint8 N x 224 x 224 x 3 array (cached as .npy)."""
+    if cache and cache.exists():
+        arr = np.load(cache, mmap_mode="r")
+        return np.asarray(arr[: limit or None])
+    names = read_split(root, split)[: limit or None]
+    arr = np.stack([load_image(image_path(root, n)).rgb for n in names])
+    if cache and not limit:
+        cache.parent.mkdir(parents=True, exist_ok=True)
+        np.save(cache, arr)
+    return arr

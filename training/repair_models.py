@@ -73,6 +73,9 @@ class InpaintNet(nn.Module):
         self.refine_b3 = Residual(4 * c, 8) if deep >= 3 else nn.Identity()
         self.refine3c = Residual(2 * c, 4) if deep >= 3 else nn.Identity()
         self.refine2c = Residual(c, 2) if deep >= 3 else nn.Identity()
+        # deep >= 4: two at the finest level (half resolution), where thin scratches get their texture;
+        # the costliest place for a block, so it came last
+        self.refine1 = nn.Sequential(*(Residual(c, d) for d in ((1, 2) if deep >= 4 else ())))
         self.out = nn.Conv2d(c, 12, 3, padding=1)
         nn.init.zeros_(self.out.weight)
         nn.init.zeros_(self.out.bias)
@@ -85,7 +88,7 @@ class InpaintNet(nn.Module):
         b = self.refine_b3(self.refine_b2(self.refine_b(self.bottleneck(self.e4(e3)))))
         d = self.refine3c(self.refine3b(self.refine3(self.d3(torch.cat([up(b, e3), e3], 1)))))
         d = self.refine2c(self.refine2b(self.refine2(self.d2(torch.cat([up(d, e2), e2], 1)))))
-        d = self.d1(torch.cat([up(d, e1), e1], 1))
+        d = self.refine1(self.d1(torch.cat([up(d, e1), e1], 1)))
         return torch.clamp(prefilled + F.pixel_shuffle(self.out(d), 2), 0, 1)
 
     def forward(self, prefilled, valid):

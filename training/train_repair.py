@@ -20,27 +20,13 @@ import torch
 import torch.nn.functional as F
 
 from captag_desktop.core.atomic import write_text_atomic
-from captag_desktop.core.images import load_image
 from captag_desktop.core.repair import inpaint_inputs
-from training.flickr8k import DEFAULT_ROOT, image_path, read_split
+from training.flickr8k import DEFAULT_ROOT, load_photos
 from training.repair_models import DamageNet, InpaintNet
 from training.run_utils import command_line, log_to, seed_everything
 from training.synthetic_damage import random_mask, render_damage
 
 log = logging.getLogger("repair")
-
-
-def load_photos(root: Path, split: str, limit: int = 0, cache: Path | None = None) -> np.ndarray:
-    """All photos of a split as one uint8 N x 224 x 224 x 3 array (cached as .npy)."""
-    if cache and cache.exists():
-        arr = np.load(cache, mmap_mode="r")
-        return np.asarray(arr[: limit or None])
-    names = read_split(root, split)[: limit or None]
-    arr = np.stack([load_image(image_path(root, n)).rgb for n in names])
-    if cache and not limit:
-        cache.parent.mkdir(parents=True, exist_ok=True)
-        np.save(cache, arr)
-    return arr
 
 
 def _crop(rng, arrays, size):
