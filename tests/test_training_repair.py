@@ -113,6 +113,11 @@ def test_deeper_inpainter_grows_from_a_trained_one(tmp_path, levels):
     assert (a - x).abs().max() > 1e-3
     torch.testing.assert_close(a, b)
     assert sum(p.numel() for p in deep.parameters()) > sum(p.numel() for p in shallow.parameters())
+    new = [p for k, p in deep.named_parameters() if k not in shallow.state_dict()]
+    with torch.no_grad():
+        for p in new:
+            p.add_(0.1)
+        assert (deep(x, valid) - b).abs().max() > 1e-4  # the new blocks are on the path, not just in the net
     train_repair.save_checkpoint(tmp_path / "det.pt", train_repair.DamageNet(), torch.optim.Adam(shallow.parameters()), 1, 0)
     with pytest.raises(SystemExit, match="does not fit"):
         train_repair.grow_from(InpaintNet(deep=True), tmp_path / "det.pt")
@@ -199,19 +204,20 @@ def test_build_records_dev_metrics_on_the_manifest(exported):
     assert store.verify("inpaint") and store.verify("damage-detector")
 
 
-def test_recovered_inpainter_matches_the_bundled_graph(tmp_path):
+@pytest.mark.parametrize("deep", [2, 4])
+def test_recovered_inpainter_matches_the_bundled_graph(tmp_path, deep):
     """recover_repair rebuilds the torch net from the ONNX graph's named constants, exactly, and the
     run summaries from the card, so a phase continued from it names every earlier phase."""
     from training import recover_repair
     from training.repair_models import InpaintNet
 
     torch.manual_seed(1)
-    net = InpaintNet(c=8, deep=2).eval()
+    net = InpaintNet(c=8, deep=deep).eval()
     for p in net.parameters():
         torch.nn.init.normal_(p, std=0.05)
     export_repair.export_inpaint(net, tmp_path / "inpaint.onnx")
     back = recover_repair.inpainter_from_onnx(tmp_path / "inpaint.onnx")
-    assert back.config == {"c": 8, "deep": 2}
+    assert back.config == {"c": 8, "deep": deep}
     for k, v in net.state_dict().items():
         torch.testing.assert_close(back.state_dict()[k], v)
     card = ("| Command | `python -m training.train_repair --task inpaint --out runs/a` then `cp -r runs/a runs/b` then "
@@ -222,6 +228,17 @@ def test_recovered_inpainter_matches_the_bundled_graph(tmp_path):
     assert runs["inpaint"]["command"] == "python -m training.train_repair --task inpaint --out runs/a then cp -r runs/a runs/b"
     assert runs["detect"]["command"] == "python -m training.train_repair --task detect --out runs/detect"
     assert (runs["inpaint"]["steps"], runs["inpaint"]["train_seconds"], runs["detect"]["crop"]) == (120, 1800, 112)
+
+
+def test_card_names_every_growth_phase(tmp_path):
+    from training.model_card import _inpaint_growth
+    from training.repair_models import InpaintNet
+
+    net = InpaintNet(c=8, deep=4)
+    train_repair.save_checkpoint(tmp_path / "last.pt", net, torch.optim.Adam(net.parameters()), 5, 1.0)
+    text = _inpaint_growth(tmp_path)
+    assert all(f"`{flag} --init`" in text for flag in ("--deep", "--deep 2", "--deep 3", "--deep 4"))
+    assert "finest (half-resolution) decoder level" in text and "`--ema`" not in text
 
 
 def test_init_keeps_the_levels_it_has(tmp_path):

@@ -1,4 +1,5 @@
-"""Reading the Flickr8k splits and captions from ../shared/datasets (never copied)."""
+"""Reading the Flickr8k splits, captions and photos from ../shared/datasets (never copied; the photos
+may be cached as one .npy array under the git-ignored .cache/)."""
 from __future__ import annotations
 
 from collections import defaultdict

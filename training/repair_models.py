@@ -73,8 +73,8 @@ class InpaintNet(nn.Module):
         self.refine_b3 = Residual(4 * c, 8) if deep >= 3 else nn.Identity()
         self.refine3c = Residual(2 * c, 4) if deep >= 3 else nn.Identity()
         self.refine2c = Residual(c, 2) if deep >= 3 else nn.Identity()
-        # deep >= 4: two at the finest level (half resolution), where thin scratches get their texture;
-        # the costliest place for a block, so it came last
+        # deep >= 4: two at the decoder's finest level (half resolution; the second dilated 2), where thin
+        # scratches get their texture; the costliest place for a block, so it came last
         self.refine1 = nn.Sequential(*(Residual(c, d) for d in ((1, 2) if deep >= 4 else ())))
         self.out = nn.Conv2d(c, 12, 3, padding=1)
         nn.init.zeros_(self.out.weight)
