@@ -18,6 +18,7 @@ def test_every_method_is_scored_on_its_own_fill():
     report = evaluate_repair.eval_inpaint(_photos(), ModelStore())
     assert {"model", "telea", "ns", "psnr_gain_over_telea_db"} <= set(report) and "fsr_fast" not in report
     assert len({report[m]["psnr_in_mask"] for m in ("model", "telea", "ns")}) == 3
+    assert all(report[m]["median_fill_ms"] > 0 for m in ("model", "telea", "ns"))
 
 
 def _mask():
