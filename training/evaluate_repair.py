@@ -29,9 +29,9 @@ from training.synthetic_damage import SHAPES, random_mask, render_damage
 
 def fsr_fast(photo: np.ndarray, mask: np.ndarray) -> np.ndarray:
     """OpenCV-contrib's frequency-selective reconstruction: the classical method our repair issue (4) quotes
-    at +2.4 dB over Telea on its own test masks, in 4 s a photo. On our seeded dev masks it is +0.97 dB
-    (the model: +1.91), in 0.7 s a 224px photo (models/repair.md). For comparison only: too slow for
-    the app, and it needs opencv-contrib-python-headless, which replaces the app's opencv-python-headless."""
+    at +2.4 dB over Telea on its own test masks. Its figures on our dev masks are in models/repair.md. For
+    comparison only: too slow for the app, and it needs opencv-contrib-python-headless, which replaces the
+    app's opencv-python-headless."""
     import cv2
 
     if not hasattr(cv2, "xphoto"):
@@ -122,7 +122,7 @@ def main(argv=None):
     ap.add_argument("--models-dir", type=Path, default=None)
     ap.add_argument("--out", type=Path, default=None)
     ap.add_argument("--fsr", action="store_true",
-                    help="also score OpenCV-contrib's FSR_FAST (needs cv2.xphoto; about 0.7 s a photo a mask set)")
+                    help="also score OpenCV-contrib's FSR_FAST (needs cv2.xphoto; about 0.4 s a 224px photo a mask set)")
     ap.add_argument("--by-shape", action="store_true",
                     help="also score masks of one shape at a time (stroke, scratch, blob, tear), 3%% cover or more")
     args = ap.parse_args(argv)
