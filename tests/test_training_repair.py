@@ -91,7 +91,7 @@ def test_card_command_drops_build_only_flags():
                         drop=("--skip-train",)) == "python -m training.build_repair --skip-train --images 50"
 
 
-@pytest.mark.parametrize("levels", [(0, 1), (1, 2), (2, 3), (3, 4)])
+@pytest.mark.parametrize("levels", [(0, 1), (1, 2), (2, 3), (3, 4), (4, 5)])
 def test_deeper_inpainter_grows_from_a_trained_one(tmp_path, levels):
     """--deep N --init: the extra residual blocks start as identities, so the grown net gives the
     trained net's output until it trains; weights that do not fit are refused."""
@@ -204,7 +204,7 @@ def test_build_records_dev_metrics_on_the_manifest(exported):
     assert store.verify("inpaint") and store.verify("damage-detector")
 
 
-@pytest.mark.parametrize("deep", [2, 4])
+@pytest.mark.parametrize("deep", [2, 4, 5])
 def test_recovered_inpainter_matches_the_bundled_graph(tmp_path, deep):
     """recover_repair rebuilds the torch net from the ONNX graph's named constants, exactly, and the
     run summaries from the card, so a phase continued from it names every earlier phase."""
@@ -234,11 +234,11 @@ def test_card_names_every_growth_phase(tmp_path):
     from training.model_card import _inpaint_growth
     from training.repair_models import InpaintNet
 
-    net = InpaintNet(c=8, deep=4)
+    net = InpaintNet(c=8, deep=5)
     train_repair.save_checkpoint(tmp_path / "last.pt", net, torch.optim.Adam(net.parameters()), 5, 1.0)
     text = _inpaint_growth(tmp_path)
-    assert all(f"`{flag} --init`" in text for flag in ("--deep", "--deep 2", "--deep 3", "--deep 4"))
-    assert "finest (half-resolution) decoder level" in text and "`--ema`" not in text
+    assert all(f"`{flag} --init`" in text for flag in ("--deep", "--deep 2", "--deep 3", "--deep 4", "--deep 5"))
+    assert "finest (half-resolution) decoder level" in text and "full-resolution stage" in text and "`--ema`" not in text
 
 
 def test_init_keeps_the_levels_it_has(tmp_path):

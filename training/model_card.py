@@ -132,7 +132,8 @@ def _inpaint_growth(run: Path) -> str:
             "(as identities) by the `--deep --init` phase" + ("" if deep < 2 else
             ", and one more at each of those levels by the `--deep 2 --init` phase") + ("" if deep < 3 else
             ", and one more again, dilated wider, by the `--deep 3 --init` phase") + ("" if deep < 4 else
-            ", and two at the finest (half-resolution) decoder level by the `--deep 4 --init` phase") + "; ")
+            ", and two at the finest (half-resolution) decoder level by the `--deep 4 --init` phase") + ("" if deep < 5 else
+            ", and a small full-resolution stage after the output by the `--deep 5 --init` phase") + "; ")
     if "ema" in state:
         text += "the exported weights are the moving average of the last phase's weights (`--ema`); "
     return text

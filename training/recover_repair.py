@@ -36,7 +36,7 @@ def inpainter_from_onnx(path: Path) -> InpaintNet:
     from onnx import numpy_helper
 
     consts = {i.name: numpy_helper.to_array(i) for i in onnx.load(str(path)).graph.initializer}
-    deep = sum(f"{name}.a.conv.weight" in consts for name in ("refine3", "refine_b2", "refine_b3", "refine1.0"))
+    deep = sum(f"{name}.a.conv.weight" in consts for name in ("refine3", "refine_b2", "refine_b3", "refine1.0", "refine_full.1"))
     model = InpaintNet(c=consts["e1.conv.weight"].shape[0] // 2, deep=deep)
     state = model.state_dict()
     missing = sorted(set(state) - set(consts))
