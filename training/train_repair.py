@@ -244,7 +244,7 @@ def parser():
     ap.add_argument("--resume", action="store_true")
     ap.add_argument("--seed", type=int, default=7)
     ap.add_argument("--deep", type=int, nargs="?", const=1, default=0,
-                    help="inpaint: levels of extra residual blocks (--deep alone means 1)")
+                    help="inpaint: growth levels (1-4 add residual blocks, 5 a full-resolution stage; --deep alone means 1)")
     ap.add_argument("--ema", type=float, default=0.0,
                     help="keep a moving average of the weights with this decay (e.g. 0.999); export uses it")
     ap.add_argument("--compile", action="store_true", help="inpaint: torch.compile the net, channels-last")
