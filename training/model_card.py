@@ -121,6 +121,17 @@ def _json(path: Path) -> dict:
     return json.loads(Path(path).read_text())
 
 
+# what each `--deep N --init` phase added to the inpainting net, in order
+_GROWTH = (
+    "residual gated blocks after the bottleneck and the two coarser decoder levels, added (as identities) by the "
+    "`--deep --init` phase",
+    "one more at each of those levels by the `--deep 2 --init` phase",
+    "one more again, dilated wider, by the `--deep 3 --init` phase",
+    "two at the finest (half-resolution) decoder level by the `--deep 4 --init` phase",
+    "a small full-resolution stage after the output by the `--deep 5 --init` phase",
+)
+
+
 def _inpaint_growth(run: Path) -> str:
     """How the run's net grew and which weights it exports, from its checkpoint."""
     import torch  # only when a card is written
@@ -128,12 +139,7 @@ def _inpaint_growth(run: Path) -> str:
     ckpt = Path(run) / "last.pt"
     state = torch.load(ckpt, map_location="cpu", weights_only=True) if ckpt.exists() else {}
     deep = int(state.get("config", {}).get("deep", 0))
-    text = ("" if not deep else "residual gated blocks after the bottleneck and the two coarser decoder levels, added "
-            "(as identities) by the `--deep --init` phase" + ("" if deep < 2 else
-            ", and one more at each of those levels by the `--deep 2 --init` phase") + ("" if deep < 3 else
-            ", and one more again, dilated wider, by the `--deep 3 --init` phase") + ("" if deep < 4 else
-            ", and two at the finest (half-resolution) decoder level by the `--deep 4 --init` phase") + ("" if deep < 5 else
-            ", and a small full-resolution stage after the output by the `--deep 5 --init` phase") + "; ")
+    text = ", and ".join(_GROWTH[:deep]) + "; " if deep else ""
     if "ema" in state:
         text += "the exported weights are the moving average of the last phase's weights (`--ema`); "
     return text
